@@ -1,0 +1,21 @@
+// lambdaflow: the one command of the engine. Subcommands live in
+// *_command.cc beside this file.
+#include <CLI/CLI.hpp>
+
+#include "cli/command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"lambdaflow: exact, fresh views over a stream of JSON events (Lambda Architecture)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "lambdaflow 0.1.0");
+  int exit_code = 0;
+  lf::cli::RegisterCheckCommand(app, &exit_code);
+  lf::cli::RegisterEvalCommand(app, &exit_code);
+  lf::cli::RegisterProduceCommand(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}

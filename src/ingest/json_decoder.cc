@@ -1,1 +1,549 @@
-// placeholder
+// NDJSON line decoding with simdjson on-demand. See json_decoder.h for the
+// accepted shapes. Implementation notes:
+//  - Stage 1 of simdjson (run by parser.iterate) validates UTF-8 and
+//    unescaped control characters over the whole line, including the
+//    fields we ignore, so an UTF8_ERROR there is the only UTF-8 check needed.
+//  - Keys are first compared raw (bytes between the quotes) against the
+//    column names; only keys that match nothing are unescaped.
+//  - Strings without escapes are taken straight from the input bytes; text is
+//    copied into the batch arena only once the whole row is known to be
+//    good, so a rejected line leaves the arena untouched.
+#include "ingest/json_decoder.h"
+
+#include <simdjson.h>
+
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "common/time.h"
+
+namespace lf {
+namespace {
+
+namespace od = simdjson::ondemand;
+using simdjson::error_code;
+
+static_assert(kJsonPadding == simdjson::SIMDJSON_PADDING, "kJsonPadding must match simdjson");
+
+// Unknown fields are validated recursively; this bounds the stack.
+constexpr int kMaxUnknownDepth = 128;
+// How much of an offending value is quoted in a reject detail.
+constexpr size_t kMaxQuotedBytes = 64;
+
+inline uint64_t Load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+inline bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+std::string_view TrimRight(std::string_view s) {
+  while (!s.empty() && IsJsonSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+inline char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
+  }
+  return true;
+}
+
+// The JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool IsJsonNumber(std::string_view s) {
+  size_t i = 0;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i - start;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '0') {
+    ++i;
+  } else if (digits() == 0) {
+    return false;
+  }
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (digits() == 0) return false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == s.size();
+}
+
+bool IsFraction(std::string_view number) { return number.find_first_of(".eE") != std::string_view::npos; }
+
+const char* JsonTypeName(od::json_type t) {
+  switch (t) {
+    case od::json_type::array: return "array";
+    case od::json_type::object: return "object";
+    case od::json_type::number: return "number";
+    case od::json_type::string: return "string";
+    case od::json_type::boolean: return "boolean";
+    case od::json_type::null: return "null";
+  }
+  return "value";
+}
+
+// `s` in double quotes, cut to kMaxQuotedBytes on a UTF-8 character boundary.
+std::string Quoted(std::string_view s) {
+  std::string out = "\"";
+  if (s.size() > kMaxQuotedBytes) {
+    size_t n = kMaxQuotedBytes;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    out.append(s.substr(0, n));
+    out += "...";
+  } else {
+    out.append(s);
+  }
+  out += '"';
+  return out;
+}
+
+bool IsLeapYear(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+// The seed's form "YYYY-MM-DD HH:MM:SS.mmm" (or with 'T'), parsed with fixed
+// offsets; nullopt sends anything else, valid or not, to ParseTimestamp. The
+// decoder test checks that both agree wherever this one accepts.
+std::optional<int64_t> ParseSeedTimestamp(std::string_view s) {
+  if (s.size() != 23) return std::nullopt;
+  const char* p = s.data();
+  if (p[4] != '-' || p[7] != '-' || (p[10] != ' ' && p[10] != 'T') || p[13] != ':' || p[16] != ':' || p[19] != '.') {
+    return std::nullopt;
+  }
+  static constexpr int kDigitAt[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22};
+  unsigned bad = 0;
+  for (int i : kDigitAt) bad |= static_cast<unsigned>(static_cast<unsigned char>(p[i]) - '0' > 9);
+  if (bad != 0) return std::nullopt;
+  auto num = [p](int at, int len) {
+    int64_t v = 0;
+    for (int i = 0; i < len; ++i) v = v * 10 + (p[at + i] - '0');
+    return v;
+  };
+  const int64_t year = num(0, 4), month = num(5, 2), day = num(8, 2);
+  const int64_t hour = num(11, 2), minute = num(14, 2), second = num(17, 2), millis = num(20, 3);
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12 || day < 1) return std::nullopt;
+  if (day > kDays[month - 1] + (month == 2 && IsLeapYear(year) ? 1 : 0)) return std::nullopt;
+  if (hour > 23 || minute > 59 || second > 59) return std::nullopt;
+  int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  return ((days * 24 + hour) * 60 + minute) * 60000 + second * 1000 + millis;
+}
+
+}  // namespace
+
+const char* RejectReasonName(RejectReason r) {
+  switch (r) {
+    case RejectReason::kMalformedJson: return "malformed_json";
+    case RejectReason::kNotAnObject: return "not_an_object";
+    case RejectReason::kMissingField: return "missing_field";
+    case RejectReason::kNullField: return "null_field";
+    case RejectReason::kWrongType: return "wrong_type";
+    case RejectReason::kOutOfRange: return "out_of_range";
+    case RejectReason::kBadTimestamp: return "bad_timestamp";
+    case RejectReason::kInvalidUtf8: return "invalid_utf8";
+    case RejectReason::kLineTooLong: return "line_too_long";
+    case RejectReason::kDuplicateField: return "duplicate_field";
+  }
+  return "unknown";
+}
+
+struct JsonDecoder::Impl {
+  struct Column {
+    std::string_view name;  // points into JsonDecoder::schema_
+    TypeId type;
+    bool not_null;
+    bool raw_matchable;  // no byte of the name would be escaped in JSON
+    bool ci_unique;      // no other column has the same lower-case name
+    // The name followed by '"', as up to two little-endian words and masks,
+    // when it fits in 16 bytes (key_words = 1 or 2; 0: compare bytewise).
+    int key_words = 0;
+    uint64_t w0 = 0, m0 = 0, w1 = 0, m1 = 0;
+  };
+
+  Impl(const StreamSchema& schema, DecoderOptions o)
+      : opts(o), parser(std::max<size_t>(o.max_line_bytes, 4096)) {
+    for (const ColumnSchema& c : schema.columns) {
+      bool raw_ok = true;
+      for (unsigned char ch : c.name) raw_ok &= (ch >= 0x20 && ch != '"' && ch != '\\');
+      columns.push_back(Column{c.name, c.type, c.not_null, raw_ok, true});
+      SetKeyWords(&columns.back());
+      if (c.type == TypeId::kText) text_columns.push_back(columns.size() - 1);
+    }
+    for (size_t i = 0; i < columns.size(); ++i) {
+      for (size_t j = 0; j < columns.size(); ++j) {
+        if (i != j && EqualsIgnoreCase(columns[i].name, columns[j].name)) columns[i].ci_unique = false;
+      }
+    }
+    seen.resize(columns.size());
+  }
+
+  static void SetKeyWords(Column* col) {
+    std::string quoted(col->name);
+    quoted += '"';
+    if (quoted.size() > 16) return;
+    char bytes[16] = {};
+    std::memcpy(bytes, quoted.data(), quoted.size());
+    auto mask = [](size_t n) { return n >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1; };
+    col->key_words = quoted.size() <= 8 ? 1 : 2;
+    col->w0 = Load64(bytes) & mask(quoted.size());
+    col->m0 = mask(quoted.size());
+    if (col->key_words == 2) {
+      col->m1 = mask(quoted.size() - 8);
+      col->w1 = Load64(bytes + 8) & col->m1;
+    }
+  }
+
+  static bool RawKeyMatches(const char* raw, const Column& col);
+  bool Decode(const char* p, size_t n, size_t capacity, Batch* batch);
+
+  // Sets the reject reason and detail; returns false for `return Fail(...)`.
+  bool Fail(RejectReason reason, std::string detail) {
+    reject->reason = reason;
+    reject->detail = std::move(detail);
+    return false;
+  }
+  bool FailJson(error_code err, const Column* col = nullptr) {
+    if (err == simdjson::UTF8_ERROR) return Fail(RejectReason::kInvalidUtf8, "line is not valid UTF-8");
+    std::string d = "malformed JSON";
+    if (col != nullptr) d += " in field '" + std::string(col->name) + "'";
+    d += ": ";
+    d += simdjson::error_message(err);
+    return Fail(RejectReason::kMalformedJson, std::move(d));
+  }
+  bool FailField(RejectReason reason, const Column& col, std::string_view what) {
+    std::string d = "field '";
+    d.append(col.name);
+    d += "': ";
+    d.append(what);
+    return Fail(reason, std::move(d));
+  }
+  // Column index for a field's key, kUnknownKey, or kKeyError (reject set).
+  static constexpr int kUnknownKey = -1;
+  static constexpr int kKeyError = -2;
+  int MatchKey(od::field& field, std::string_view* unescaped_key);
+  bool DecodeValue(size_t c, od::value& v, Vector* vec, size_t row);
+  // The value of column `col` is not of the column's type: NULL or a reject.
+  bool Unusual(const Column& col, od::value& v, Vector* vec, size_t row);
+  bool ValidateUnknown(od::value v, std::string_view key, int depth);
+
+  const DecoderOptions opts;
+  od::parser parser;
+  std::vector<Column> columns;
+  std::vector<size_t> text_columns;
+  std::vector<uint8_t> seen;     // per column, for the line being decoded
+  size_t next_col = 0;           // the column expected next: fields usually come in schema order
+  std::unique_ptr<char[]> scratch;  // padded copy of lines that arrive without padding
+  size_t scratch_size = 0;
+  Reject* reject = nullptr;      // of the current Decode call
+};
+
+// Compares the raw key bytes (after the opening quote) with `name`. The key
+// is known to be closed by a quote inside the line, and the line is followed
+// by kJsonPadding readable bytes, so short names can use memcmp.
+static inline bool RawKeyEquals(const char* raw, std::string_view name) {
+  if (name.size() < kJsonPadding) return std::memcmp(raw, name.data(), name.size()) == 0 && raw[name.size()] == '"';
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (raw[i] != name[i]) return false;  // stops at the closing quote at the latest
+  }
+  return raw[name.size()] == '"';
+}
+
+// The same with the precomputed words of the column: reads 16 bytes from the
+// key, which the padding allows.
+inline bool JsonDecoder::Impl::RawKeyMatches(const char* raw, const Column& col) {
+  if (col.key_words == 1) return (Load64(raw) & col.m0) == col.w0;
+  if (col.key_words == 2) return Load64(raw) == col.w0 && (Load64(raw + 8) & col.m1) == col.w1;
+  return RawKeyEquals(raw, col.name);
+}
+
+int JsonDecoder::Impl::MatchKey(od::field& field, std::string_view* unescaped_key) {
+  const char* raw = field.key().raw();
+  const size_t n = columns.size();
+  size_t c = next_col;
+  for (size_t k = 0; k < n; ++k, ++c) {
+    if (c == n) c = 0;
+    if (columns[c].raw_matchable && RawKeyMatches(raw, columns[c])) {
+      next_col = c + 1 == n ? 0 : c + 1;
+      return static_cast<int>(c);
+    }
+  }
+  // Slow path: escaped keys, case variants and unknown fields.
+  std::string_view& key = *unescaped_key;
+  if (error_code err = field.unescaped_key().get(key)) {
+    FailJson(err);
+    return kKeyError;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (columns[i].name == key) return static_cast<int>(i);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (columns[i].ci_unique && EqualsIgnoreCase(columns[i].name, key)) return static_cast<int>(i);
+  }
+  return kUnknownKey;
+}
+
+// The typed getter is tried first: each one fails without consuming the
+// value when the JSON type differs, and only then is the value classified
+// (NULL, wrong type, bad number). This keeps the accepted path free of a
+// dispatch on the JSON type, which mispredicts when column types alternate.
+bool JsonDecoder::Impl::DecodeValue(size_t c, od::value& v, Vector* vec, size_t row) {
+  const Column& col = columns[c];
+  switch (col.type) {
+    case TypeId::kInt:
+    case TypeId::kBigInt: {
+      int64_t x;
+      if (v.get_int64().get(x) != simdjson::SUCCESS) return Unusual(col, v, vec, row);
+      if (col.type == TypeId::kInt &&
+          (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max())) {
+        return FailField(RejectReason::kOutOfRange, col, std::to_string(x) + " is out of range for INT");
+      }
+      vec->SetInt(row, x);
+      return true;
+    }
+    case TypeId::kDouble: {
+      double d;
+      if (v.get_double().get(d) != simdjson::SUCCESS) return Unusual(col, v, vec, row);
+      vec->SetDouble(row, d);
+      return true;
+    }
+    case TypeId::kText: {
+      // Unescaped into the parser's string buffer, valid until the next
+      // line; copied into the arena at commit.
+      std::string_view s;
+      if (v.get_string().get(s) != simdjson::SUCCESS) return Unusual(col, v, vec, row);
+      vec->SetString(row, s);
+      return true;
+    }
+    case TypeId::kBoolean: {
+      bool b;
+      if (v.get_bool().get(b) != simdjson::SUCCESS) return Unusual(col, v, vec, row);
+      vec->SetInt(row, b ? 1 : 0);
+      return true;
+    }
+    case TypeId::kTimestamp: {
+      std::string_view s;
+      if (v.get_string().get(s) != simdjson::SUCCESS) {
+        int64_t ms;
+        if (v.get_int64().get(ms) != simdjson::SUCCESS) return Unusual(col, v, vec, row);
+        vec->SetInt(row, ms);
+        return true;
+      }
+      std::optional<int64_t> ms = ParseSeedTimestamp(s);
+      if (!ms) ms = ParseTimestamp(s);
+      if (!ms) return FailField(RejectReason::kBadTimestamp, col, "cannot parse " + Quoted(s) + " as TIMESTAMP");
+      vec->SetInt(row, *ms);
+      return true;
+    }
+    case TypeId::kNull:
+      break;
+  }
+  return Unusual(col, v, vec, row);
+}
+
+bool JsonDecoder::Impl::Unusual(const Column& col, od::value& v, Vector* vec, size_t row) {
+  od::json_type t;
+  if (error_code err = v.type().get(t)) return FailJson(err, &col);
+  std::string_view tok = TrimRight(v.raw_json_token());
+  if (t == od::json_type::null) {
+    bool is_null = false;
+    if (v.is_null().get(is_null) != simdjson::SUCCESS || !is_null) {
+      return FailField(RejectReason::kMalformedJson, col, "invalid literal " + Quoted(tok));
+    }
+    if (col.not_null) return FailField(RejectReason::kNullField, col, "null for a NOT NULL column");
+    vec->SetNull(row);
+    return true;
+  }
+  const bool numeric = col.type == TypeId::kInt || col.type == TypeId::kBigInt || col.type == TypeId::kDouble ||
+                       col.type == TypeId::kTimestamp;
+  if (t == od::json_type::number && numeric) {
+    if (!IsJsonNumber(tok)) return FailField(RejectReason::kMalformedJson, col, "invalid number " + Quoted(tok));
+    std::string shown(tok.substr(0, kMaxQuotedBytes));
+    if (col.type != TypeId::kDouble && IsFraction(tok)) {
+      return FailField(RejectReason::kWrongType, col, std::string("fraction for ") + TypeName(col.type) + ": " + shown);
+    }
+    return FailField(RejectReason::kOutOfRange, col, shown + " is out of range for " + TypeName(col.type));
+  }
+  if (t == od::json_type::string && (col.type == TypeId::kText || col.type == TypeId::kTimestamp)) {
+    std::string_view s;
+    error_code err = v.get_string().get(s);  // fails: report why
+    return FailJson(err == simdjson::SUCCESS ? simdjson::STRING_ERROR : err, &col);
+  }
+  if (t == od::json_type::boolean && col.type == TypeId::kBoolean) {
+    return FailField(RejectReason::kMalformedJson, col, "invalid literal " + Quoted(tok));
+  }
+  std::string what = "expected ";
+  what += TypeName(col.type);
+  if (col.type == TypeId::kTimestamp) what += " (a string or integer epoch milliseconds)";
+  what += ", found ";
+  what += JsonTypeName(t);
+  return FailField(RejectReason::kWrongType, col, what);
+}
+
+bool JsonDecoder::Impl::ValidateUnknown(od::value v, std::string_view key, int depth) {
+  auto malformed = [&](std::string_view what) {
+    std::string d = "malformed JSON in ignored field '";
+    d.append(key.substr(0, kMaxQuotedBytes));
+    d += "': ";
+    d.append(what);
+    return Fail(RejectReason::kMalformedJson, std::move(d));
+  };
+  if (depth > kMaxUnknownDepth) return malformed("nested deeper than 128 levels");
+  od::json_type t;
+  if (error_code err = v.type().get(t)) return malformed(simdjson::error_message(err));
+  switch (t) {
+    case od::json_type::array: {
+      od::array arr;
+      if (error_code err = v.get_array().get(arr)) return malformed(simdjson::error_message(err));
+      for (auto elem : arr) {
+        od::value ev;
+        if (error_code err = std::move(elem).get(ev)) return malformed(simdjson::error_message(err));
+        if (!ValidateUnknown(ev, key, depth + 1)) return false;
+      }
+      return true;
+    }
+    case od::json_type::object: {
+      od::object obj;
+      if (error_code err = v.get_object().get(obj)) return malformed(simdjson::error_message(err));
+      for (auto f : obj) {
+        od::field field;
+        std::string_view k;
+        if (error_code err = std::move(f).get(field)) return malformed(simdjson::error_message(err));
+        if (error_code err = field.unescaped_key().get(k)) return malformed(simdjson::error_message(err));
+        if (!ValidateUnknown(field.value(), key, depth + 1)) return false;
+      }
+      return true;
+    }
+    case od::json_type::string: {
+      std::string_view tok = TrimRight(v.raw_json_token());
+      if (tok.find('\\') == std::string_view::npos) return true;  // nothing to unescape
+      std::string_view s;
+      if (error_code err = v.get_string().get(s)) return malformed(simdjson::error_message(err));
+      return true;
+    }
+    case od::json_type::number: {
+      std::string_view tok = TrimRight(v.raw_json_token());
+      return IsJsonNumber(tok) ? true : malformed("invalid number " + Quoted(tok));
+    }
+    case od::json_type::boolean: {
+      bool b;
+      if (v.get_bool().get(b) != simdjson::SUCCESS) return malformed("invalid literal");
+      return true;
+    }
+    case od::json_type::null: {
+      bool is_null = false;
+      if (v.is_null().get(is_null) != simdjson::SUCCESS || !is_null) return malformed("invalid literal");
+      return true;
+    }
+  }
+  return malformed("unknown value");
+}
+
+bool JsonDecoder::Impl::Decode(const char* p, size_t n, size_t capacity, Batch* batch) {
+  od::document doc;
+  if (error_code err = parser.iterate(p, n, capacity).get(doc)) return FailJson(err);
+  od::object obj;
+  if (error_code err = doc.get_object().get(obj)) {
+    od::json_type t;
+    if (err == simdjson::INCORRECT_TYPE && doc.type().get(t) == simdjson::SUCCESS) {
+      return Fail(RejectReason::kNotAnObject, std::string("expected a JSON object, found ") + JsonTypeName(t));
+    }
+    return FailJson(err);
+  }
+
+  const size_t row = batch->size;
+  std::memset(seen.data(), 0, seen.size());
+  for (auto field_result : obj) {
+    if (error_code err = field_result.error()) return FailJson(err);
+    od::field& field = field_result.value_unsafe();  // no copy
+    std::string_view key;  // set only when the raw key matched no column
+    int c = MatchKey(field, &key);
+    if (c == kKeyError) return false;
+    if (c == kUnknownKey) {
+      if (!ValidateUnknown(field.value(), key, 1)) return false;
+      continue;
+    }
+    if (seen[c]) return FailField(RejectReason::kDuplicateField, columns[c], "appears more than once");
+    seen[c] = 1;
+    if (!DecodeValue(c, field.value(), &batch->columns[c], row)) return false;
+  }
+  // After the object only the end of the line may follow.
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+    return Fail(RejectReason::kMalformedJson, "malformed JSON: content after the object");
+  }
+
+  for (size_t c = 0; c < columns.size(); ++c) {
+    if (seen[c]) continue;
+    if (columns[c].not_null) return FailField(RejectReason::kMissingField, columns[c], "missing (column is NOT NULL)");
+    batch->columns[c].SetNull(row);
+  }
+  // Commit: from here on nothing fails.
+  for (size_t c : text_columns) {
+    Vector& vec = batch->columns[c];
+    if (!vec.IsNull(row)) vec.strs[row] = batch->arena.Copy(vec.strs[row]);
+  }
+  batch->size = row + 1;
+  return true;
+}
+
+JsonDecoder::JsonDecoder(const StreamSchema& schema, DecoderOptions opts)
+    : schema_(schema), impl_(std::make_unique<Impl>(schema_, opts)) {}
+
+JsonDecoder::~JsonDecoder() = default;
+
+bool JsonDecoder::Decode(std::string_view line, size_t padded_capacity, uint64_t line_no, Batch* batch,
+                         Reject* reject, bool* blank) {
+  CHECK(batch->columns.size() == impl_->columns.size(), "batch columns do not match the schema");
+  CHECK(!batch->full(), "Decode into a full batch");
+  *blank = false;
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+
+  if (line.size() > impl_->opts.max_line_bytes) {
+    reject->line = line_no;
+    reject->reason = RejectReason::kLineTooLong;
+    reject->detail = "line of " + std::to_string(line.size()) + " bytes exceeds the limit of " +
+                     std::to_string(impl_->opts.max_line_bytes) + " bytes (raw keeps the first " +
+                     std::to_string(kMaxRawRejectBytes) + ")";
+    reject->raw.assign(line.substr(0, kMaxRawRejectBytes));
+    return false;
+  }
+  size_t i = 0;
+  while (i < line.size() && IsJsonSpace(line[i])) ++i;
+  if (i == line.size()) {
+    *blank = true;
+    return false;
+  }
+
+  const char* data = line.data();
+  if (padded_capacity < line.size() + kJsonPadding) {
+    size_t need = line.size() + kJsonPadding;
+    if (impl_->scratch_size < need) {
+      impl_->scratch = std::make_unique_for_overwrite<char[]>(need);
+      impl_->scratch_size = need;
+    }
+    std::memcpy(impl_->scratch.get(), line.data(), line.size());
+    std::memset(impl_->scratch.get() + line.size(), ' ', kJsonPadding);
+    data = impl_->scratch.get();
+    padded_capacity = impl_->scratch_size;
+  }
+
+  impl_->reject = reject;
+  if (impl_->Decode(data, line.size(), padded_capacity, batch)) return true;
+  reject->line = line_no;
+  reject->raw.assign(line);
+  return false;
+}
+
+}  // namespace lf

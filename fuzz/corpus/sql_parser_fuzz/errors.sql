@@ -1,0 +1,3 @@
+CREATE VIEW broken AS SELECT COUNT(DISTINCT zipcode) FROM events GROUP BY;
+CREATE STREAM (x INT,;
+SELECT 'unterminated

@@ -1,0 +1,1 @@
+CREATE STREAM events (zipcode INT, ProductName TEXT, price DOUBLE, timestamp TIMESTAMP);

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that building and testing lambdaflow needs.
+# Idempotent: packages already installed are detected with dpkg-query, and
+# `apt-get update` runs only when something is missing, so a second run is fast.
+#
+#   scripts/install-deps.sh           build + test toolchain
+#   scripts/install-deps.sh --bench   also Node.js/npm and the bench/ npm deps
+set -euo pipefail
+
+usage() {
+  sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
+}
+
+want_bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --bench) want_bench=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "install-deps: unknown argument: $arg" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libsimdjson-dev libzstd-dev zstd libxxhash-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libsqlite3-dev sqlite3
+  clang-14 libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for clang
+  python3
+)
+if [[ $want_bench == 1 ]]; then
+  packages+=(nodejs npm)
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  if [[ $status != "install ok installed" ]]; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]} > 0)); then
+  if [[ $(id -u) -eq 0 ]]; then
+    sudo=()
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+  else
+    echo "install-deps: missing packages (${missing[*]}) and not root; sudo is not available" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -q
+  "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [[ $want_bench == 1 && -f "$(dirname "$0")/../bench/package.json" ]]; then
+  cd "$(dirname "$0")/../bench"
+  # npm records what it installed in node_modules/.package-lock.json; when that
+  # is newer than the manifests, the install is current and npm is not run.
+  if [[ ! -f node_modules/.package-lock.json || package.json -nt node_modules/.package-lock.json ||
+        (-f package-lock.json && package-lock.json -nt node_modules/.package-lock.json) ]]; then
+    if [[ -f package-lock.json ]]; then
+      npm ci --no-audit --no-fund
+    else
+      npm install --no-audit --no-fund
+    fi
+  fi
+fi

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The full test run, as CI does it:
+#   1. install missing packages (scripts/install-deps.sh)
+#   2. Release build in build/, every CTest test
+#   3. ASan+UBSan build in build-asan/, the unit tests (label "unit")
+#   4. clang libFuzzer build in build-fuzz/, every fuzz/*_fuzz.cc target run
+#      for FUZZ_SECONDS (default 10) from its seed corpus fuzz/corpus/<target>/
+# and ends with the line "N passed, N failed" (CTest results of both builds
+# plus one per fuzz target; a build that fails counts as one failure).
+# Exits non-zero if anything failed.
+#
+# Environment: JOBS (default 2), FUZZ_SECONDS (default 10), BUILD_ROOT (where
+# build/, build-asan/ and build-fuzz/ go; default the repository root).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=${JOBS:-2}
+root=${BUILD_ROOT:-.}
+release_dir=$root/build
+asan_dir=$root/build-asan
+fuzz_dir=$root/build-fuzz
+fuzz_seconds=${FUZZ_SECONDS:-10}
+# Fuzz targets the project is expected to have; a missing source is a warning.
+expected_fuzz_targets=(sql_parser_fuzz json_decoder_fuzz)
+
+passed=0
+failed=0
+start_time=$SECONDS
+
+section() { printf '\n==== %s (%ds)\n' "$*" $((SECONDS - start_time)); }
+warn() { printf 'test.sh: warning: %s\n' "$*" >&2; }
+fail() {
+  printf 'test.sh: FAILED: %s\n' "$*" >&2
+  failed=$((failed + 1))
+}
+
+# configure DIR [cmake args...]: configures DIR with Ninja unless it already
+# has a cache (which keeps its generator).
+configure() {
+  local dir=$1
+  shift
+  local generator=()
+  [[ -f $dir/CMakeCache.txt ]] || generator=(-G Ninja)
+  cmake -S . -B "$dir" "${generator[@]}" "$@"
+}
+
+# run_ctest DIR [ctest args...]: runs CTest and adds its counts to the totals.
+run_ctest() {
+  local dir=$1
+  shift
+  local log=$dir/test.sh-ctest.log
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  # "97% tests passed, 1 tests failed out of 40"
+  local summary
+  summary=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
+  if [[ -n $summary ]]; then
+    local nfail ntotal
+    nfail=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$summary")
+    ntotal=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$summary")
+    passed=$((passed + ntotal - nfail))
+    failed=$((failed + nfail))
+    if ((rc != 0 && nfail == 0)); then fail "ctest in $dir exited with $rc"; fi
+  elif grep -q 'No tests were found' "$log"; then
+    warn "no tests found in $dir $*"
+  else
+    fail "ctest in $dir did not run (exit $rc)"
+  fi
+}
+
+section "install dependencies"
+if ! scripts/install-deps.sh; then
+  fail "install-deps.sh"
+  echo "$passed passed, $failed failed"
+  exit 1
+fi
+
+section "Release build ($release_dir)"
+if JOBS=$jobs scripts/build.sh; then
+  section "Release tests"
+  run_ctest "$release_dir"
+else
+  fail "Release build"
+fi
+
+section "ASan+UBSan build ($asan_dir)"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+if configure "$asan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLF_SANITIZE=ON -DLF_BENCHMARKS=OFF &&
+    cmake --build "$asan_dir" -j "$jobs"; then
+  section "ASan+UBSan unit tests"
+  run_ctest "$asan_dir" -L unit
+else
+  fail "ASan+UBSan build"
+fi
+
+section "libFuzzer build ($fuzz_dir)"
+# Warnings are enforced by the gcc builds above; clang's extra ones must not
+# keep the fuzzers from running.
+if CC=clang-14 CXX=clang++-14 configure "$fuzz_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLF_FUZZ=ON \
+    -DLF_BENCHMARKS=OFF -DLF_WERROR=OFF; then
+  targets=()
+  for name in "${expected_fuzz_targets[@]}"; do
+    [[ -f fuzz/$name.cc ]] || warn "fuzz/$name.cc does not exist yet; skipping it"
+  done
+  for source in fuzz/*_fuzz.cc; do
+    [[ -f $source ]] && targets+=("$(basename "$source" .cc)")
+  done
+  for name in "${targets[@]}"; do
+    section "fuzz $name (${fuzz_seconds}s)"
+    if ! cmake --build "$fuzz_dir" -j "$jobs" --target "$name"; then
+      fail "building fuzz target $name"
+      continue
+    fi
+    # New inputs go to <fuzz build>/corpus/<name>; the checked-in seeds stay as they are.
+    work_corpus=$fuzz_dir/corpus/$name
+    mkdir -p "$work_corpus" "$fuzz_dir/artifacts"
+    seeds=()
+    [[ -d fuzz/corpus/$name ]] && seeds=("fuzz/corpus/$name") || warn "no seed corpus fuzz/corpus/$name/"
+    dict=()
+    [[ -f fuzz/$name.dict ]] && dict=("-dict=fuzz/$name.dict")
+    if "$fuzz_dir/fuzz/$name" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$fuzz_dir/artifacts/$name-" "${dict[@]}" \
+        "$work_corpus" "${seeds[@]}"; then
+      passed=$((passed + 1))
+    else
+      fail "fuzz target $name (reproducer in $fuzz_dir/artifacts/$name-*)"
+    fi
+  done
+else
+  fail "libFuzzer configure"
+fi
+
+section "done"
+echo "$passed passed, $failed failed"
+((failed == 0))

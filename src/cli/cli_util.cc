@@ -1,0 +1,33 @@
+#include "cli/cli_util.h"
+
+#include <cerrno>
+#include <cstdio>
+
+namespace lf::cli {
+
+int ReportError(const Status& status) {
+  std::fprintf(stderr, "lambdaflow: %s\n", status.message().c_str());
+  return status.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+}
+
+namespace {
+Status WriteAll(std::FILE* f, std::string_view data, const std::string& name) {
+  if (!data.empty() && std::fwrite(data.data(), 1, data.size(), f) != data.size())
+    return Status::FromErrno(errno, "cannot write " + name);
+  if (std::fflush(f) != 0) return Status::FromErrno(errno, "cannot write " + name);
+  return Status::OK();
+}
+}  // namespace
+
+Status WriteFile(const std::string& path, std::string_view data) {
+  if (path == "-") return WriteStdout(data);
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) return Status::FromErrno(errno, "cannot create '" + path + "'");
+  Status st = WriteAll(f, data, "'" + path + "'");
+  if (std::fclose(f) != 0 && st.ok()) st = Status::FromErrno(errno, "cannot write '" + path + "'");
+  return st;
+}
+
+Status WriteStdout(std::string_view data) { return WriteAll(stdout, data, "standard output"); }
+
+}  // namespace lf::cli

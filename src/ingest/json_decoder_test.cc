@@ -1,0 +1,405 @@
+// Tests of JsonDecoder: accepted shapes, every reject reason, timestamps,
+// NULLs, keys, escapes and the guarantees about the batch on failure.
+#include "ingest/json_decoder.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/time.h"
+
+namespace lf {
+namespace {
+
+StreamSchema SeedSchema(bool product_not_null = true) {
+  StreamSchema s;
+  s.name = "events";
+  s.columns = {{"zipcode", TypeId::kInt, false},
+               {"ProductName", TypeId::kText, product_not_null},
+               {"price", TypeId::kDouble, false},
+               {"timestamp", TypeId::kTimestamp, false}};
+  return s;
+}
+
+StreamSchema AllTypesSchema() {
+  StreamSchema s;
+  s.name = "all";
+  s.columns = {{"i", TypeId::kInt, false},      {"b", TypeId::kBigInt, false}, {"d", TypeId::kDouble, false},
+               {"t", TypeId::kText, false},     {"f", TypeId::kBoolean, false}, {"ts", TypeId::kTimestamp, false}};
+  return s;
+}
+
+// Decodes lines through an unpadded copy (the decoder pads it) and keeps
+// the outcome of the last line.
+class DecoderHarness {
+ public:
+  explicit DecoderHarness(const StreamSchema& schema, DecoderOptions opts = {})
+      : decoder_(schema, opts), batch_(schema.types()) {}
+
+  bool Decode(std::string_view line, uint64_t line_no = 1) {
+    std::string copy(line);  // capacity may be < size + padding: exercises the copy path
+    return decoder_.Decode(copy, copy.size(), line_no, &batch_, &reject_, &blank_);
+  }
+  // Decodes in place from a buffer with padding.
+  bool DecodePadded(std::string_view line, uint64_t line_no = 1) {
+    std::string buf(line);
+    buf.append(kJsonPadding, 'x');  // arbitrary bytes after the line
+    return decoder_.Decode(std::string_view(buf.data(), line.size()), buf.size(), line_no, &batch_, &reject_, &blank_);
+  }
+  RejectReason Rejected(std::string_view line) {
+    EXPECT_FALSE(Decode(line)) << line;
+    EXPECT_FALSE(blank_) << line;
+    return reject_.reason;
+  }
+
+  Value Get(size_t row, size_t col) const { return batch_.columns[col].GetValue(row); }
+  Batch& batch() { return batch_; }
+  const Reject& reject() const { return reject_; }
+  bool blank() const { return blank_; }
+
+ private:
+  JsonDecoder decoder_;
+  Batch batch_;
+  Reject reject_;
+  bool blank_ = false;
+};
+
+constexpr std::string_view kSeedLine =
+    R"({"zipcode":95126,"ProductName":"product2","price":16,"timestamp":"2014-11-01 19:35:41.158"})";
+
+TEST(JsonDecoderTest, DecodesSeedLine) {
+  DecoderHarness h(SeedSchema());
+  ASSERT_TRUE(h.Decode(kSeedLine));
+  ASSERT_EQ(h.batch().size, 1u);
+  EXPECT_EQ(h.Get(0, 0), Value::Int(95126, TypeId::kInt));
+  EXPECT_EQ(h.Get(0, 1), Value::Text("product2"));
+  EXPECT_EQ(h.Get(0, 2), Value::Double(16));
+  EXPECT_EQ(h.Get(0, 3).i, *ParseTimestamp("2014-11-01 19:35:41.158"));
+  EXPECT_EQ(h.Get(0, 3).i, 1414870541158);
+}
+
+TEST(JsonDecoderTest, DecodesInPlaceWithPadding) {
+  DecoderHarness h(SeedSchema());
+  ASSERT_TRUE(h.DecodePadded(kSeedLine));
+  ASSERT_TRUE(h.DecodePadded(R"({"ProductName":"p","zipcode":1})"));
+  ASSERT_EQ(h.batch().size, 2u);
+  EXPECT_EQ(h.Get(0, 1), Value::Text("product2"));
+  EXPECT_EQ(h.Get(1, 1), Value::Text("p"));
+  EXPECT_EQ(h.Get(1, 0), Value::Int(1, TypeId::kInt));
+}
+
+TEST(JsonDecoderTest, TextIsOwnedByTheBatchArena) {
+  DecoderHarness h(SeedSchema());
+  {
+    std::string line(kSeedLine);
+    bool blank;
+    Reject r;
+    JsonDecoder d(SeedSchema());
+    ASSERT_TRUE(d.Decode(line, line.size(), 1, &h.batch(), &r, &blank));
+    line.assign(line.size(), '#');  // overwrite the input
+  }
+  EXPECT_EQ(h.Get(0, 1), Value::Text("product2"));
+}
+
+TEST(JsonDecoderTest, FieldOrderWhitespaceAndUnknownFieldsDoNotMatter) {
+  DecoderHarness h(SeedSchema());
+  ASSERT_TRUE(h.Decode(
+      R"(  { "extra" : {"a":[1,2,{"b":null}],"c":"\u00e9"} , "price" : 1.5e2, "timestamp":0, "ProductName" : "x", "zipcode":-7, "more":[true,false,null,-0.5e-3] }  )"));
+  EXPECT_EQ(h.Get(0, 0), Value::Int(-7, TypeId::kInt));
+  EXPECT_EQ(h.Get(0, 1), Value::Text("x"));
+  EXPECT_EQ(h.Get(0, 2), Value::Double(150));
+  EXPECT_EQ(h.Get(0, 3), Value::Timestamp(0));
+}
+
+TEST(JsonDecoderTest, MissingAndNullFieldsAreNull) {
+  DecoderHarness h(SeedSchema());
+  ASSERT_TRUE(h.Decode(R"({"ProductName":"p","price":null})"));
+  EXPECT_TRUE(h.Get(0, 0).is_null);
+  EXPECT_TRUE(h.Get(0, 2).is_null);
+  EXPECT_TRUE(h.Get(0, 3).is_null);
+  // A row after a NULL row gets its own values.
+  ASSERT_TRUE(h.Decode(kSeedLine));
+  EXPECT_FALSE(h.Get(1, 0).is_null);
+}
+
+TEST(JsonDecoderTest, NotNullColumns) {
+  DecoderHarness h(SeedSchema());
+  EXPECT_EQ(h.Rejected(R"({"zipcode":1})"), RejectReason::kMissingField);
+  EXPECT_NE(h.reject().detail.find("ProductName"), std::string::npos) << h.reject().detail;
+  EXPECT_EQ(h.Rejected(R"({"ProductName":null})"), RejectReason::kNullField);
+  EXPECT_NE(h.reject().detail.find("ProductName"), std::string::npos) << h.reject().detail;
+  DecoderHarness nullable(SeedSchema(/*product_not_null=*/false));
+  EXPECT_TRUE(nullable.Decode(R"({"ProductName":null})"));
+  EXPECT_TRUE(nullable.Decode("{}"));
+}
+
+TEST(JsonDecoderTest, AllTypes) {
+  DecoderHarness h(AllTypesSchema());
+  ASSERT_TRUE(h.Decode(
+      R"({"i":-2147483648,"b":-9223372036854775808,"d":-1.25e-3,"t":"","f":true,"ts":"2020-02-29T23:59:59.999Z"})"));
+  ASSERT_TRUE(h.Decode(R"({"i":2147483647,"b":9223372036854775807,"d":7,"t":"a b","f":false,"ts":-1})"));
+  EXPECT_EQ(h.Get(0, 0).i, INT32_MIN);
+  EXPECT_EQ(h.Get(0, 1).i, INT64_MIN);
+  EXPECT_DOUBLE_EQ(h.Get(0, 2).d, -1.25e-3);
+  EXPECT_EQ(h.Get(0, 3), Value::Text(""));
+  EXPECT_EQ(h.Get(0, 4).i, 1);
+  EXPECT_EQ(h.Get(0, 5).i, *ParseTimestamp("2020-02-29 23:59:59.999"));
+  EXPECT_EQ(h.Get(1, 0).i, INT32_MAX);
+  EXPECT_EQ(h.Get(1, 1).i, INT64_MAX);
+  EXPECT_EQ(h.Get(1, 4).i, 0);
+  EXPECT_EQ(h.Get(1, 5).i, -1);
+}
+
+TEST(JsonDecoderTest, TimestampForms) {
+  DecoderHarness h(AllTypesSchema());
+  const int64_t base = 1414870541158;  // 2014-11-01 19:35:41.158 UTC
+  struct Case {
+    const char* text;
+    int64_t want;
+  } cases[] = {
+      {R"("2014-11-01 19:35:41.158")", base},
+      {R"("2014-11-01T19:35:41.158")", base},
+      {R"("2014-11-01T19:35:41.158Z")", base},
+      {R"("2014-11-01T19:35:41.158123Z")", base},
+      {R"("2014-11-01T21:35:41.158+02:00")", base},
+      {R"("2014-11-01T14:35:41.158-0500")", base},
+      {R"("2014-11-01T19:35:41Z")", base - 158},
+      {R"("2014-11-01 19:35")", base - 41158},
+      {R"("2014-11-01")", base - (19 * 3600 + 35 * 60 + 41) * 1000LL - 158},
+      {"1414870541158", base},
+      {R"("2014-11-01 19:35:41.158")", base},
+  };
+  for (const Case& c : cases) {
+    std::string line = std::string(R"({"ts":)") + c.text + "}";
+    ASSERT_TRUE(h.Decode(line)) << line << ": " << h.reject().detail;
+    EXPECT_EQ(h.Get(h.batch().size - 1, 5).i, c.want) << line;
+  }
+}
+
+TEST(JsonDecoderTest, BadTimestamps) {
+  DecoderHarness h(AllTypesSchema());
+  for (const char* ts : {R"("2014-13-01")", R"("2014-02-30 00:00")", R"("yesterday")", R"("")", R"("2014-11-01 24:00")"}) {
+    std::string line = std::string(R"({"ts":)") + ts + "}";
+    EXPECT_EQ(h.Rejected(line), RejectReason::kBadTimestamp) << line;
+    EXPECT_NE(h.reject().detail.find(std::string(ts)), std::string::npos) << h.reject().detail;  // quotes the value
+    EXPECT_NE(h.reject().detail.find("'ts'"), std::string::npos) << h.reject().detail;
+  }
+  EXPECT_EQ(h.Rejected(R"({"ts":1.5})"), RejectReason::kWrongType);
+  EXPECT_EQ(h.Rejected(R"({"ts":true})"), RejectReason::kWrongType);
+  EXPECT_EQ(h.Rejected(R"({"ts":99999999999999999999})"), RejectReason::kOutOfRange);
+}
+
+TEST(JsonDecoderTest, WrongTypes) {
+  DecoderHarness h(AllTypesSchema());
+  EXPECT_EQ(h.Rejected(R"({"i":1.5})"), RejectReason::kWrongType);
+  EXPECT_NE(h.reject().detail.find("fraction for INT"), std::string::npos) << h.reject().detail;
+  EXPECT_EQ(h.Rejected(R"({"i":1e3})"), RejectReason::kWrongType);
+  EXPECT_EQ(h.Rejected(R"({"i":1.0})"), RejectReason::kWrongType);
+  EXPECT_EQ(h.Rejected(R"({"b":2.5})"), RejectReason::kWrongType);
+  EXPECT_EQ(h.Rejected(R"({"i":"95126"})"), RejectReason::kWrongType);
+  EXPECT_EQ(h.reject().detail, "field 'i': expected INT, found string");
+  EXPECT_EQ(h.Rejected(R"({"d":"16"})"), RejectReason::kWrongType);
+  EXPECT_EQ(h.reject().detail, "field 'd': expected DOUBLE, found string");
+  EXPECT_EQ(h.Rejected(R"({"t":16})"), RejectReason::kWrongType);
+  EXPECT_EQ(h.Rejected(R"({"t":["a"]})"), RejectReason::kWrongType);
+  EXPECT_EQ(h.Rejected(R"({"t":{"a":1}})"), RejectReason::kWrongType);
+  EXPECT_EQ(h.Rejected(R"({"f":1})"), RejectReason::kWrongType);
+  EXPECT_EQ(h.Rejected(R"({"f":"true"})"), RejectReason::kWrongType);
+  EXPECT_EQ(h.Rejected(R"({"ts":[1]})"), RejectReason::kWrongType);
+}
+
+TEST(JsonDecoderTest, OutOfRange) {
+  DecoderHarness h(AllTypesSchema());
+  EXPECT_EQ(h.Rejected(R"({"i":2147483648})"), RejectReason::kOutOfRange);
+  EXPECT_NE(h.reject().detail.find("2147483648"), std::string::npos) << h.reject().detail;
+  EXPECT_EQ(h.Rejected(R"({"i":-2147483649})"), RejectReason::kOutOfRange);
+  EXPECT_EQ(h.Rejected(R"({"b":9223372036854775808})"), RejectReason::kOutOfRange);
+  EXPECT_EQ(h.Rejected(R"({"b":-9223372036854775809})"), RejectReason::kOutOfRange);
+  EXPECT_EQ(h.Rejected(R"({"b":123456789012345678901234567890})"), RejectReason::kOutOfRange);
+  EXPECT_EQ(h.Rejected(R"({"d":1e400})"), RejectReason::kOutOfRange);
+}
+
+TEST(JsonDecoderTest, MalformedJson) {
+  DecoderHarness h(AllTypesSchema());
+  for (const char* line : {R"({"i":1)", R"({"i":1,})", R"({"i" 1})", R"({"i":01})", R"({"i":1x})", R"({"i":-})",
+                           R"({"d":1.})", R"({"d":.5})", R"({"f":tru})", R"({"f":truex})", R"({"t":nul})",
+                           R"({"t":"\q"})", R"({"t":"\ud800"})", R"({"t":"abc)", R"({i:1})", R"({"i":1}})",
+                           "{} {}", "{}x", R"({"i":1} 2)", "{", "}", R"({"x":tru})", R"({"x":[1,})",
+                           R"({"x":{"a" 1}})", R"({"x":"\z"})", R"({"x":1.})", R"({"x\q":1})", "x",
+                           R"({"i":1,"i")"}) {
+    EXPECT_EQ(h.Rejected(line), RejectReason::kMalformedJson) << line << " -> " << h.reject().detail;
+  }
+  EXPECT_EQ(h.batch().size, 0u);
+}
+
+TEST(JsonDecoderTest, NotAnObject) {
+  DecoderHarness h(AllTypesSchema());
+  for (const char* line : {"[]", "[1,2]", "1", "\"s\"", "true", "null"}) {
+    EXPECT_EQ(h.Rejected(line), RejectReason::kNotAnObject) << line << " -> " << h.reject().detail;
+  }
+  EXPECT_EQ(h.reject().detail, "expected a JSON object, found null");
+}
+
+TEST(JsonDecoderTest, DuplicateFields) {
+  DecoderHarness h(SeedSchema());
+  EXPECT_EQ(h.Rejected(R"({"ProductName":"a","ProductName":"b"})"), RejectReason::kDuplicateField);
+  EXPECT_NE(h.reject().detail.find("ProductName"), std::string::npos);
+  EXPECT_EQ(h.Rejected(R"({"ProductName":"a","productname":"b"})"), RejectReason::kDuplicateField);
+  EXPECT_EQ(h.Rejected(R"({"ProductName":"a","price":1,"price":null})"), RejectReason::kDuplicateField);
+  // Unknown fields may repeat.
+  EXPECT_TRUE(h.Decode(R"({"ProductName":"a","x":1,"x":2})"));
+}
+
+TEST(JsonDecoderTest, KeyMatching) {
+  DecoderHarness h(SeedSchema());
+  // Case-insensitive fallback.
+  ASSERT_TRUE(h.Decode(R"({"productname":"a","ZIPCODE":5,"Price":2})"));
+  EXPECT_EQ(h.Get(0, 0).i, 5);
+  EXPECT_EQ(h.Get(0, 1), Value::Text("a"));
+  EXPECT_EQ(h.Get(0, 2).d, 2);
+  // Escaped keys match their unescaped text.
+  ASSERT_TRUE(h.Decode(R"({"Product\u004eame":"b","zip\u0063ode":6})"));
+  EXPECT_EQ(h.Get(1, 0).i, 6);
+  EXPECT_EQ(h.Get(1, 1), Value::Text("b"));
+  // Prefixes and extensions of names are other fields.
+  ASSERT_TRUE(h.Decode(R"({"ProductName":"c","zip":1,"zipcodes":2,"":3})"));
+  EXPECT_TRUE(h.Get(2, 0).is_null);
+
+  // Names differing only in case need exact keys.
+  StreamSchema s;
+  s.columns = {{"a", TypeId::kInt, false}, {"A", TypeId::kInt, false}};
+  DecoderHarness two(s);
+  ASSERT_TRUE(two.Decode(R"({"A":1,"a":2})"));
+  EXPECT_EQ(two.Get(0, 0).i, 2);
+  EXPECT_EQ(two.Get(0, 1).i, 1);
+
+  // A long column name (longer than the padding) and one that needs escaping.
+  StreamSchema l;
+  std::string long_name(100, 'n');
+  l.columns = {{long_name, TypeId::kInt, false}, {"q\"uote", TypeId::kInt, false}};
+  DecoderHarness lh(l);
+  ASSERT_TRUE(lh.DecodePadded("{\"" + long_name + "\":1,\"q\\\"uote\":2}"));
+  EXPECT_EQ(lh.Get(0, 0).i, 1);
+  EXPECT_EQ(lh.Get(0, 1).i, 2);
+  ASSERT_TRUE(lh.DecodePadded("{\"" + long_name.substr(1) + "\":1}"));
+  EXPECT_TRUE(lh.Get(1, 0).is_null);
+}
+
+TEST(JsonDecoderTest, EscapesAndUnicodeInStrings) {
+  DecoderHarness h(AllTypesSchema());
+  ASSERT_TRUE(h.Decode(R"({"t":"a\"b\\c\/d\b\f\n\r\t\u0041\u00e9\u20ac\ud83d\ude00"})"));
+  EXPECT_EQ(h.Get(0, 3).s, "a\"b\\c/d\b\f\n\r\tA\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+  ASSERT_TRUE(h.Decode("{\"t\":\"h\xc3\xa9llo \xe4\xb8\x96\xe7\x95\x8c \xf0\x9f\x98\x80\"}"));
+  EXPECT_EQ(h.Get(1, 3).s, "h\xc3\xa9llo \xe4\xb8\x96\xe7\x95\x8c \xf0\x9f\x98\x80");
+  ASSERT_TRUE(h.Decode(R"({"t":"nul\u0000byte"})"));
+  EXPECT_EQ(h.Get(2, 3).s, std::string("nul\0byte", 8));
+}
+
+TEST(JsonDecoderTest, InvalidUtf8Anywhere) {
+  DecoderHarness h(AllTypesSchema());
+  for (std::string line : {std::string("{\"t\":\"\xff\"}"), std::string("{\"x\":\"\xc3\"}"),
+                           std::string("{\"\xc3\x28\":1}"), std::string("{\"x\":[\"ok\",\"\xed\xa0\x80\"]}"),
+                           std::string("{\"x\":\"\xc0\xaf\"}"), std::string("{\"t\":\"a\"} \xff"),
+                           std::string("{\"x\":\"\xf4\x90\x80\x80\"}")}) {
+    EXPECT_EQ(h.Rejected(line), RejectReason::kInvalidUtf8) << h.reject().detail;
+  }
+}
+
+TEST(JsonDecoderTest, ControlCharactersInStrings) {
+  DecoderHarness h(AllTypesSchema());
+  EXPECT_EQ(h.Rejected("{\"t\":\"a\tb\"}"), RejectReason::kMalformedJson);
+  EXPECT_EQ(h.Rejected(std::string("{\"x\":\"a\0b\"}", 11)), RejectReason::kMalformedJson);
+}
+
+TEST(JsonDecoderTest, BlankLinesAndLineEndings) {
+  DecoderHarness h(SeedSchema());
+  for (const char* line : {"", " ", "\t  ", "\r", "  \r"}) {
+    EXPECT_FALSE(h.Decode(line));
+    EXPECT_TRUE(h.blank()) << "'" << line << "'";
+  }
+  std::string crlf = std::string(kSeedLine) + "\r";
+  ASSERT_TRUE(h.Decode(crlf));
+  EXPECT_FALSE(h.blank());
+  EXPECT_EQ(h.batch().size, 1u);
+  // Only one '\r' is a line ending; a second one is whitespace before it.
+  ASSERT_TRUE(h.Decode(std::string(kSeedLine) + "\r\r"));
+}
+
+TEST(JsonDecoderTest, LineTooLong) {
+  DecoderOptions opts;
+  opts.max_line_bytes = 100;
+  DecoderHarness h(SeedSchema(), opts);
+  std::string ok = R"({"ProductName":")" + std::string(100 - 18, 'a') + R"("})";
+  ASSERT_EQ(ok.size(), 100u);
+  EXPECT_TRUE(h.Decode(ok)) << h.reject().detail;
+  EXPECT_TRUE(h.Decode(ok + "\r"));
+  std::string big = R"({"ProductName":")" + std::string(5000, 'a') + R"("})";
+  EXPECT_EQ(h.Rejected(big), RejectReason::kLineTooLong);
+  EXPECT_EQ(h.reject().raw.size(), kMaxRawRejectBytes);
+  EXPECT_EQ(h.reject().raw, big.substr(0, kMaxRawRejectBytes));
+  EXPECT_NE(h.reject().detail.find("5018"), std::string::npos) << h.reject().detail;
+}
+
+TEST(JsonDecoderTest, HugeLineWithinLimit) {
+  DecoderHarness h(SeedSchema());  // 1 MiB default
+  std::string text(900 * 1024, 'z');
+  std::string line = R"({"zipcode":1,"ignored":")" + std::string(50000, 'q') + R"(","ProductName":")" + text + R"("})";
+  ASSERT_TRUE(h.Decode(line)) << h.reject().detail;
+  EXPECT_EQ(h.Get(0, 1).s, text);
+}
+
+TEST(JsonDecoderTest, RejectCarriesLineNumberAndRawBytes) {
+  DecoderHarness h(SeedSchema());
+  std::string line = R"({"ProductName":"a","price":"x"})";
+  ASSERT_FALSE(h.Decode(line + "\r", 42));
+  EXPECT_EQ(h.reject().line, 42u);
+  EXPECT_EQ(h.reject().raw, line);
+  EXPECT_EQ(h.reject().reason, RejectReason::kWrongType);
+  EXPECT_EQ(h.reject().detail, "field 'price': expected DOUBLE, found string");
+}
+
+TEST(JsonDecoderTest, RejectLeavesBatchAndArenaUnchanged) {
+  DecoderHarness h(SeedSchema());
+  ASSERT_TRUE(h.Decode(kSeedLine));
+  size_t reserved = h.batch().arena.bytes_reserved();
+  std::string big_text(200000, 'w');
+  // The bad field comes after a long text value that was already decoded.
+  ASSERT_FALSE(h.Decode(R"({"ProductName":")" + big_text + R"(","price":"oops"})"));
+  ASSERT_FALSE(h.Decode(R"({"ProductName":")" + big_text + R"("} trailing)"));
+  EXPECT_EQ(h.batch().size, 1u);
+  EXPECT_EQ(h.batch().arena.bytes_reserved(), reserved);
+  EXPECT_EQ(h.Get(0, 1), Value::Text("product2"));
+}
+
+TEST(JsonDecoderTest, DeepNestingInUnknownFields) {
+  DecoderHarness h(SeedSchema());
+  std::string ok = R"({"ProductName":"a","x":)" + std::string(100, '[') + std::string(100, ']') + "}";
+  EXPECT_TRUE(h.Decode(ok)) << h.reject().detail;
+  std::string deep = R"({"ProductName":"a","x":)" + std::string(5000, '[') + std::string(5000, ']') + "}";
+  EXPECT_EQ(h.Rejected(deep), RejectReason::kMalformedJson);
+}
+
+TEST(JsonDecoderTest, FillsBatchToCapacity) {
+  DecoderHarness h(SeedSchema());
+  for (size_t i = 0; i < Batch::kCapacity; ++i) ASSERT_TRUE(h.DecodePadded(kSeedLine));
+  EXPECT_TRUE(h.batch().full());
+}
+
+TEST(JsonDecoderTest, ReasonNames) {
+  EXPECT_STREQ(RejectReasonName(RejectReason::kMalformedJson), "malformed_json");
+  EXPECT_STREQ(RejectReasonName(RejectReason::kNotAnObject), "not_an_object");
+  EXPECT_STREQ(RejectReasonName(RejectReason::kMissingField), "missing_field");
+  EXPECT_STREQ(RejectReasonName(RejectReason::kNullField), "null_field");
+  EXPECT_STREQ(RejectReasonName(RejectReason::kWrongType), "wrong_type");
+  EXPECT_STREQ(RejectReasonName(RejectReason::kOutOfRange), "out_of_range");
+  EXPECT_STREQ(RejectReasonName(RejectReason::kBadTimestamp), "bad_timestamp");
+  EXPECT_STREQ(RejectReasonName(RejectReason::kInvalidUtf8), "invalid_utf8");
+  EXPECT_STREQ(RejectReasonName(RejectReason::kLineTooLong), "line_too_long");
+  EXPECT_STREQ(RejectReasonName(RejectReason::kDuplicateField), "duplicate_field");
+}
+
+}  // namespace
+}  // namespace lf

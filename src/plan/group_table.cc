@@ -1,0 +1,149 @@
+#include "plan/group_table.h"
+
+#include <cstring>
+#include <xxhash.h>
+
+namespace lf {
+namespace {
+
+inline uint64_t Mix(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+constexpr uint64_t kNullHash = 0x9ae16a3b2f90404fULL;
+
+inline uint64_t DoubleBits(double d) {
+  if (d == 0) d = 0;  // -0.0 and 0.0 are one group
+  uint64_t b;
+  std::memcpy(&b, &d, sizeof(b));
+  return b;
+}
+
+void HashColumn(const Vector& v, const uint32_t* rows, size_t count, uint64_t* hashes, bool first) {
+  for (size_t k = 0; k < count; ++k) {
+    uint32_t r = rows[k];
+    uint64_t h;
+    if (!v.valid[r]) {
+      h = kNullHash;
+    } else {
+      switch (PhysicalOf(v.type)) {
+        case PhysicalType::kInt64: h = Mix(static_cast<uint64_t>(v.ints[r])); break;
+        case PhysicalType::kDouble: h = Mix(DoubleBits(v.dbls[r])); break;
+        default: h = XXH3_64bits(v.strs[r].data(), v.strs[r].size()); break;
+      }
+    }
+    hashes[k] = first ? h : Mix(hashes[k] * 31 + h);
+  }
+}
+
+}  // namespace
+
+GroupTable::GroupTable(std::vector<TypeId> key_types) {
+  for (TypeId t : key_types) keys_.emplace_back(t, 0);
+  slots_.assign(1024, 0);
+  mask_ = slots_.size() - 1;
+  if (keys_.empty()) size_ = 1;
+}
+
+bool GroupTable::KeysEqual(uint32_t gid, const std::vector<const Vector*>& keys, uint32_t row) const {
+  for (size_t c = 0; c < keys_.size(); ++c) {
+    const Vector& stored = keys_[c];
+    const Vector& in = *keys[c];
+    if (stored.valid[gid] != in.valid[row]) return false;
+    if (!in.valid[row]) continue;
+    switch (PhysicalOf(stored.type)) {
+      case PhysicalType::kInt64:
+        if (stored.ints[gid] != in.ints[row]) return false;
+        break;
+      case PhysicalType::kDouble:
+        if (DoubleBits(stored.dbls[gid]) != DoubleBits(in.dbls[row])) return false;
+        break;
+      case PhysicalType::kString:
+        if (stored.strs[gid] != in.strs[row]) return false;
+        break;
+    }
+  }
+  return true;
+}
+
+uint32_t GroupTable::Insert(const std::vector<const Vector*>& keys, uint32_t row) {
+  for (size_t c = 0; c < keys_.size(); ++c) {
+    Vector& stored = keys_[c];
+    const Vector& in = *keys[c];
+    stored.valid.push_back(in.valid[row]);
+    switch (PhysicalOf(stored.type)) {
+      case PhysicalType::kInt64: stored.ints.push_back(in.valid[row] ? in.ints[row] : 0); break;
+      case PhysicalType::kDouble: stored.dbls.push_back(in.valid[row] ? in.dbls[row] : 0); break;
+      case PhysicalType::kString:
+        stored.strs.push_back(in.valid[row] ? arena_.Copy(in.strs[row]) : std::string_view());
+        break;
+    }
+  }
+  return static_cast<uint32_t>(size_++);
+}
+
+void GroupTable::Grow() {
+  std::vector<uint64_t> old;
+  old.swap(slots_);
+  slots_.assign(old.size() * 2, 0);
+  mask_ = slots_.size() - 1;
+  // Rehash from the stored keys: slots keep only a tag of the hash.
+  std::vector<const Vector*> cols;
+  for (const auto& k : keys_) cols.push_back(&k);
+  std::vector<uint32_t> rows(size_);
+  for (size_t g = 0; g < size_; ++g) rows[g] = static_cast<uint32_t>(g);
+  std::vector<uint64_t> hashes(size_);
+  for (size_t c = 0; c < keys_.size(); ++c) HashColumn(keys_[c], rows.data(), size_, hashes.data(), c == 0);
+  for (size_t g = 0; g < size_; ++g) {
+    size_t idx = hashes[g] & mask_;
+    while (slots_[idx] != 0) idx = (idx + 1) & mask_;
+    slots_[idx] = (hashes[g] >> 32 << 32) | (g + 1);
+  }
+}
+
+void GroupTable::FindOrInsert(const std::vector<const Vector*>& keys, const uint32_t* rows, size_t count,
+                              uint32_t* gids) {
+  if (keys_.empty()) {
+    std::memset(gids, 0, count * sizeof(uint32_t));
+    return;
+  }
+  if (hashes_.size() < count) hashes_.resize(count);
+  for (size_t c = 0; c < keys_.size(); ++c) HashColumn(*keys[c], rows, count, hashes_.data(), c == 0);
+  for (size_t k = 0; k < count; ++k) {
+    if ((size_ + 1) * 2 > slots_.size()) Grow();
+    const uint64_t h = hashes_[k];
+    const uint64_t tag = h >> 32 << 32;
+    size_t idx = h & mask_;
+    while (true) {
+      uint64_t s = slots_[idx];
+      if (s == 0) {
+        uint32_t gid = Insert(keys, rows[k]);
+        slots_[idx] = tag | (gid + 1);
+        gids[k] = gid;
+        break;
+      }
+      if ((s & 0xffffffff00000000ULL) == tag) {
+        uint32_t gid = static_cast<uint32_t>(s) - 1;
+        if (KeysEqual(gid, keys, rows[k])) {
+          gids[k] = gid;
+          break;
+        }
+      }
+      idx = (idx + 1) & mask_;
+    }
+  }
+}
+
+size_t GroupTable::MemoryUsage() const {
+  size_t bytes = slots_.capacity() * sizeof(uint64_t) + arena_.bytes_reserved();
+  for (const auto& k : keys_)
+    bytes += k.valid.capacity() + k.ints.capacity() * 8 + k.dbls.capacity() * 8 + k.strs.capacity() * 16;
+  return bytes;
+}
+
+}  // namespace lf

@@ -1,0 +1,32 @@
+// Renders finalized views as TSV (the batch-view interchange format), JSON
+// and an aligned text table for people.
+#pragma once
+
+#include <string>
+
+#include "plan/view_plan.h"
+
+namespace lf {
+
+enum class ResultFormat { kTsv, kJson, kTable };
+
+// Parses "tsv", "json", "table".
+Result<ResultFormat> ParseResultFormat(std::string_view s);
+
+// Header line of column names, then one line per row; NULL as \N; text
+// escaped (\\ \t \n \r); timestamps "YYYY-MM-DD HH:MM:SS.fff"; doubles in
+// shortest round-trip form; booleans true/false.
+void AppendTsv(const ViewResult& r, std::string* out);
+// {"view": name, "columns": [{"name","type"}...], "rows": [[...], ...]}
+// with NULL as null and timestamps as strings.
+void AppendJson(const ViewResult& r, std::string* out);
+// A boxed, aligned table with the view name as title.
+void AppendTable(const ViewResult& r, std::string* out);
+
+void AppendResult(const ViewResult& r, ResultFormat f, std::string* out);
+
+// One value in TSV / JSON form.
+void AppendTsvValue(const Value& v, std::string* out);
+void AppendJsonValue(const Value& v, std::string* out);
+
+}  // namespace lf

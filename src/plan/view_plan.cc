@@ -1,0 +1,185 @@
+#include "plan/view_plan.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace lf {
+
+Result<std::unique_ptr<ViewPlan>> ViewPlan::Compile(const sql::BoundView& view) {
+  std::unique_ptr<ViewPlan> plan(new ViewPlan(view));
+  for (const auto& agg : view.aggregates) {
+    ASSIGN_OR_RETURN(auto fn, AggregateFunction::Make(agg.kind, agg.arg ? agg.arg->type : TypeId::kNull));
+    plan->aggregates_.push_back(std::move(fn));
+  }
+  return plan;
+}
+
+std::vector<TypeId> ViewPlan::key_types() const {
+  std::vector<TypeId> types;
+  for (const auto& k : view_.keys) types.push_back(k->type == TypeId::kNull ? TypeId::kText : k->type);
+  return types;
+}
+
+std::unique_ptr<ViewState> ViewPlan::NewState() const { return std::make_unique<ViewState>(*this); }
+
+ViewState::ViewState(const ViewPlan& plan) : plan_(plan), groups_(plan.key_types()) {
+  const sql::BoundView& v = plan.view();
+  if (v.where) where_ = std::make_unique<ExprEvaluator>(*v.where);
+  for (const auto& k : v.keys) keys_.push_back(std::make_unique<ExprEvaluator>(*k));
+  for (size_t i = 0; i < v.aggregates.size(); ++i) {
+    const auto& a = v.aggregates[i];
+    args_.push_back(a.arg ? std::make_unique<ExprEvaluator>(*a.arg) : nullptr);
+    filters_.push_back(a.filter ? std::make_unique<ExprEvaluator>(*a.filter) : nullptr);
+    states_.push_back(plan.aggregate(i).NewStates());
+    states_.back()->Resize(groups_.size());
+  }
+}
+
+ViewState::~ViewState() = default;
+
+void ViewState::Consume(const Batch& batch) {
+  const size_t n = batch.size;
+  if (n == 0) return;
+  if (sel_.size() < n) {
+    sel_.resize(n);
+    gids_.resize(n);
+    sub_rows_.resize(n);
+    sub_gids_.resize(n);
+  }
+  size_t m;
+  if (where_) {
+    m = SelectTrue(where_->Evaluate(batch), n, sel_.data());
+  } else {
+    for (size_t i = 0; i < n; ++i) sel_[i] = static_cast<uint32_t>(i);
+    m = n;
+  }
+  if (m == 0) return;
+  key_vectors_.clear();
+  for (auto& k : keys_) key_vectors_.push_back(&k->Evaluate(batch));
+  groups_.FindOrInsert(key_vectors_, sel_.data(), m, gids_.data());
+  for (size_t i = 0; i < states_.size(); ++i) {
+    states_[i]->Resize(groups_.size());
+    const Vector* arg = args_[i] ? &args_[i]->Evaluate(batch) : nullptr;
+    if (!filters_[i]) {
+      states_[i]->Update(gids_.data(), sel_.data(), m, arg);
+      continue;
+    }
+    const Vector& f = filters_[i]->Evaluate(batch);
+    size_t c = 0;
+    for (size_t k = 0; k < m; ++k) {
+      uint32_t r = sel_[k];
+      sub_rows_[c] = r;
+      sub_gids_[c] = gids_[k];
+      c += f.valid[r] & (f.ints[r] != 0);
+    }
+    states_[i]->Update(sub_gids_.data(), sub_rows_.data(), c, arg);
+  }
+}
+
+void ViewState::Combine(const ViewState& other) {
+  const size_t g = other.groups_.size();
+  std::vector<uint32_t> target(g);
+  std::vector<const Vector*> cols;
+  for (size_t c = 0; c < other.groups_.num_keys(); ++c) cols.push_back(&other.groups_.key_column(c));
+  std::vector<uint32_t> rows(std::min<size_t>(g, 4096));
+  for (size_t from = 0; from < g; from += rows.size()) {
+    size_t count = std::min(rows.size(), g - from);
+    for (size_t k = 0; k < count; ++k) rows[k] = static_cast<uint32_t>(from + k);
+    groups_.FindOrInsert(cols, rows.data(), count, target.data() + from);
+  }
+  for (size_t i = 0; i < states_.size(); ++i) {
+    states_[i]->Resize(groups_.size());
+    states_[i]->Combine(*other.states_[i], target.data());
+  }
+}
+
+Result<ViewResult> ViewState::Finalize() const {
+  const sql::BoundView& v = plan_.view();
+  ViewResult result;
+  result.name = v.name;
+  for (const auto& o : v.outputs) {
+    result.column_names.push_back(o.name);
+    result.column_types.push_back(o.type);
+  }
+  const size_t nkeys = groups_.num_keys();
+  const size_t g = groups_.size();
+  // Group ids in ascending key order (NULLs first).
+  std::vector<uint32_t> order(g);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    for (size_t c = 0; c < nkeys; ++c) {
+      const Vector& col = groups_.key_column(c);
+      if (col.valid[a] != col.valid[b]) return col.valid[a] < col.valid[b];
+      if (!col.valid[a]) continue;
+      switch (PhysicalOf(col.type)) {
+        case PhysicalType::kInt64:
+          if (col.ints[a] != col.ints[b]) return col.ints[a] < col.ints[b];
+          break;
+        case PhysicalType::kDouble:
+          if (col.dbls[a] != col.dbls[b]) return col.dbls[a] < col.dbls[b];
+          break;
+        case PhysicalType::kString:
+          if (col.strs[a] != col.strs[b]) return col.strs[a] < col.strs[b];
+          break;
+      }
+    }
+    return false;
+  });
+  // Intermediate rows: keys then finalized aggregates, in batches.
+  std::vector<TypeId> types = plan_.key_types();
+  for (size_t i = 0; i < plan_.num_aggregates(); ++i) types.push_back(plan_.aggregate(i).result_type());
+  Batch batch(types);
+  std::unique_ptr<ExprEvaluator> having = v.having ? std::make_unique<ExprEvaluator>(*v.having) : nullptr;
+  std::vector<std::unique_ptr<ExprEvaluator>> outputs;
+  for (const auto& o : v.outputs) outputs.push_back(std::make_unique<ExprEvaluator>(*o.expr));
+  std::vector<uint32_t> sel(Batch::kCapacity);
+  Value value;
+  result.rows.reserve(g);
+  for (size_t from = 0; from < g; from += Batch::kCapacity) {
+    batch.Clear();
+    batch.size = std::min(Batch::kCapacity, g - from);
+    for (size_t k = 0; k < batch.size; ++k) {
+      uint32_t gid = order[from + k];
+      for (size_t c = 0; c < nkeys; ++c)
+        batch.columns[c].SetValue(k, groups_.key_column(c).GetValue(gid), &batch.arena);
+      for (size_t i = 0; i < states_.size(); ++i) {
+        Status st = states_[i]->Finalize(gid, &value);
+        if (!st.ok()) {
+          std::string key;
+          for (size_t c = 0; c < nkeys; ++c)
+            key += (c ? ", " : "") + groups_.key_column(c).GetValue(gid).DebugString();
+          return Status(st.code(), "view '" + v.name + "'" + (nkeys ? " group (" + key + ")" : "") + ": " +
+                                       st.message());
+        }
+        batch.columns[nkeys + i].SetValue(k, value, &batch.arena);
+      }
+    }
+    size_t m = batch.size;
+    if (having) {
+      m = SelectTrue(having->Evaluate(batch), batch.size, sel.data());
+    } else {
+      std::iota(sel.begin(), sel.begin() + static_cast<long>(m), 0);
+    }
+    std::vector<const Vector*> cols;
+    for (auto& o : outputs) cols.push_back(&o->Evaluate(batch));
+    for (size_t k = 0; k < m; ++k) {
+      std::vector<Value> row;
+      row.reserve(cols.size());
+      for (size_t c = 0; c < cols.size(); ++c) {
+        Value val = cols[c]->GetValue(sel[k]);
+        val.type = result.column_types[c];
+        row.push_back(std::move(val));
+      }
+      result.rows.push_back(std::move(row));
+    }
+  }
+  return result;
+}
+
+size_t ViewState::MemoryUsage() const {
+  size_t bytes = groups_.MemoryUsage();
+  for (const auto& s : states_) bytes += s->MemoryUsage();
+  return bytes;
+}
+
+}  // namespace lf

@@ -1,0 +1,80 @@
+// A compiled view: the one plan (filter -> group key -> aggregate-state
+// update) that every driver runs, batch and speed alike. ViewPlan is
+// immutable and shared between threads; ViewState holds the mutable group
+// table and aggregate states of one execution (one per thread), and states
+// of any split of the input combine into the same result as one pass.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agg/aggregate.h"
+#include "common/status.h"
+#include "common/vector.h"
+#include "plan/expr_eval.h"
+#include "plan/group_table.h"
+#include "sql/binder.h"
+
+namespace lf {
+
+// A finalized view: named, typed columns and rows sorted by group key.
+struct ViewResult {
+  std::string name;
+  std::vector<std::string> column_names;
+  std::vector<TypeId> column_types;
+  std::vector<std::vector<Value>> rows;
+};
+
+class ViewState;
+
+class ViewPlan {
+ public:
+  // `view` must outlive the plan (it is part of the catalog).
+  static Result<std::unique_ptr<ViewPlan>> Compile(const sql::BoundView& view);
+
+  const std::string& name() const { return view_.name; }
+  const sql::BoundView& view() const { return view_; }
+  const AggregateFunction& aggregate(size_t i) const { return *aggregates_[i]; }
+  size_t num_aggregates() const { return aggregates_.size(); }
+  std::vector<TypeId> key_types() const;
+
+  std::unique_ptr<ViewState> NewState() const;
+
+ private:
+  explicit ViewPlan(const sql::BoundView& view) : view_(view) {}
+  const sql::BoundView& view_;
+  std::vector<std::unique_ptr<AggregateFunction>> aggregates_;
+};
+
+// The mutable execution state of one plan. Not thread-safe.
+class ViewState {
+ public:
+  explicit ViewState(const ViewPlan& plan);
+  ~ViewState();
+
+  // Folds a batch of stream rows (columns in stream order) into the state.
+  void Consume(const Batch& batch);
+  // this = this ⊕ other; `other` must come from the same plan.
+  void Combine(const ViewState& other);
+  // Finalizes every group: applies HAVING and the output expressions, rows
+  // sorted ascending by the group keys. Fails on integer SUM overflow.
+  Result<ViewResult> Finalize() const;
+
+  size_t num_groups() const { return groups_.size(); }
+  size_t MemoryUsage() const;
+
+ private:
+  const ViewPlan& plan_;
+  GroupTable groups_;
+  std::vector<std::unique_ptr<AggregateStates>> states_;
+  // Per-batch scratch.
+  std::unique_ptr<ExprEvaluator> where_;
+  std::vector<std::unique_ptr<ExprEvaluator>> keys_;
+  std::vector<std::unique_ptr<ExprEvaluator>> args_;     // nullptr for COUNT(*)
+  std::vector<std::unique_ptr<ExprEvaluator>> filters_;  // nullptr without FILTER
+  std::vector<uint32_t> sel_, gids_, sub_rows_, sub_gids_;
+  std::vector<const Vector*> key_vectors_;
+};
+
+}  // namespace lf

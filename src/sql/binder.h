@@ -1,0 +1,70 @@
+// The binder: resolves names and types of a parsed views file and turns
+// each CREATE VIEW into a BoundView, the input of plan compilation. It is
+// where SQL that cannot be merged exactly across the batch and speed layers
+// is refused, with a message saying why and what to use instead.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agg/aggregate.h"
+#include "common/status.h"
+#include "ingest/schema.h"
+#include "sql/ast.h"
+#include "sql/bound_expr.h"
+
+namespace lf::sql {
+
+struct BoundAggregate {
+  AggKind kind;
+  std::unique_ptr<BoundExpr> arg;     // nullptr for COUNT(*); over the stream's columns
+  std::unique_ptr<BoundExpr> filter;  // FILTER (WHERE ...); nullptr if absent
+  TypeId result_type;
+  std::string text;                   // canonical form, for dedup and messages
+};
+
+struct OutputColumn {
+  std::string name;
+  TypeId type;
+  // Over the view's intermediate row: columns [0, keys) are the group keys,
+  // [keys, keys + aggregates) the finalized aggregates.
+  std::unique_ptr<BoundExpr> expr;
+};
+
+// A view, resolved: rows of `stream` pass `where`, are grouped by `keys`,
+// aggregated by `aggregates`, and finalized into `outputs` (after `having`).
+struct BoundView {
+  std::string name;
+  int stream = -1;                                // index into Catalog::streams
+  std::unique_ptr<BoundExpr> where;               // nullptr: all rows
+  std::vector<std::unique_ptr<BoundExpr>> keys;   // over the stream's columns
+  std::vector<std::string> key_names;             // output-style names of the keys
+  std::vector<BoundAggregate> aggregates;
+  std::unique_ptr<BoundExpr> having;              // over the intermediate row; nullptr: all groups
+  std::vector<OutputColumn> outputs;
+};
+
+struct Catalog {
+  std::vector<StreamSchema> streams;
+  std::vector<BoundView> views;
+
+  const BoundView* FindView(std::string_view name) const;
+  const StreamSchema& StreamOf(const BoundView& v) const { return streams[static_cast<size_t>(v.stream)]; }
+};
+
+// Binds every statement of `script`. `source` names the file in messages
+// ("views.sql:12:8: unknown column 'prise' (did you mean 'price'?)").
+Result<Catalog> BindScript(const Script& script, std::string_view source);
+
+// Reads, parses and binds a views file.
+Result<Catalog> LoadViewsFile(const std::string& path);
+// Parses and binds views SQL held in memory.
+Result<Catalog> CompileViews(std::string_view text, std::string_view source);
+
+// Whether `ref` (as written, quoted or not) names `declared`: quoted
+// identifiers match exactly, unquoted ones case-insensitively.
+bool IdentifierMatches(std::string_view declared, std::string_view ref, bool ref_quoted);
+
+}  // namespace lf::sql

@@ -1,0 +1,966 @@
+// Oracle tests: the real `lambdaflow eval` against SQLite over the same events.
+//
+// RandomViews: for a fixed list of seeds, random events (NULLs, negative
+// integers, doubles, short texts with unicode and control characters,
+// timestamps across months and years) and random views over them (GROUP BY of
+// 0-2 expressions, WHERE, aggregates with optional FILTER). Every view is
+// written once as a small expression tree and rendered twice: as lambdaflow
+// SQL and as SQLite SQL (DATE_TRUNC and EXTRACT emulated on integer
+// milliseconds). The generator stays inside the subset where the two
+// dialects agree: no mixed text/number comparisons, no integer overflow, no
+// NULL literals, non-negative timestamps, no -0.0 inputs.
+//
+// ExampleViews: examples/views.sql over `lambdaflow produce --count 10000`,
+// against hand-written SQLite equivalents; APPROX_COUNT_DISTINCT within 5% of
+// COUNT(DISTINCT).
+//
+// Comparison: integers, text and timestamps exactly (as text); MIN/MAX and
+// group keys of doubles exactly (as numbers); SUM and AVG of doubles within
+// 1e-9 relative, plus the rounding error that any summation order may
+// legitimately add (1e-12 of the sum of absolute values). Rows must come in
+// ascending order of the group columns, NULLs first.
+
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#ifndef LAMBDAFLOW_BIN
+#error "LAMBDAFLOW_BIN must name the lambdaflow binary"
+#endif
+#ifndef LF_SOURCE_DIR
+#error "LF_SOURCE_DIR must name the source tree"
+#endif
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------
+// Small helpers: files, processes, formatting.
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFile(const fs::path& p, std::string_view data) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+}
+
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+// Runs a shell command; returns its exit status (or -1 if it did not exit).
+int RunShell(const std::string& cmd) {
+  int status = std::system(cmd.c_str());
+  if (status == -1 || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "lf-oracle-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!::testing::Test::HasFailure()) fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string Shortest(double d) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, d);
+  return std::string(buf, r.ptr);
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date, and back.
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+void CivilFromDays(int64_t z, int64_t* y, int64_t* m, int64_t* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = yoe + era * 400 + (*m <= 2);
+}
+
+std::string FormatTimestamp(int64_t ms, char sep = ' ', bool zulu = false) {
+  int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+  int64_t rem = ms - days * 86400000;
+  int64_t y, m, d;
+  CivilFromDays(days, &y, &m, &d);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lld%c%02lld:%02lld:%02lld.%03lld%s", static_cast<long long>(y),
+                static_cast<long long>(m), static_cast<long long>(d), sep, static_cast<long long>(rem / 3600000),
+                static_cast<long long>(rem / 60000 % 60), static_cast<long long>(rem / 1000 % 60),
+                static_cast<long long>(rem % 1000), zulu ? "Z" : "");
+  return buf;
+}
+
+// "YYYY-MM-DD HH:MM:SS[.fff]" (or with 'T') -> ms; nullopt otherwise.
+std::optional<int64_t> ParseTimestamp(std::string_view s) {
+  int y, mo, d, h, mi, sec;
+  char sep;
+  std::string str(s);
+  if (std::sscanf(str.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d", &y, &mo, &d, &sep, &h, &mi, &sec) != 7) return std::nullopt;
+  int64_t ms = 0;
+  size_t dot = str.find('.');
+  if (dot != std::string::npos) {
+    std::string frac = str.substr(dot + 1, 3);
+    while (frac.size() < 3) frac += '0';
+    ms = std::atoll(frac.c_str());
+  }
+  return (DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) * 1000 + ms;
+}
+
+std::string TsvEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string SqlString(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
+std::vector<std::string> Split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t pos = s.find(sep, start);
+    if (pos == std::string_view::npos) {
+      out.emplace_back(s.substr(start));
+      return out;
+    }
+    out.emplace_back(s.substr(start, pos - start));
+    start = pos + 1;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// SQLite.
+
+class Db {
+ public:
+  Db() {
+    if (sqlite3_open(":memory:", &db_) != SQLITE_OK) std::abort();
+    Exec("PRAGMA case_sensitive_like = ON");
+  }
+  ~Db() { sqlite3_close(db_); }
+  sqlite3* get() const { return db_; }
+
+  void Exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      ADD_FAILURE() << "sqlite: " << (err ? err : "?") << "\n" << sql;
+      sqlite3_free(err);
+    }
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// ---------------------------------------------------------------------------
+// Comparing one view's TSV with the same query in SQLite.
+
+enum class Kind {
+  kInt,           // exact, as text
+  kDoubleExact,   // exact, as a number (and shortest form)
+  kDoubleApprox,  // SUM/AVG of doubles: 1e-9 relative plus summation error
+  kText,          // exact bytes
+  kTimestamp,     // SQLite holds ms; lambdaflow prints "YYYY-MM-DD HH:MM:SS.fff"
+  kApprox5,       // APPROX_COUNT_DISTINCT against COUNT(DISTINCT): within 5%
+};
+
+struct OutCol {
+  std::string name;
+  Kind kind;
+  int abs_col = -1;  // kDoubleApprox: index of the SQLite column holding the sum (avg) of |x|
+};
+
+// Compares `tsv` (lambdaflow's file) with the rows of `sqlite_sql`, which
+// yields cols.size() columns in order (then any helper columns) and is
+// ordered by the group columns. Returns a description of each difference.
+std::vector<std::string> CompareView(sqlite3* db, const std::string& sqlite_sql, const std::vector<OutCol>& cols,
+                                     const std::string& tsv) {
+  std::vector<std::string> diffs;
+  auto diff = [&](std::string s) {
+    if (diffs.size() < 10) diffs.push_back(std::move(s));
+  };
+  std::vector<std::string> lines = Split(tsv, '\n');
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  if (lines.empty()) {
+    diff("lambdaflow wrote no header line");
+    return diffs;
+  }
+  std::vector<std::string> header = Split(lines[0], '\t');
+  std::vector<std::string> want_header;
+  for (const auto& c : cols) want_header.push_back(c.name);
+  if (header != want_header) {
+    std::string got, want;
+    for (auto& h : header) got += h + " | ";
+    for (auto& h : want_header) want += h + " | ";
+    diff("header: lambdaflow [" + got + "] expected [" + want + "]");
+    return diffs;
+  }
+
+  // SQLite's answer: per row, the expected text of each column, the numbers
+  // behind it and the helper columns.
+  struct Cell {
+    bool null = true;
+    std::string text;
+    double d = 0;
+  };
+  std::vector<std::vector<Cell>> want;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, sqlite_sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    diff(std::string("sqlite cannot prepare: ") + sqlite3_errmsg(db));
+    return diffs;
+  }
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    std::vector<Cell> row(static_cast<size_t>(sqlite3_column_count(st)));
+    for (int ci = 0; ci < sqlite3_column_count(st); ++ci) {
+      Cell& cell = row[static_cast<size_t>(ci)];
+      cell.null = sqlite3_column_type(st, ci) == SQLITE_NULL;
+      cell.d = sqlite3_column_double(st, ci);
+      if (cell.null) {
+        cell.text = "\\N";
+        continue;
+      }
+      Kind kind = static_cast<size_t>(ci) < cols.size() ? cols[static_cast<size_t>(ci)].kind : Kind::kDoubleApprox;
+      switch (kind) {
+        case Kind::kInt:
+        case Kind::kApprox5: cell.text = std::to_string(sqlite3_column_int64(st, ci)); break;
+        case Kind::kDoubleExact:
+        case Kind::kDoubleApprox: cell.text = Shortest(cell.d); break;
+        case Kind::kText:
+          cell.text = TsvEscape(std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(st, ci)),
+                                                 static_cast<size_t>(sqlite3_column_bytes(st, ci))));
+          break;
+        case Kind::kTimestamp: cell.text = FormatTimestamp(sqlite3_column_int64(st, ci)); break;
+      }
+    }
+    want.push_back(std::move(row));
+  }
+  if (rc != SQLITE_DONE) diff(std::string("sqlite: ") + sqlite3_errmsg(db));
+  sqlite3_finalize(st);
+
+  const size_t got_rows = lines.size() - 1;
+  if (got_rows != want.size()) {
+    diff("lambdaflow has " + std::to_string(got_rows) + " rows, sqlite " + std::to_string(want.size()));
+  }
+  for (size_t r = 0; r < std::max(got_rows, want.size()) && diffs.size() < 10; ++r) {
+    std::string want_line;
+    if (r < want.size()) {
+      for (size_t c = 0; c < cols.size(); ++c) want_line += (c ? "\t" : "") + want[r][c].text;
+    }
+    if (r >= got_rows) {
+      diff("row " + std::to_string(r + 1) + ": missing in lambdaflow; sqlite: " + want_line);
+      continue;
+    }
+    if (r >= want.size()) {
+      diff("row " + std::to_string(r + 1) + ": extra in lambdaflow: " + lines[r + 1]);
+      continue;
+    }
+    std::vector<std::string> got = Split(lines[r + 1], '\t');
+    if (got.size() != cols.size()) {
+      diff("row " + std::to_string(r + 1) + ": " + std::to_string(got.size()) + " fields: " + lines[r + 1]);
+      continue;
+    }
+    std::string bad;
+    for (size_t c = 0; c < cols.size(); ++c) {
+      const Cell& w = want[r][c];
+      const std::string& g = got[c];
+      bool ok = g == w.text;
+      if (!ok && !w.null && g != "\\N") {
+        double a = std::strtod(g.c_str(), nullptr);
+        if (cols[c].kind == Kind::kDoubleExact) {
+          ok = a == w.d;
+        } else if (cols[c].kind == Kind::kDoubleApprox) {
+          double abs_sum = cols[c].abs_col >= 0 ? std::fabs(want[r][static_cast<size_t>(cols[c].abs_col)].d) : 0;
+          ok = std::fabs(a - w.d) <= 1e-9 * std::max(std::fabs(a), std::fabs(w.d)) + 1e-12 * abs_sum;
+        } else if (cols[c].kind == Kind::kApprox5) {
+          ok = std::fabs(a - w.d) <= 0.05 * w.d;
+        }
+      }
+      if (!ok) bad += " " + cols[c].name + " (lambdaflow " + g + ", sqlite " + w.text + ")";
+    }
+    if (!bad.empty()) {
+      diff("row " + std::to_string(r + 1) + ":" + bad + "\n    lambdaflow: " + lines[r + 1] + "\n    sqlite:     " +
+           want_line);
+    }
+  }
+  return diffs;
+}
+
+struct EvalResult {
+  int exit_code = -1;
+  std::string stderr_text;
+  std::string rejects;
+};
+
+EvalResult RunEval(const fs::path& dir, const fs::path& views, const fs::path& events, const fs::path& out,
+                   const std::string& extra = "") {
+  fs::create_directories(out);
+  fs::path err = dir / "eval.stderr", rejects = dir / "rejects.ndjson";
+  fs::remove(rejects);
+  std::string cmd = ShellQuote(LAMBDAFLOW_BIN) + " eval --views " + ShellQuote(views.string()) + " --out " +
+                    ShellQuote(out.string()) + " --rejects " + ShellQuote(rejects.string()) + extra + " " +
+                    ShellQuote(events.string()) + " </dev/null >/dev/null 2>" + ShellQuote(err.string());
+  EvalResult r;
+  r.exit_code = RunShell(cmd);
+  r.stderr_text = ReadFile(err);
+  if (fs::exists(rejects)) r.rejects = ReadFile(rejects);
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+// Random events.
+
+struct Rng {
+  explicit Rng(uint64_t seed) : gen(seed) {}
+  uint64_t operator()() { return gen(); }
+  int64_t Int(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(gen() % static_cast<uint64_t>(hi - lo + 1)); }
+  bool Chance(int percent) { return Int(0, 99) < percent; }
+  template <class T>
+  const T& Pick(const std::vector<T>& v) { return v[static_cast<size_t>(Int(0, static_cast<int64_t>(v.size()) - 1))]; }
+  std::mt19937_64 gen;
+};
+
+struct Event {
+  std::optional<int64_t> zipcode, qty;
+  std::optional<double> price, weight;
+  std::optional<std::string> name;
+  int64_t ts = 0;
+};
+
+const std::vector<std::string>& TextPool() {
+  static const std::vector<std::string> pool = {
+      "product1", "product2", "product3", "product10", "Product2", "", "a", "a b", "tab\there", "x\ty\t",
+      "back\\slash", "quote\"d", "it's", "Ärger", "ärger", "日本", "naïve", "🚀 launch", "zz", "~", "é",
+  };
+  return pool;
+}
+
+std::vector<Event> RandomEvents(Rng& rng, size_t n) {
+  static const std::vector<int64_t> zips = {90001, 90002, 94105, 95126, 95127, 96999, 97000, -7, 0, 1, 12};
+  const int64_t from = DaysFromCivil(2014, 1, 1) * 86400000, to = DaysFromCivil(2016, 12, 31) * 86400000;
+  std::vector<Event> events(n);
+  for (auto& e : events) {
+    if (!rng.Chance(10)) e.zipcode = rng.Pick(zips);
+    if (!rng.Chance(12)) e.qty = rng.Int(-1000, 1000);
+    if (!rng.Chance(12)) {
+      if (rng.Chance(70)) {
+        e.price = static_cast<double>(rng.Int(-2000, 2000)) / 4;  // exact quarters
+      } else {
+        e.price = static_cast<double>(rng.Int(-99999, 99999)) / 100;  // cents: inexact in binary
+      }
+      if (*e.price == 0) e.price = 0.0;  // never -0.0
+    }
+    if (!rng.Chance(15)) e.weight = static_cast<double>(rng.Int(0, 10000)) / 1000;
+    if (!rng.Chance(10)) e.name = rng.Pick(TextPool());
+    if (rng.Chance(20)) {
+      e.ts = DaysFromCivil(2016, 2, rng.Int(28, 29)) * 86400000 + rng.Int(0, 86399999);  // around the leap day
+    } else {
+      e.ts = rng.Int(from, to);
+    }
+  }
+  return events;
+}
+
+std::string EventsNdjson(Rng& rng, const std::vector<Event>& events) {
+  std::string out;
+  auto num = [](const auto& v) { return v ? Shortest(static_cast<double>(*v)) : std::string("null"); };
+  for (const auto& e : events) {
+    out += "{\"zipcode\":" + (e.zipcode ? std::to_string(*e.zipcode) : "null");
+    out += ",\"qty\":" + (e.qty ? std::to_string(*e.qty) : "null");
+    out += ",\"price\":" + num(e.price);
+    out += ",\"weight\":" + num(e.weight);
+    out += ",\"ProductName\":" + (e.name ? JsonString(*e.name) : "null");
+    int form = static_cast<int>(rng.Int(0, 9));
+    if (form < 7) {
+      out += ",\"timestamp\":\"" + FormatTimestamp(e.ts) + "\"}\n";  // the seed's form
+    } else if (form < 9) {
+      out += ",\"timestamp\":\"" + FormatTimestamp(e.ts, 'T', true) + "\"}\n";  // ISO-8601
+    } else {
+      out += ",\"timestamp\":" + std::to_string(e.ts) + "}\n";  // epoch milliseconds
+    }
+  }
+  return out;
+}
+
+constexpr const char* kStream =
+    "CREATE STREAM events (\n  zipcode INT,\n  qty INT,\n  price DOUBLE,\n  weight DOUBLE,\n"
+    "  ProductName TEXT,\n  timestamp TIMESTAMP NOT NULL\n);\n";
+
+void LoadEvents(Db& db, const std::vector<Event>& events) {
+  db.Exec("CREATE TABLE events (zipcode INTEGER, qty INTEGER, price REAL, weight REAL, ProductName TEXT, "
+          "timestamp INTEGER NOT NULL)");
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db.get(), "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", -1, &st, nullptr), SQLITE_OK);
+  db.Exec("BEGIN");
+  for (const auto& e : events) {
+    sqlite3_reset(st);
+    e.zipcode ? sqlite3_bind_int64(st, 1, *e.zipcode) : sqlite3_bind_null(st, 1);
+    e.qty ? sqlite3_bind_int64(st, 2, *e.qty) : sqlite3_bind_null(st, 2);
+    e.price ? sqlite3_bind_double(st, 3, *e.price) : sqlite3_bind_null(st, 3);
+    e.weight ? sqlite3_bind_double(st, 4, *e.weight) : sqlite3_bind_null(st, 4);
+    e.name ? sqlite3_bind_text(st, 5, e.name->data(), static_cast<int>(e.name->size()), SQLITE_TRANSIENT)
+           : sqlite3_bind_null(st, 5);
+    sqlite3_bind_int64(st, 6, e.ts);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_DONE) << sqlite3_errmsg(db.get());
+  }
+  db.Exec("COMMIT");
+  sqlite3_finalize(st);
+}
+
+// ---------------------------------------------------------------------------
+// Random views: an expression tree rendered to both dialects.
+
+enum class Ty { kInt, kDouble, kText, kTs, kBool };
+enum class Dialect { kLambdaflow, kSqlite };
+
+struct Expr {
+  enum K { kCol, kLit, kBin, kCmp, kAnd, kOr, kNot, kIsNull, kIn, kBetween, kLike, kCase, kCastDouble, kCoalesce,
+           kDateTrunc, kExtract } k;
+  Ty ty;
+  std::string s;  // column name, literal as SQL, operator, unit or field
+  bool negated = false;
+  std::vector<Expr> kids;
+};
+
+Expr Leaf(Expr::K k, Ty ty, std::string s) { return Expr{k, ty, std::move(s), false, {}}; }
+Expr Node(Expr::K k, Ty ty, std::string s, std::vector<Expr> kids, bool negated = false) {
+  return Expr{k, ty, std::move(s), negated, std::move(kids)};
+}
+
+std::string Render(const Expr& e, Dialect d) {
+  auto r = [&](size_t i) { return Render(e.kids[i], d); };
+  switch (e.k) {
+    case Expr::kCol:
+    case Expr::kLit: return e.s;
+    case Expr::kBin:
+    case Expr::kCmp: return "(" + r(0) + " " + e.s + " " + r(1) + ")";
+    case Expr::kAnd: return "(" + r(0) + " AND " + r(1) + ")";
+    case Expr::kOr: return "(" + r(0) + " OR " + r(1) + ")";
+    case Expr::kNot: return "(NOT " + r(0) + ")";
+    case Expr::kIsNull: return "(" + r(0) + (e.negated ? " IS NOT NULL)" : " IS NULL)");
+    case Expr::kIn: {
+      std::string out = "(" + r(0) + (e.negated ? " NOT IN (" : " IN (");
+      for (size_t i = 1; i < e.kids.size(); ++i) out += (i > 1 ? ", " : "") + r(i);
+      return out + "))";
+    }
+    case Expr::kBetween: return "(" + r(0) + (e.negated ? " NOT BETWEEN " : " BETWEEN ") + r(1) + " AND " + r(2) + ")";
+    case Expr::kLike: return "(" + r(0) + (e.negated ? " NOT LIKE " : " LIKE ") + r(1) + ")";
+    case Expr::kCase: {
+      std::string out = "CASE";
+      size_t i = 0;
+      for (; i + 1 < e.kids.size(); i += 2) out += " WHEN " + r(i) + " THEN " + r(i + 1);
+      if (i < e.kids.size()) out += " ELSE " + r(i);
+      return out + " END";
+    }
+    case Expr::kCastDouble: return "CAST(" + r(0) + (d == Dialect::kSqlite ? " AS REAL)" : " AS DOUBLE)");
+    case Expr::kCoalesce: return "COALESCE(" + r(0) + ", " + r(1) + ")";
+    case Expr::kDateTrunc: {
+      if (d == Dialect::kLambdaflow) return "DATE_TRUNC('" + e.s + "', " + r(0) + ")";
+      if (e.s == "minute") return "((" + r(0) + " / 60000) * 60000)";
+      if (e.s == "hour") return "((" + r(0) + " / 3600000) * 3600000)";
+      if (e.s == "day") return "((" + r(0) + " / 86400000) * 86400000)";
+      return "(CAST(strftime('%s', " + r(0) + " / 1000, 'unixepoch', 'start of " + e.s + "') AS INTEGER) * 1000)";
+    }
+    case Expr::kExtract: {
+      if (d == Dialect::kLambdaflow) return "EXTRACT(" + e.s + " FROM " + r(0) + ")";
+      if (e.s == "minute") return "((" + r(0) + " / 60000) % 60)";
+      if (e.s == "hour") return "((" + r(0) + " / 3600000) % 24)";
+      const char* f = e.s == "day" ? "%d" : e.s == "month" ? "%m" : "%Y";
+      return std::string("CAST(strftime('") + f + "', " + r(0) + " / 1000, 'unixepoch') AS INTEGER)";
+    }
+  }
+  return "?";
+}
+
+class ViewGen {
+ public:
+  explicit ViewGen(Rng& rng) : rng_(rng) {}
+
+  Expr IntLit(int64_t lo, int64_t hi) {
+    int64_t v = rng_.Int(lo, hi);
+    return Leaf(Expr::kLit, Ty::kInt, v < 0 ? "(" + std::to_string(v) + ")" : std::to_string(v));
+  }
+  Expr DoubleLit() {
+    double v = static_cast<double>(rng_.Int(-4000, 4000)) / 8;
+    std::string s = Shortest(v);
+    if (s.find_first_of(".e") == std::string::npos) s += ".0";
+    return Leaf(Expr::kLit, Ty::kDouble, v < 0 ? "(" + s + ")" : s);
+  }
+  Expr TextLit() { return Leaf(Expr::kLit, Ty::kText, SqlString(rng_.Pick(TextPool()))); }
+  Expr TsCol() { return Leaf(Expr::kCol, Ty::kTs, "timestamp"); }
+
+  Expr Int(int depth) {
+    int choice = static_cast<int>(rng_.Int(0, depth > 0 ? 10 : 2));
+    switch (choice) {
+      case 0: return Leaf(Expr::kCol, Ty::kInt, rng_.Chance(50) ? "zipcode" : "qty");
+      case 1: return Leaf(Expr::kCol, Ty::kInt, "qty");
+      case 2: return IntLit(-20, 20);
+      case 3: return Node(Expr::kBin, Ty::kInt, rng_.Chance(50) ? "+" : "-", {Int(depth - 1), Int(depth - 1)});
+      case 4: return Node(Expr::kBin, Ty::kInt, "*", {Int(0), IntLit(-10, 10)});
+      case 5:  // truncating division; a zero divisor (a column can be 0) gives NULL in both
+        return Node(Expr::kBin, Ty::kInt, "/", {Int(depth - 1), rng_.Chance(70) ? IntLit(-300, 300) : Int(0)});
+      case 6: return Node(Expr::kCase, Ty::kInt, "", CaseKids(depth, [&] { return Int(depth - 1); }));
+      case 7: return Node(Expr::kCoalesce, Ty::kInt, "", {Int(depth - 1), Int(0)});
+      case 8: return Node(Expr::kExtract, Ty::kInt, rng_.Pick(std::vector<std::string>{"minute", "hour", "day", "month", "year"}), {TsCol()});
+      default: return Int(0);
+    }
+  }
+
+  Expr Double(int depth) {
+    int choice = static_cast<int>(rng_.Int(0, depth > 0 ? 9 : 2));
+    switch (choice) {
+      case 0: return Leaf(Expr::kCol, Ty::kDouble, "price");
+      case 1: return Leaf(Expr::kCol, Ty::kDouble, "weight");
+      case 2: return DoubleLit();
+      case 3: return Node(Expr::kBin, Ty::kDouble, rng_.Chance(50) ? "+" : "-", {Double(depth - 1), rng_.Chance(70) ? Double(depth - 1) : Int(0)});
+      case 4: return Node(Expr::kBin, Ty::kDouble, "*", {Double(depth - 1), rng_.Chance(50) ? Double(0) : Int(0)});
+      case 5: return Node(Expr::kBin, Ty::kDouble, "/", {Double(depth - 1), rng_.Chance(50) ? Double(0) : IntLit(1, 9)});
+      case 6: return Node(Expr::kCastDouble, Ty::kDouble, "", {Int(depth - 1)});
+      case 7: return Node(Expr::kCase, Ty::kDouble, "", CaseKids(depth, [&] { return Double(depth - 1); }));
+      case 8: return Node(Expr::kCoalesce, Ty::kDouble, "", {Double(depth - 1), DoubleLit()});
+      default: return Double(0);
+    }
+  }
+
+  Expr Text(int depth) {
+    int choice = static_cast<int>(rng_.Int(0, depth > 0 ? 4 : 1));
+    switch (choice) {
+      case 0: return Leaf(Expr::kCol, Ty::kText, "ProductName");
+      case 1: return rng_.Chance(30) ? TextLit() : Leaf(Expr::kCol, Ty::kText, "ProductName");
+      case 2: return Node(Expr::kCase, Ty::kText, "", CaseKids(depth, [&] { return TextLit(); }));
+      case 3: return Node(Expr::kCoalesce, Ty::kText, "", {Leaf(Expr::kCol, Ty::kText, "ProductName"), TextLit()});
+      default: return Text(0);
+    }
+  }
+
+  Expr Ts() {
+    if (rng_.Chance(30)) return TsCol();
+    return Node(Expr::kDateTrunc, Ty::kTs, rng_.Pick(std::vector<std::string>{"minute", "hour", "day", "month", "year"}), {TsCol()});
+  }
+
+  Expr Any(int depth) {
+    switch (rng_.Int(0, 3)) {
+      case 0: return Int(depth);
+      case 1: return Double(depth);
+      case 2: return Text(depth);
+      default: return Ts();
+    }
+  }
+
+  Expr Bool(int depth) {
+    static const std::vector<std::string> cmp = {"=", "<>", "<", "<=", ">", ">="};
+    int choice = static_cast<int>(rng_.Int(0, depth > 0 ? 11 : 7));
+    switch (choice) {
+      case 0: return Node(Expr::kCmp, Ty::kBool, rng_.Pick(cmp), {Int(1), Int(1)});
+      case 1: return Node(Expr::kCmp, Ty::kBool, rng_.Pick(cmp), {Double(1), rng_.Chance(50) ? Double(1) : Int(0)});
+      case 2: return Node(Expr::kCmp, Ty::kBool, rng_.Pick(cmp), {Text(1), TextLit()});
+      case 3: return Node(Expr::kIsNull, Ty::kBool, "", {Any(1)}, rng_.Chance(50));
+      case 4: {
+        std::vector<Expr> kids;
+        if (rng_.Chance(50)) {
+          kids.push_back(Int(1));
+          for (int i = 0, n = static_cast<int>(rng_.Int(1, 4)); i < n; ++i) kids.push_back(IntLit(-10, 20));
+          if (rng_.Chance(50)) kids.push_back(Leaf(Expr::kLit, Ty::kInt, "95126"));
+        } else {
+          kids.push_back(Text(1));
+          for (int i = 0, n = static_cast<int>(rng_.Int(1, 4)); i < n; ++i) kids.push_back(TextLit());
+        }
+        return Node(Expr::kIn, Ty::kBool, "", std::move(kids), rng_.Chance(30));
+      }
+      case 5: {
+        if (rng_.Chance(50)) return Node(Expr::kBetween, Ty::kBool, "", {Int(1), IntLit(-500, 100), IntLit(0, 96000)}, rng_.Chance(30));
+        return Node(Expr::kBetween, Ty::kBool, "", {Double(1), DoubleLit(), DoubleLit()}, rng_.Chance(30));
+      }
+      case 6: {
+        static const std::vector<std::string> pats = {"'product%'", "'%2'", "'%\u00e4%'", "'_'", "'a%b'", "'%\t%'", "'P%'", "'%'"};
+        return Node(Expr::kLike, Ty::kBool, "", {Text(1), Leaf(Expr::kLit, Ty::kText, rng_.Pick(pats))}, rng_.Chance(30));
+      }
+      case 7: return Node(Expr::kCmp, Ty::kBool, rng_.Pick(cmp), {Leaf(Expr::kCol, Ty::kInt, "zipcode"), IntLit(0, 96000)});
+      case 8: return Node(Expr::kAnd, Ty::kBool, "", {Bool(depth - 1), Bool(depth - 1)});
+      case 9: return Node(Expr::kOr, Ty::kBool, "", {Bool(depth - 1), Bool(depth - 1)});
+      case 10: return Node(Expr::kNot, Ty::kBool, "", {Bool(depth - 1)});
+      default: return Bool(0);
+    }
+  }
+
+  // A group key: usually of modest cardinality.
+  Expr GroupKey() {
+    switch (rng_.Int(0, 9)) {
+      case 0: return Leaf(Expr::kCol, Ty::kInt, "zipcode");
+      case 1: return Leaf(Expr::kCol, Ty::kText, "ProductName");
+      case 2: return Node(Expr::kBin, Ty::kInt, "/", {Leaf(Expr::kCol, Ty::kInt, "qty"), IntLit(100, 400)});
+      case 3: return Node(Expr::kDateTrunc, Ty::kTs, rng_.Pick(std::vector<std::string>{"day", "month", "year"}), {TsCol()});
+      case 4: return Node(Expr::kExtract, Ty::kInt, rng_.Pick(std::vector<std::string>{"hour", "month"}), {TsCol()});
+      case 5: return Node(Expr::kCase, Ty::kText, "", CaseKids(1, [&] { return TextLit(); }));
+      case 6: return Node(Expr::kCoalesce, Ty::kText, "", {Leaf(Expr::kCol, Ty::kText, "ProductName"), TextLit()});
+      case 7: return Node(Expr::kBin, Ty::kDouble, "*", {Leaf(Expr::kCol, Ty::kDouble, "weight"), IntLit(1, 2)});
+      case 8: return Leaf(Expr::kCol, Ty::kDouble, "price");
+      default: return Any(1);
+    }
+  }
+
+  template <class F>
+  std::vector<Expr> CaseKids(int depth, F value) {
+    std::vector<Expr> kids;
+    for (int i = 0, n = static_cast<int>(rng_.Int(1, 2)); i < n; ++i) {
+      kids.push_back(Bool(depth > 0 ? depth - 1 : 0));
+      kids.push_back(value());
+    }
+    if (rng_.Chance(70)) kids.push_back(value());
+    return kids;
+  }
+
+ private:
+  Rng& rng_;
+};
+
+Kind KindOf(Ty t) {
+  switch (t) {
+    case Ty::kInt: return Kind::kInt;
+    case Ty::kDouble: return Kind::kDoubleExact;
+    case Ty::kText: return Kind::kText;
+    case Ty::kTs: return Kind::kTimestamp;
+    case Ty::kBool: return Kind::kInt;
+  }
+  return Kind::kText;
+}
+
+struct View {
+  std::string name;
+  std::string lf_sql;      // CREATE VIEW ...;
+  std::string sqlite_sql;  // SELECT ... ORDER BY ...
+  std::vector<OutCol> cols;
+};
+
+View RandomView(Rng& rng, const std::string& name) {
+  ViewGen gen(rng);
+  View v;
+  v.name = name;
+  std::vector<std::string> lf_items, sq_items, sq_helpers, lf_group, sq_group;
+  int keys = static_cast<int>(rng.Int(0, 2));
+  for (int i = 0; i < keys; ++i) {
+    Expr key = gen.GroupKey();
+    std::string alias = "g" + std::to_string(i);
+    lf_items.push_back(Render(key, Dialect::kLambdaflow) + " AS " + alias);
+    sq_items.push_back(Render(key, Dialect::kSqlite) + " AS " + alias);
+    bool by_alias = rng.Chance(60);
+    lf_group.push_back(by_alias ? alias : Render(key, Dialect::kLambdaflow));
+    sq_group.push_back(alias);
+    v.cols.push_back({alias, KindOf(key.ty)});
+  }
+  int aggs = static_cast<int>(rng.Int(1, 4));
+  for (int i = 0; i < aggs; ++i) {
+    std::string alias = "a" + std::to_string(i);
+    std::optional<Expr> arg;
+    std::string fn;
+    Kind kind = Kind::kInt;
+    bool helper = false;
+    switch (rng.Int(0, 6)) {
+      case 0: fn = "COUNT"; break;  // COUNT(*)
+      case 1: fn = "COUNT"; arg = gen.Any(1); break;
+      case 2:
+      case 3: {
+        fn = rng.Chance(50) ? "SUM" : "AVG";
+        arg = rng.Chance(40) ? gen.Int(1) : gen.Double(1);
+        kind = fn == "AVG" || arg->ty == Ty::kDouble ? Kind::kDoubleApprox : Kind::kInt;
+        helper = kind == Kind::kDoubleApprox;
+        break;
+      }
+      default: {
+        fn = rng.Chance(50) ? "MIN" : "MAX";
+        switch (rng.Int(0, 3)) {
+          case 0: arg = gen.Int(1); break;
+          case 1: arg = gen.Double(1); break;
+          case 2: arg = gen.Text(1); break;
+          default: arg = gen.Ts(); break;
+        }
+        kind = KindOf(arg->ty);
+      }
+    }
+    std::optional<Expr> filter;
+    if (rng.Chance(30)) filter = gen.Bool(1);
+    auto render = [&](Dialect d, const std::string& f, const std::string& a) {
+      std::string out = f + "(" + a + ")";
+      if (filter) out += " FILTER (WHERE " + Render(*filter, d) + ")";
+      return out;
+    };
+    std::string lf_arg = arg ? Render(*arg, Dialect::kLambdaflow) : "*";
+    std::string sq_arg = arg ? Render(*arg, Dialect::kSqlite) : "*";
+    lf_items.push_back(render(Dialect::kLambdaflow, fn, lf_arg) + " AS " + alias);
+    sq_items.push_back(render(Dialect::kSqlite, fn, sq_arg));
+    OutCol col{alias, kind};
+    if (helper) {
+      col.abs_col = -2 - static_cast<int>(sq_helpers.size());  // fixed up below
+      sq_helpers.push_back(render(Dialect::kSqlite, fn == "AVG" ? "AVG" : "SUM", "ABS(CAST(" + sq_arg + " AS REAL))"));
+    }
+    v.cols.push_back(col);
+  }
+  for (auto& c : v.cols) {
+    if (c.abs_col <= -2) c.abs_col = static_cast<int>(v.cols.size()) + (-2 - c.abs_col);
+  }
+
+  std::optional<Expr> where;
+  if (rng.Chance(60)) where = gen.Bool(2);
+
+  auto join = [](const std::vector<std::string>& parts, const char* sep) {
+    std::string out;
+    for (size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
+    return out;
+  };
+  v.lf_sql = "CREATE VIEW " + name + " AS\nSELECT " + join(lf_items, ",\n       ") + "\nFROM events";
+  std::string sq = "SELECT " + join(sq_items, ", ");
+  if (!sq_helpers.empty()) sq += ", " + join(sq_helpers, ", ");
+  sq += " FROM events";
+  if (where) {
+    v.lf_sql += "\nWHERE " + Render(*where, Dialect::kLambdaflow);
+    sq += " WHERE " + Render(*where, Dialect::kSqlite);
+  }
+  if (keys > 0) {
+    v.lf_sql += "\nGROUP BY " + join(lf_group, ", ");
+    sq += " GROUP BY " + join(sq_group, ", ") + " ORDER BY " + join(sq_group, ", ");
+  }
+  v.lf_sql += ";\n";
+  v.sqlite_sql = sq;
+  return v;
+}
+
+// ---------------------------------------------------------------------------
+// The tests.
+
+TEST(Oracle, BinaryExists) { ASSERT_TRUE(fs::exists(LAMBDAFLOW_BIN)) << LAMBDAFLOW_BIN; }
+
+constexpr int kIterations = 30;
+constexpr int kViewsPerIteration = 8;
+
+class RandomViews : public ::testing::TestWithParam<int> {};
+
+TEST_P(RandomViews, MatchSqlite) {
+  const uint64_t seed = 0x5eed0000u + static_cast<uint64_t>(GetParam());
+  Rng rng(seed);
+  TempDir dir;
+  size_t n = static_cast<size_t>(GetParam() == 0 ? 0 : GetParam() == 1 ? 1 : rng.Int(2, 600));
+  std::vector<Event> events = RandomEvents(rng, n);
+  WriteFile(dir.path() / "events.ndjson", EventsNdjson(rng, events));
+  Db db;
+  LoadEvents(db, events);
+
+  std::vector<View> views;
+  std::string script = kStream;
+  for (int i = 0; i < kViewsPerIteration; ++i) {
+    views.push_back(RandomView(rng, "v" + std::to_string(i)));
+    script += "\n" + views.back().lf_sql;
+  }
+  WriteFile(dir.path() / "views.sql", script);
+
+  const std::string where = "seed " + std::to_string(seed) + " (iteration " + std::to_string(GetParam()) + ", " +
+                            std::to_string(n) + " events; files kept in " + dir.path().string() + ")";
+  EvalResult r = RunEval(dir.path(), dir.path() / "views.sql", dir.path() / "events.ndjson", dir.path() / "out");
+  EXPECT_TRUE(r.rejects.empty()) << where << ": lambdaflow rejected events:\n" << r.rejects;
+  if (r.exit_code != 0) {
+    // Find the views that fail on their own, to name them.
+    std::string failing;
+    for (const auto& v : views) {
+      fs::path one = dir.path() / (v.name + ".sql");
+      WriteFile(one, std::string(kStream) + "\n" + v.lf_sql);
+      EvalResult single = RunEval(dir.path(), one, dir.path() / "events.ndjson", dir.path() / ("out_" + v.name));
+      if (single.exit_code != 0) failing += "\n" + v.lf_sql + "  -> " + single.stderr_text;
+    }
+    FAIL() << where << ": lambdaflow eval exited " << r.exit_code << ":\n" << r.stderr_text
+           << "\nviews failing alone:" << (failing.empty() ? std::string(" none") : failing);
+  }
+  for (const auto& v : views) {
+    fs::path tsv = dir.path() / "out" / (v.name + ".tsv");
+    if (!fs::exists(tsv)) {
+      ADD_FAILURE() << where << ": no output for view " << v.name << "\n" << v.lf_sql;
+      continue;
+    }
+    std::vector<std::string> diffs = CompareView(db.get(), v.sqlite_sql, v.cols, ReadFile(tsv));
+    if (!diffs.empty()) {
+      std::string text;
+      for (const auto& d : diffs) text += "  " + d + "\n";
+      ADD_FAILURE() << where << ": view " << v.name << " differs from sqlite\n"
+                    << v.lf_sql << "sqlite: " << v.sqlite_sql << "\n"
+                    << text;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, RandomViews, ::testing::Range(0, kIterations));
+
+// examples/views.sql over the seed generator's events.
+TEST(Oracle, ExampleViews) {
+  TempDir dir;
+  fs::path events = dir.path() / "events.ndjson";
+  ASSERT_EQ(RunShell(ShellQuote(LAMBDAFLOW_BIN) + " produce --count 10000 --seed 11 >" + ShellQuote(events.string())), 0);
+
+  Db db;
+  db.Exec("CREATE TABLE events (zipcode INTEGER, ProductName TEXT NOT NULL, price REAL, timestamp INTEGER NOT NULL)");
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db.get(), "INSERT INTO events VALUES (?, ?, ?, ?)", -1, &st, nullptr), SQLITE_OK);
+  db.Exec("BEGIN");
+  simdjson::dom::parser parser;
+  std::string text = ReadFile(events);
+  size_t lines = 0;
+  for (const std::string& line : Split(text, '\n')) {
+    if (line.empty()) continue;
+    ++lines;
+    simdjson::dom::element doc;
+    ASSERT_EQ(parser.parse(line).get(doc), simdjson::SUCCESS) << line;
+    sqlite3_reset(st);
+    int64_t zip;
+    double price;
+    std::string_view name, ts_text;
+    int64_t ts = 0;
+    doc["zipcode"].get(zip) == simdjson::SUCCESS ? sqlite3_bind_int64(st, 1, zip) : sqlite3_bind_null(st, 1);
+    ASSERT_EQ(doc["ProductName"].get(name), simdjson::SUCCESS) << line;
+    sqlite3_bind_text(st, 2, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT);
+    doc["price"].get(price) == simdjson::SUCCESS ? sqlite3_bind_double(st, 3, price) : sqlite3_bind_null(st, 3);
+    if (doc["timestamp"].get(ts_text) == simdjson::SUCCESS) {
+      auto parsed = ParseTimestamp(ts_text);
+      ASSERT_TRUE(parsed.has_value()) << line;
+      ts = *parsed;
+    } else {
+      ASSERT_EQ(doc["timestamp"].get(ts), simdjson::SUCCESS) << line;
+    }
+    sqlite3_bind_int64(st, 4, ts);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_DONE);
+  }
+  db.Exec("COMMIT");
+  sqlite3_finalize(st);
+  ASSERT_EQ(lines, 10000u);
+
+  EvalResult r = RunEval(dir.path(), fs::path(LF_SOURCE_DIR) / "examples" / "views.sql", events, dir.path() / "out");
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_TRUE(r.rejects.empty()) << r.rejects;
+
+  struct Case {
+    std::string view, sql;
+    std::vector<OutCol> cols;
+  };
+  const std::vector<Case> cases = {
+      {"revenue_by_product",
+       "SELECT ProductName, COUNT(*), SUM(price), MIN(price), MAX(price), AVG(price), SUM(ABS(price)), AVG(ABS(price)) "
+       "FROM events GROUP BY ProductName ORDER BY ProductName",
+       {{"ProductName", Kind::kText}, {"orders", Kind::kInt}, {"revenue", Kind::kDoubleApprox, 6},
+        {"min_price", Kind::kDoubleExact}, {"max_price", Kind::kDoubleExact}, {"avg_price", Kind::kDoubleApprox, 7}}},
+      {"orders_by_zip_hour",
+       "SELECT zipcode, (timestamp / 3600000) * 3600000 AS hour, COUNT(*), SUM(price), COUNT(DISTINCT ProductName), "
+       "SUM(ABS(price)) FROM events GROUP BY zipcode, hour ORDER BY zipcode, hour",
+       {{"zipcode", Kind::kInt}, {"hour", Kind::kTimestamp}, {"orders", Kind::kInt},
+        {"revenue", Kind::kDoubleApprox, 5}, {"products", Kind::kApprox5}}},
+      {"price_bands_by_day",
+       "SELECT (timestamp / 86400000) * 86400000 AS day, "
+       "CASE WHEN price < 20 THEN 'low' WHEN price < 60 THEN 'mid' ELSE 'high' END AS band, COUNT(*), "
+       "COUNT(*) FILTER (WHERE price >= 50), "
+       "SUM(price) FILTER (WHERE ProductName IN ('product1', 'product2', 'product3')), "
+       "SUM(ABS(price)) FILTER (WHERE ProductName IN ('product1', 'product2', 'product3')) "
+       "FROM events WHERE zipcode BETWEEN 90000 AND 96999 GROUP BY day, band ORDER BY day, band",
+       {{"day", Kind::kTimestamp}, {"band", Kind::kText}, {"orders", Kind::kInt}, {"big_orders", Kind::kInt},
+        {"top3_revenue", Kind::kDoubleApprox, 5}}},
+  };
+  for (const auto& c : cases) {
+    fs::path tsv = dir.path() / "out" / (c.view + ".tsv");
+    ASSERT_TRUE(fs::exists(tsv)) << c.view;
+    std::string tsv_text = ReadFile(tsv);
+    EXPECT_GT(Split(tsv_text, '\n').size(), 2u) << c.view << " is empty";
+    std::vector<std::string> diffs = CompareView(db.get(), c.sql, c.cols, tsv_text);
+    std::string out;
+    for (const auto& d : diffs) out += "  " + d + "\n";
+    EXPECT_TRUE(diffs.empty()) << c.view << " differs from sqlite (" << c.sql << ")\n" << out;
+  }
+}
+
+}  // namespace

@@ -52,7 +52,7 @@ class AggregateStates {
   virtual Status Finalize(size_t g, Value* out) const = 0;
   // Appends a self-delimiting binary encoding of state `g` to `out`, and
   // reads one back into state `g` (which is overwritten), advancing `in`.
-  // The encoding is stable across versions of this build (see docs/formats).
+  // The encoding is specified in docs/aggregates.md.
   virtual void Serialize(size_t g, std::string* out) const = 0;
   virtual Status Deserialize(size_t g, std::string_view* in) = 0;
   // Approximate heap bytes held, for memory accounting.

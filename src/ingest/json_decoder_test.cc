@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -177,6 +178,39 @@ TEST(JsonDecoderTest, TimestampForms) {
     ASSERT_TRUE(h.Decode(line)) << line << ": " << h.reject().detail;
     EXPECT_EQ(h.Get(h.batch().size - 1, 5).i, c.want) << line;
   }
+}
+
+// The decoder parses the seed's form itself (fast path) and everything else
+// with ParseTimestamp: both must agree on every string of that shape.
+TEST(JsonDecoderTest, SeedTimestampFastPathAgreesWithParseTimestamp) {
+  DecoderHarness h(AllTypesSchema());
+  std::mt19937 rng(1234);
+  const char* years[] = {"1900", "2000", "2004", "2023", "2024", "0000", "9999", "1970", "2100"};
+  auto digits = [&](int n, int max) {
+    std::string out;
+    int v = static_cast<int>(rng() % static_cast<unsigned>(max + 1));
+    for (int i = 0; i < n; ++i, v /= 10) out.insert(out.begin(), static_cast<char>('0' + v % 10));
+    return out;
+  };
+  int accepted = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string ts = std::string(years[rng() % 9]) + "-" + digits(2, rng() % 4 == 0 ? 99 : 13) + "-" +
+                     digits(2, rng() % 2 == 0 ? 31 : 29) + (rng() % 2 ? " " : "T") + digits(2, rng() % 8 ? 23 : 99) +
+                     ":" + digits(2, rng() % 8 ? 59 : 99) + ":" + digits(2, rng() % 8 ? 59 : 99) + "." + digits(3, 999);
+    if (rng() % 4 == 0) ts[rng() % ts.size()] = "0x/:.- T\\Z"[rng() % 11];  // damage one byte
+    std::optional<int64_t> want = ParseTimestamp(ts);
+    std::string line = R"({"ts":")" + ts + R"("})";
+    bool ok = h.Decode(line);
+    ASSERT_EQ(ok, want.has_value()) << ts << " " << h.reject().detail;
+    if (ok) {
+      ++accepted;
+      ASSERT_EQ(h.Get(h.batch().size - 1, 5).i, *want) << ts;
+      if (h.batch().full()) h.batch().Clear();
+    } else if (h.reject().reason != RejectReason::kMalformedJson) {  // a damaged byte may be a backslash
+      ASSERT_EQ(h.reject().reason, RejectReason::kBadTimestamp) << ts;
+    }
+  }
+  EXPECT_GT(accepted, 5000);
 }
 
 TEST(JsonDecoderTest, BadTimestamps) {

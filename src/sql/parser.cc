@@ -24,6 +24,9 @@ using ExprPtr = std::unique_ptr<Expr>;
 // parser itself) far from the end of the stack whatever the input.
 constexpr int kMaxHeight = 1000;
 constexpr int kMaxNesting = 256;
+// Each node copies its source text, so a long expression nested deep copies
+// it many times; this caps the total (far above any hand-written statement).
+constexpr size_t kMaxTextBytes = size_t{64} << 20;
 
 // An expression being built: the node, its height and the byte offset where
 // its source text starts (Expr::loc has only line and column).
@@ -80,6 +83,8 @@ constexpr Wording kQueryWording{"view name", "joins are not supported: a query r
                                 "subqueries are not supported in queries: a query is a single SELECT over one view",
                                 "a query is a single SELECT over one view", "run one query per SELECT"};
 
+// Parses one token sequence, once, stopping at the first error. Owns the
+// tokens; `text` (which they view into) must outlive it. Not thread-safe.
 class Parser {
  public:
   Parser(std::string_view text, std::string_view source, std::vector<Token> tokens, const Wording& wording)
@@ -392,6 +397,10 @@ class Parser {
     if (out.height > kMaxHeight) {
       return Error(e->loc, "expression is too deep (more than " + std::to_string(kMaxHeight) +
                                " levels); write long OR chains of equalities as IN (...)");
+    }
+    text_bytes_ += prev_end_ - start;
+    if (text_bytes_ > kMaxTextBytes) {
+      return Error(e->loc, "statement is too large: its expressions are too long and too deeply nested to parse");
     }
     e->text = Slice(start);
     out.expr = std::move(e);
@@ -792,6 +801,7 @@ class Parser {
   size_t pos_ = 0;
   size_t prev_end_ = 0;  // end offset of the last consumed token
   int nesting_ = 0;
+  size_t text_bytes_ = 0;  // sum of Expr::text sizes so far
 };
 
 }  // namespace

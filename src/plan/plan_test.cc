@@ -1,0 +1,126 @@
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+
+#include "plan/expr_eval.h"
+#include "plan/group_table.h"
+#include "plan/result_format.h"
+#include "plan/view_plan.h"
+#include "sql/binder.h"
+
+namespace lf {
+namespace {
+
+TEST(LikeMatch, Patterns) {
+  EXPECT_TRUE(LikeMatch("product12", "product%"));
+  EXPECT_TRUE(LikeMatch("product12", "%12"));
+  EXPECT_TRUE(LikeMatch("product12", "%duct1_"));
+  EXPECT_FALSE(LikeMatch("product12", "%duct1"));
+  EXPECT_TRUE(LikeMatch("", "%"));
+  EXPECT_FALSE(LikeMatch("", "_"));
+  EXPECT_TRUE(LikeMatch("a%b", "a%b"));
+  EXPECT_TRUE(LikeMatch("héllo", "h_llo"));  // '_' is one character, not one byte
+  EXPECT_TRUE(LikeMatch("aaa", "%a%a%a%"));
+  EXPECT_FALSE(LikeMatch("aa", "%a%a%a%"));
+  EXPECT_FALSE(LikeMatch("Bob", "b%"));  // case-sensitive
+}
+
+TEST(GroupTable, ManyKeysGetStableDenseIds) {
+  GroupTable table({TypeId::kBigInt, TypeId::kText});
+  Batch batch({TypeId::kBigInt, TypeId::kText});
+  std::vector<uint32_t> rows(Batch::kCapacity), gids(Batch::kCapacity);
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<uint32_t>(i);
+  std::vector<const Vector*> keys = {&batch.columns[0], &batch.columns[1]};
+  const int kKeys = 50000;
+  std::vector<std::string> names;
+  for (int i = 0; i < kKeys; ++i) names.push_back("k" + std::to_string(i % 7));
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int from = 0; from < kKeys; from += static_cast<int>(Batch::kCapacity)) {
+      batch.Clear();
+      batch.size = std::min<size_t>(Batch::kCapacity, static_cast<size_t>(kKeys - from));
+      for (size_t k = 0; k < batch.size; ++k) {
+        int i = from + static_cast<int>(k);
+        if (i % 1000 == 0) batch.columns[0].SetNull(k); else batch.columns[0].SetInt(k, i);
+        batch.columns[1].SetString(k, batch.arena.Copy(names[static_cast<size_t>(i)]));
+      }
+      table.FindOrInsert(keys, rows.data(), batch.size, gids.data());
+      for (size_t k = 0; k < batch.size; ++k) {
+        int i = from + static_cast<int>(k);
+        // NULL keys with the same text collapse into one group each.
+        if (i % 1000 != 0) {
+          ASSERT_EQ(table.key_column(0).ints[gids[k]], i);
+        } else {
+          ASSERT_TRUE(table.key_column(0).IsNull(gids[k]));
+        }
+        ASSERT_EQ(table.key_column(1).strs[gids[k]], names[static_cast<size_t>(i)]);
+      }
+    }
+  }
+  // 50 NULL-key rows over 7 texts; every other row is its own group.
+  std::set<std::string> null_texts;
+  for (int i = 0; i < kKeys; i += 1000) null_texts.insert(names[static_cast<size_t>(i)]);
+  EXPECT_EQ(table.size(), static_cast<size_t>(kKeys - kKeys / 1000) + null_texts.size());
+}
+
+// Random splits of random input: combining partial view states equals one
+// pass, for a view with several keys and aggregates.
+TEST(ViewState, CombineOfRandomSplitsEqualsOnePass) {
+  auto catalog = sql::CompileViews(
+      "CREATE STREAM s (k INT, t TEXT, x DOUBLE);"
+      "CREATE VIEW v AS SELECT k % 13 AS g, t, COUNT(*) AS n, SUM(x) AS sx, MIN(t) AS mt, AVG(k) AS ak,"
+      " APPROX_COUNT_DISTINCT(k) AS dk, COUNT(*) FILTER (WHERE x > 0) AS pos FROM s GROUP BY 1, 2;",
+      "test.sql");
+  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+  auto plan = ViewPlan::Compile(catalog->views[0]);
+  ASSERT_TRUE(plan.ok());
+  std::mt19937_64 rng(7);
+  const size_t kRows = 20000;
+  auto fill = [&](Batch* b, size_t from, size_t to) {
+    b->Clear();
+    std::mt19937_64 r(from * 7919 + 1);
+    for (size_t i = from; i < to; ++i) {
+      size_t k = i - from;
+      std::mt19937_64 row_rng(i);
+      if (row_rng() % 10 == 0) b->columns[0].SetNull(k); else b->columns[0].SetInt(k, static_cast<int64_t>(row_rng() % 1000));
+      b->columns[1].SetString(k, b->arena.Copy(std::string(1, static_cast<char>('a' + row_rng() % 5))));
+      if (row_rng() % 7 == 0) b->columns[2].SetNull(k);
+      else b->columns[2].SetDouble(k, static_cast<double>(static_cast<int64_t>(row_rng() % 2001) - 1000) / 8);
+    }
+    b->size = to - from;
+  };
+  Batch batch({TypeId::kInt, TypeId::kText, TypeId::kDouble});
+  auto one = (*plan)->NewState();
+  for (size_t from = 0; from < kRows; from += Batch::kCapacity) {
+    fill(&batch, from, std::min(kRows, from + Batch::kCapacity));
+    one->Consume(batch);
+  }
+  auto expected = one->Finalize();
+  ASSERT_TRUE(expected.ok());
+  std::string expected_tsv;
+  AppendTsv(*expected, &expected_tsv);
+  for (int trial = 0; trial < 5; ++trial) {
+    // Cut points at random positions; each part into its own state.
+    std::vector<size_t> cuts = {0, kRows};
+    for (int c = 0; c < 4; ++c) cuts.push_back(rng() % kRows);
+    std::sort(cuts.begin(), cuts.end());
+    std::vector<std::unique_ptr<ViewState>> parts;
+    for (size_t p = 0; p + 1 < cuts.size(); ++p) {
+      parts.push_back((*plan)->NewState());
+      for (size_t from = cuts[p]; from < cuts[p + 1]; from += Batch::kCapacity) {
+        fill(&batch, from, std::min(cuts[p + 1], from + Batch::kCapacity));
+        parts.back()->Consume(batch);
+      }
+    }
+    std::shuffle(parts.begin(), parts.end(), rng);
+    for (size_t p = 1; p < parts.size(); ++p) parts[0]->Combine(*parts[p]);
+    auto got = parts[0]->Finalize();
+    ASSERT_TRUE(got.ok());
+    std::string got_tsv;
+    AppendTsv(*got, &got_tsv);
+    ASSERT_EQ(got_tsv, expected_tsv) << "trial " << trial;
+  }
+}
+
+}  // namespace
+}  // namespace lf

@@ -24,10 +24,36 @@ void AppendDouble(double d, std::string* out) {
 
 void AppendTimestamp(int64_t ms, std::string* out) {
   CivilTime t = ToCivil(ms);
-  char buf[48];
-  int n = std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02u %02u:%02u:%02u.%03u", static_cast<long long>(t.year),
-                        t.month, t.day, t.hour, t.minute, t.second, t.millis);
-  out->append(buf, static_cast<size_t>(n));
+  if (t.year < 0 || t.year > 9999) {
+    char buf[48];
+    int n = std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02u %02u:%02u:%02u.%03u", static_cast<long long>(t.year),
+                          t.month, t.day, t.hour, t.minute, t.second, t.millis);
+    out->append(buf, static_cast<size_t>(n));
+    return;
+  }
+  // The common case, formatted by hand: this runs once per timestamp cell of
+  // every TSV and JSON answer.
+  char buf[23];
+  auto put = [&buf](int at, unsigned v, int digits) {
+    for (int k = digits - 1; k >= 0; --k) {
+      buf[at + k] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+  };
+  put(0, static_cast<unsigned>(t.year), 4);
+  buf[4] = '-';
+  put(5, t.month, 2);
+  buf[7] = '-';
+  put(8, t.day, 2);
+  buf[10] = ' ';
+  put(11, t.hour, 2);
+  buf[13] = ':';
+  put(14, t.minute, 2);
+  buf[16] = ':';
+  put(17, t.second, 2);
+  buf[19] = '.';
+  put(20, t.millis, 3);
+  out->append(buf, sizeof(buf));
 }
 
 void AppendTsvEscaped(std::string_view s, std::string* out) {

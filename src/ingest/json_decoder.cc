@@ -3,11 +3,16 @@
 //  - Stage 1 of simdjson (run by parser.iterate) validates UTF-8 and
 //    unescaped control characters over the whole line, including the
 //    fields we ignore, so an UTF8_ERROR there is the only UTF-8 check needed.
-//  - Keys are first compared raw (bytes between the quotes) against the
-//    column names; only keys that match nothing are unescaped.
-//  - Strings without escapes are taken straight from the input bytes; text is
+//  - Keys are first compared raw (bytes between the quotes, as one or two
+//    masked words) against the column expected next, then the others; only
+//    keys that match nothing raw are unescaped.
+//  - Each value is read with the column's typed getter first; the JSON type
+//    is only looked at when that fails (NULL, or a reject to explain).
+//  - Strings are unescaped by simdjson into its per-line buffer; text is
 //    copied into the batch arena only once the whole row is known to be
 //    good, so a rejected line leaves the arena untouched.
+//  - The seed's timestamp form has a fixed-offset fast path; every other
+//    form goes through ParseTimestamp.
 #include "ingest/json_decoder.h"
 
 #include <simdjson.h>
@@ -140,9 +145,9 @@ std::optional<int64_t> ParseSeedTimestamp(std::string_view s, DateCache* cache) 
   if (((x1 >> 16) & 0xff) == ('T' ^ ' ')) x1 &= ~(uint64_t{0xff} << 16);
   // Separators must now be 0 and digits at most 9: the high nibble is zero,
   // and adding 6 does not carry into it.
-  constexpr uint64_t kSeparators0 = 0xff000000ff000000ULL;  // bytes 4 and 7
+  constexpr uint64_t kSeparators0 = 0xff0000ff00000000ULL;  // bytes 4 and 7
   constexpr uint64_t kSeparators1 = 0x0000ff0000ff0000ULL;  // bytes 2 and 5
-  constexpr uint64_t kSeparators2 = 0x00000000ff00ff00ULL;  // bytes 1 and 4
+  constexpr uint64_t kSeparators2 = 0x000000ff0000ff00ULL;  // bytes 1 and 4
   if ((x0 & kSeparators0) != 0 || (x1 & kSeparators1) != 0 || (x2 & kSeparators2) != 0) return std::nullopt;
   if (((x0 | x1 | x2) & kNibbles) != 0 || (((x0 + kSixes) | (x1 + kSixes) | (x2 + kSixes)) & kNibbles) != 0) {
     return std::nullopt;

@@ -24,20 +24,40 @@ inline uint64_t DoubleBits(double d) {
   return b;
 }
 
+inline uint64_t Combine(uint64_t seed, uint64_t h) { return Mix(seed * 31 + h); }
+
+// hashes[k] = hash of row rows[k] of `v` (first column) or combined into it.
+// The type switch is outside the row loops.
 void HashColumn(const Vector& v, const uint32_t* rows, size_t count, uint64_t* hashes, bool first) {
-  for (size_t k = 0; k < count; ++k) {
-    uint32_t r = rows[k];
-    uint64_t h;
-    if (!v.valid[r]) {
-      h = kNullHash;
-    } else {
-      switch (PhysicalOf(v.type)) {
-        case PhysicalType::kInt64: h = Mix(static_cast<uint64_t>(v.ints[r])); break;
-        case PhysicalType::kDouble: h = Mix(DoubleBits(v.dbls[r])); break;
-        default: h = XXH3_64bits(v.strs[r].data(), v.strs[r].size()); break;
+  const uint8_t* valid = v.valid.data();
+  switch (PhysicalOf(v.type)) {
+    case PhysicalType::kInt64: {
+      const int64_t* data = v.ints.data();
+      for (size_t k = 0; k < count; ++k) {
+        uint32_t r = rows[k];
+        uint64_t h = valid[r] ? Mix(static_cast<uint64_t>(data[r])) : kNullHash;
+        hashes[k] = first ? h : Combine(hashes[k], h);
       }
+      break;
     }
-    hashes[k] = first ? h : Mix(hashes[k] * 31 + h);
+    case PhysicalType::kDouble: {
+      const double* data = v.dbls.data();
+      for (size_t k = 0; k < count; ++k) {
+        uint32_t r = rows[k];
+        uint64_t h = valid[r] ? Mix(DoubleBits(data[r])) : kNullHash;
+        hashes[k] = first ? h : Combine(hashes[k], h);
+      }
+      break;
+    }
+    case PhysicalType::kString: {
+      const std::string_view* data = v.strs.data();
+      for (size_t k = 0; k < count; ++k) {
+        uint32_t r = rows[k];
+        uint64_t h = valid[r] ? XXH3_64bits(data[r].data(), data[r].size()) : kNullHash;
+        hashes[k] = first ? h : Combine(hashes[k], h);
+      }
+      break;
+    }
   }
 }
 
@@ -106,6 +126,35 @@ void GroupTable::Grow() {
   }
 }
 
+template <typename Eq>
+void GroupTable::Probe(const std::vector<const Vector*>& keys, const uint32_t* rows, size_t count, uint32_t* gids,
+                       Eq eq) {
+  for (size_t k = 0; k < count; ++k) {
+    if ((size_ + 1) * 2 > slots_.size()) Grow();
+    const uint64_t h = hashes_[k];
+    const uint64_t tag = h >> 32 << 32;
+    const uint32_t row = rows[k];
+    size_t idx = h & mask_;
+    while (true) {
+      const uint64_t s = slots_[idx];
+      if (s == 0) {
+        uint32_t gid = Insert(keys, row);
+        slots_[idx] = tag | (gid + 1);
+        gids[k] = gid;
+        break;
+      }
+      if ((s & 0xffffffff00000000ULL) == tag) {
+        const uint32_t gid = static_cast<uint32_t>(s) - 1;
+        if (eq(gid, row)) {
+          gids[k] = gid;
+          break;
+        }
+      }
+      idx = (idx + 1) & mask_;
+    }
+  }
+}
+
 void GroupTable::FindOrInsert(const std::vector<const Vector*>& keys, const uint32_t* rows, size_t count,
                               uint32_t* gids) {
   if (keys_.empty()) {
@@ -114,28 +163,27 @@ void GroupTable::FindOrInsert(const std::vector<const Vector*>& keys, const uint
   }
   if (hashes_.size() < count) hashes_.resize(count);
   for (size_t c = 0; c < keys_.size(); ++c) HashColumn(*keys[c], rows, count, hashes_.data(), c == 0);
-  for (size_t k = 0; k < count; ++k) {
-    if ((size_ + 1) * 2 > slots_.size()) Grow();
-    const uint64_t h = hashes_[k];
-    const uint64_t tag = h >> 32 << 32;
-    size_t idx = h & mask_;
-    while (true) {
-      uint64_t s = slots_[idx];
-      if (s == 0) {
-        uint32_t gid = Insert(keys, rows[k]);
-        slots_[idx] = tag | (gid + 1);
-        gids[k] = gid;
-        break;
-      }
-      if ((s & 0xffffffff00000000ULL) == tag) {
-        uint32_t gid = static_cast<uint32_t>(s) - 1;
-        if (KeysEqual(gid, keys, rows[k])) {
-          gids[k] = gid;
-          break;
-        }
-      }
-      idx = (idx + 1) & mask_;
-    }
+  // Inlined comparisons for the common key shapes; KeysEqual for the rest.
+  // The stored vectors may reallocate on insert, so they are read through
+  // keys_ on every comparison.
+  if (keys_.size() == 1 && PhysicalOf(keys_[0].type) == PhysicalType::kString) {
+    const Vector& in = *keys[0];
+    Probe(keys, rows, count, gids, [&](uint32_t gid, uint32_t row) {
+      const Vector& st = keys_[0];
+      return st.valid[gid] == in.valid[row] && (!in.valid[row] || st.strs[gid] == in.strs[row]);
+    });
+  } else if (keys_.size() <= 2 && PhysicalOf(keys_[0].type) == PhysicalType::kInt64 &&
+             PhysicalOf(keys_.back().type) == PhysicalType::kInt64) {
+    const Vector& a = *keys[0];
+    const Vector& b = *keys.back();
+    Probe(keys, rows, count, gids, [&](uint32_t gid, uint32_t row) {
+      const Vector& sa = keys_[0];
+      const Vector& sb = keys_.back();
+      return sa.valid[gid] == a.valid[row] && (!a.valid[row] || sa.ints[gid] == a.ints[row]) &&
+             sb.valid[gid] == b.valid[row] && (!b.valid[row] || sb.ints[gid] == b.ints[row]);
+    });
+  } else {
+    Probe(keys, rows, count, gids, [&](uint32_t gid, uint32_t row) { return KeysEqual(gid, keys, row); });
   }
 }
 

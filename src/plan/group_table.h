@@ -36,6 +36,8 @@ class GroupTable {
  private:
   void Grow();
   bool KeysEqual(uint32_t gid, const std::vector<const Vector*>& keys, uint32_t row) const;
+  template <typename Eq>
+  void Probe(const std::vector<const Vector*>& keys, const uint32_t* rows, size_t count, uint32_t* gids, Eq eq);
   uint32_t Insert(const std::vector<const Vector*>& keys, uint32_t row);
 
   std::vector<Vector> keys_;       // grown with push_back-style appends

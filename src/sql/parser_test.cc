@@ -735,6 +735,15 @@ TEST(ParseErrors, LexicalErrorsComeThroughWithLocations) {
   EXPECT_EQ(QueryError("SELECT a FROM v WHERE a = $1"), "query:1:27: unexpected character '$'");
 }
 
+TEST(ParseErrors, TextCopiesAreBounded) {
+  // 900 nested additions over a 100 KB operand would copy ~90 MB of source text.
+  std::string sql = "SELECT '" + std::string(100000, 'x') + "'";
+  for (int i = 0; i < 900; ++i) sql += "+a";
+  sql += " FROM v";
+  const std::string error = QueryError(sql);
+  EXPECT_NE(error.find("statement is too large"), std::string::npos) << error.substr(0, 200);
+}
+
 TEST(ParseErrors, NestingLimits) {
   const std::string deep = std::string(300, '(') + "a" + std::string(300, ')');
   EXPECT_EQ(ExprError(deep), "query:1:264: expression is nested too deeply (more than 256 levels)");

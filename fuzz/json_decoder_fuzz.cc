@@ -1,0 +1,107 @@
+// libFuzzer target for JsonDecoder: the input is NDJSON, decoded against a
+// seed-shaped schema both in place (padded chunk) and from unpadded copies.
+// Checks that every line is accepted, rejected or blank, that both ways
+// agree, and that accepted rows hold values of their declared types.
+#include <simdjson.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "ingest/input_reader.h"
+#include "ingest/json_decoder.h"
+
+namespace {
+
+void Require(bool cond) {
+  if (!cond) __builtin_trap();
+}
+
+lf::StreamSchema SeedSchema() {
+  lf::StreamSchema s;
+  s.name = "events";
+  s.columns = {{"zipcode", lf::TypeId::kInt, false},
+               {"ProductName", lf::TypeId::kText, true},
+               {"price", lf::TypeId::kDouble, false},
+               {"timestamp", lf::TypeId::kTimestamp, false},
+               {"ok", lf::TypeId::kBoolean, false}};
+  return s;
+}
+
+void CheckRow(const lf::Batch& batch, size_t row) {
+  const lf::Vector& zip = batch.columns[0];
+  if (!zip.IsNull(row)) Require(zip.ints[row] >= INT32_MIN && zip.ints[row] <= INT32_MAX);
+  const lf::Vector& name = batch.columns[1];
+  Require(!name.IsNull(row));  // NOT NULL
+  Require(simdjson::validate_utf8(name.strs[row].data(), name.strs[row].size()));
+  const lf::Vector& ok = batch.columns[4];
+  if (!ok.IsNull(row)) Require(ok.ints[row] == 0 || ok.ints[row] == 1);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const lf::StreamSchema schema = SeedSchema();
+  lf::DecoderOptions opts;
+  opts.max_line_bytes = 4096;
+  static lf::JsonDecoder in_place(schema, opts);
+  static lf::JsonDecoder copied(schema, opts);
+  static lf::Batch batch_a(schema.types());
+  static lf::Batch batch_b(schema.types());
+  batch_a.Clear();
+  batch_b.Clear();
+
+  // The input followed by padding, as InputReader delivers a chunk.
+  std::string chunk_bytes(reinterpret_cast<const char*>(data), size);
+  chunk_bytes.append(lf::kJsonPadding, ' ');
+  lf::LineChunk chunk{chunk_bytes.data(), size, chunk_bytes.size(), 1};
+  lf::LineSplitter split(chunk);
+
+  std::string_view line;
+  size_t padded;
+  uint64_t line_no;
+  uint64_t lines = 0, accepted = 0, rejected = 0, blank = 0;
+  lf::Reject ra, rb;
+  while (split.Next(&line, &padded, &line_no)) {
+    ++lines;
+    Require(line_no == lines);
+    Require(padded >= line.size() + lf::kJsonPadding);
+    if (batch_a.full()) batch_a.Clear();
+    if (batch_b.full()) batch_b.Clear();
+    const size_t rows_before = batch_a.size;
+    bool blank_a = false, blank_b = false;
+    bool ok_a = in_place.Decode(line, padded, line_no, &batch_a, &ra, &blank_a);
+    std::string copy(line);  // no padding: the decoder must copy
+    bool ok_b = copied.Decode(copy, copy.size(), line_no, &batch_b, &rb, &blank_b);
+    Require(ok_a == ok_b && blank_a == blank_b);
+    if (ok_a) {
+      ++accepted;
+      Require(!blank_a);
+      Require(batch_a.size == rows_before + 1);
+      CheckRow(batch_a, rows_before);
+      for (size_t c = 0; c < schema.columns.size(); ++c) {
+        Require(batch_a.columns[c].GetValue(rows_before) == batch_b.columns[c].GetValue(batch_b.size - 1));
+      }
+    } else if (blank_a) {
+      ++blank;
+      Require(batch_a.size == rows_before);
+    } else {
+      ++rejected;
+      Require(batch_a.size == rows_before);
+      Require(ra.reason == rb.reason && ra.detail == rb.detail);
+      Require(ra.line == line_no && !ra.detail.empty());
+      Require(std::strcmp(lf::RejectReasonName(ra.reason), "unknown") != 0);
+      std::string_view expect_raw = line;
+      if (!expect_raw.empty() && expect_raw.back() == '\r') expect_raw.remove_suffix(1);
+      if (ra.reason == lf::RejectReason::kLineTooLong) {
+        Require(expect_raw.size() > opts.max_line_bytes);
+        expect_raw = expect_raw.substr(0, lf::kMaxRawRejectBytes);
+      }
+      Require(ra.raw == expect_raw);
+    }
+  }
+  Require(accepted + rejected + blank == lines);
+  return 0;
+}

@@ -86,7 +86,10 @@ fi
 section "ASan+UBSan build ($asan_dir)"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-if configure "$asan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLF_SANITIZE=ON -DLF_BENCHMARKS=OFF &&
+# -O1 -g1 (asserts on): what the sanitizers recommend, and about half the
+# compile time of -O2 -g, which dominates this script's run time.
+checked_build=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" -DLF_BENCHMARKS=OFF)
+if configure "$asan_dir" "${checked_build[@]}" -DLF_SANITIZE=ON &&
     cmake --build "$asan_dir" -j "$jobs"; then
   section "ASan+UBSan unit tests"
   run_ctest "$asan_dir" -L unit
@@ -97,8 +100,7 @@ fi
 section "libFuzzer build ($fuzz_dir)"
 # Warnings are enforced by the gcc builds above; clang's extra ones must not
 # keep the fuzzers from running.
-if CC=clang-14 CXX=clang++-14 configure "$fuzz_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLF_FUZZ=ON \
-    -DLF_BENCHMARKS=OFF -DLF_WERROR=OFF; then
+if CC=clang-14 CXX=clang++-14 configure "$fuzz_dir" "${checked_build[@]}" -DLF_FUZZ=ON -DLF_WERROR=OFF; then
   targets=()
   for name in "${expected_fuzz_targets[@]}"; do
     [[ -f fuzz/$name.cc ]] || warn "fuzz/$name.cc does not exist yet; skipping it"

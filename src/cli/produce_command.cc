@@ -2,8 +2,8 @@
 // paper's KinesisProducer, at full speed or at a given rate.
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdint>

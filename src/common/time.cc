@@ -79,7 +79,7 @@ CivilTime ToCivil(int64_t ms) {
 
 std::optional<int64_t> ParseTimestamp(std::string_view s) {
   size_t p = 0;
-  int64_t year, month, day, hour = 0, minute = 0, second = 0, millis = 0;
+  int64_t year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, millis = 0;
   if (!Digits(s, &p, 4, &year)) return std::nullopt;
   if (p >= s.size() || s[p++] != '-') return std::nullopt;
   if (!Digits(s, &p, 2, &month)) return std::nullopt;
@@ -115,7 +115,7 @@ std::optional<int64_t> ParseTimestamp(std::string_view s) {
         ++p;
       } else if (c == '+' || c == '-') {
         ++p;
-        int64_t oh, om = 0;
+        int64_t oh = 0, om = 0;
         if (!Digits(s, &p, 2, &oh)) return std::nullopt;
         if (p < s.size() && s[p] == ':') ++p;
         if (p < s.size() && !Digits(s, &p, 2, &om)) return std::nullopt;

@@ -13,10 +13,27 @@
 //    good, so a rejected line leaves the arena untouched.
 //  - The seed's timestamp form has a fixed-offset fast path; every other
 //    form goes through ParseTimestamp.
+//  - DecodeMany amortizes simdjson's per-document cost (the stage-1 call,
+//    allocation checks, the document set-up) over a window of lines: it
+//    finds the window's lines with memchr, runs parser.iterate_many over the
+//    window (one stage-1 pass) and decodes each document with the same field
+//    code as Decode. A row is committed only once its document is known to
+//    be exactly its line: it starts at the line's first non-blank byte, the
+//    object was read to its closing brace, and only whitespace lies between
+//    that brace and the next token (the next document, or the end of what
+//    stage 1 kept), with the line's '\n' among it. Lines are independent, so
+//    a committed row is what Decode gives for its line. At the first
+//    document that is not plainly good (any simdjson error, a reject, a line
+//    that does not match) the stream is dropped and that line goes through
+//    Decode, which finds the exact reason; the next call starts a new
+//    window after it. Windows shrink after such a stop (so a run of bad
+//    lines does not redo stage 1 over long windows) and grow back on clean
+//    ones.
 #include "ingest/json_decoder.h"
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -38,6 +55,12 @@ static_assert(kJsonPadding == simdjson::SIMDJSON_PADDING, "kJsonPadding must mat
 constexpr int kMaxUnknownDepth = 128;
 // How much of an offending value is quoted in a reject detail.
 constexpr size_t kMaxQuotedBytes = 64;
+// DecodeMany: the most bytes in one window (the stream parser's capacity;
+// longer lines go through Decode), and the bounds of the adaptive number of
+// rows per window.
+constexpr size_t kWindowBytes = 64 * 1024;
+constexpr size_t kMinWindowRows = 4;
+constexpr size_t kMaxWindowRows = Batch::kCapacity;
 
 inline uint64_t Load64(const char* p) {
   uint64_t v;
@@ -46,6 +69,13 @@ inline uint64_t Load64(const char* p) {
 }
 
 inline bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// A line that Decode calls blank (its '\r' is whitespace too).
+inline bool IsBlank(std::string_view line) {
+  size_t i = 0;
+  while (i < line.size() && IsJsonSpace(line[i])) ++i;
+  return i == line.size();
+}
 
 std::string_view TrimRight(std::string_view s) {
   while (!s.empty() && IsJsonSpace(s.back())) s.remove_suffix(1);
@@ -206,7 +236,10 @@ struct JsonDecoder::Impl {
   };
 
   Impl(const StreamSchema& schema, DecoderOptions o)
-      : opts(o), parser(std::max<size_t>(o.max_line_bytes, 4096)) {
+      : opts(o), parser(std::max<size_t>(o.max_line_bytes, 4096)), stream_parser(kWindowBytes) {
+#ifdef SIMDJSON_THREADS_ENABLED
+    stream_parser.threaded = false;  // one batch per window: no look-ahead thread
+#endif
     for (const ColumnSchema& c : schema.columns) {
       bool raw_ok = true;
       for (unsigned char ch : c.name) raw_ok &= (ch >= 0x20 && ch != '"' && ch != '\\');
@@ -240,6 +273,17 @@ struct JsonDecoder::Impl {
 
   static bool RawKeyMatches(const char* raw, const Column& col);
   bool Decode(const char* p, size_t n, size_t capacity, Batch* batch);
+  // The row logic shared by Decode and StreamWindow. DecodeFields reads the
+  // members of `obj` into slot `row` of the batch (not yet visible);
+  // FinishRow then gives the columns without a field NULL (or rejects a NOT
+  // NULL one), copies text into the arena and makes the row visible. Both
+  // return false with the reject set.
+  bool DecodeFields(od::object& obj, Batch* batch, size_t row);
+  bool FinishRow(Batch* batch, size_t row);
+  // Decodes the window [data, data + len), whose lines end at line_ends, with
+  // one iterate_many; stops at the first line that is not plainly good.
+  // Returns how many leading lines were decoded (their rows appended).
+  size_t StreamWindow(const char* data, size_t len, Batch* batch);
 
   // Sets the reject reason and detail; returns false for `return Fail(...)`.
   bool Fail(RejectReason reason, std::string detail) {
@@ -284,6 +328,13 @@ struct JsonDecoder::Impl {
   std::unique_ptr<char[]> scratch;  // padded copy of lines that arrive without padding
   size_t scratch_size = 0;
   Reject* reject = nullptr;      // of the current Decode call
+
+  // DecodeMany state.
+  od::parser stream_parser;      // capacity kWindowBytes, allocated on first use
+  std::vector<size_t> line_ends;  // of the current window: offset of each line's '\n' (or of the window's end)
+  size_t window_rows = kMaxWindowRows;  // adaptive limit on the rows of a window
+  Reject stream_reject;          // why StreamWindow stopped (unused: Decode redoes that line)
+  Reject line_reject;            // of a line DecodeMany hands to Decode
 };
 
 // Compares the raw key bytes (after the opening quote) with `name`. The key
@@ -485,19 +536,8 @@ bool JsonDecoder::Impl::ValidateUnknown(od::value v, std::string_view key, int d
   return malformed("unknown value");
 }
 
-bool JsonDecoder::Impl::Decode(const char* p, size_t n, size_t capacity, Batch* batch) {
-  od::document doc;
-  if (error_code err = parser.iterate(p, n, capacity).get(doc)) return FailJson(err);
-  od::object obj;
-  if (error_code err = doc.get_object().get(obj)) {
-    od::json_type t;
-    if (err == simdjson::INCORRECT_TYPE && doc.type().get(t) == simdjson::SUCCESS) {
-      return Fail(RejectReason::kNotAnObject, std::string("expected a JSON object, found ") + JsonTypeName(t));
-    }
-    return FailJson(err);
-  }
-
-  const size_t row = batch->size;
+// Inlined into both callers: it runs once per row.
+[[gnu::always_inline]] inline bool JsonDecoder::Impl::DecodeFields(od::object& obj, Batch* batch, size_t row) {
   if (++line_gen == 0) {  // wrapped: forget generations of 2^32 lines ago
     std::fill(seen.begin(), seen.end(), 0);
     line_gen = 1;
@@ -523,11 +563,10 @@ bool JsonDecoder::Impl::Decode(const char* p, size_t n, size_t capacity, Batch* 
     seen[c] = line_gen;
     if (!DecodeValue(c, field.value(), &batch->columns[c], row)) return false;
   }
-  // After the object only the end of the line may follow.
-  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-    return Fail(RejectReason::kMalformedJson, "malformed JSON: content after the object");
-  }
+  return true;
+}
 
+[[gnu::always_inline]] inline bool JsonDecoder::Impl::FinishRow(Batch* batch, size_t row) {
   for (size_t c = 0; c < columns.size(); ++c) {
     if (seen[c] == line_gen) continue;
     if (columns[c].not_null) return FailField(RejectReason::kMissingField, columns[c], "missing (column is NOT NULL)");
@@ -540,6 +579,76 @@ bool JsonDecoder::Impl::Decode(const char* p, size_t n, size_t capacity, Batch* 
   }
   batch->size = row + 1;
   return true;
+}
+
+bool JsonDecoder::Impl::Decode(const char* p, size_t n, size_t capacity, Batch* batch) {
+  od::document doc;
+  if (error_code err = parser.iterate(p, n, capacity).get(doc)) return FailJson(err);
+  od::object obj;
+  if (error_code err = doc.get_object().get(obj)) {
+    od::json_type t;
+    if (err == simdjson::INCORRECT_TYPE && doc.type().get(t) == simdjson::SUCCESS) {
+      return Fail(RejectReason::kNotAnObject, std::string("expected a JSON object, found ") + JsonTypeName(t));
+    }
+    return FailJson(err);
+  }
+  const size_t row = batch->size;
+  if (!DecodeFields(obj, batch, row)) return false;
+  // After the object only the end of the line may follow.
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+    return Fail(RejectReason::kMalformedJson, "malformed JSON: content after the object");
+  }
+  return FinishRow(batch, row);
+}
+
+size_t JsonDecoder::Impl::StreamWindow(const char* data, size_t len, Batch* batch) {
+  reject = &stream_reject;
+  od::document_stream stream;
+  if (stream_parser.iterate_many(data, len, kWindowBytes).get(stream) != simdjson::SUCCESS) return 0;
+  const size_t nlines = line_ends.size();
+  size_t done = 0;    // lines decoded
+  size_t clean = 0;   // bytes [0, clean) are decoded lines
+  for (auto it = stream.begin(); it != stream.end(); ++it) {
+    od::document_reference doc;
+    if ((*it).get(doc) != simdjson::SUCCESS) break;
+    const char* first;
+    if (doc.current_location().get(first) != simdjson::SUCCESS) break;
+    const size_t start = static_cast<size_t>(first - data);
+    // Only whitespace (blank lines, indentation) before the document.
+    size_t i = clean;
+    while (i < start && IsJsonSpace(data[i])) ++i;
+    if (i != start) break;
+    size_t line = done;
+    while (line < nlines && line_ends[line] < start) ++line;
+    if (line == nlines || batch->full()) break;
+
+    od::object obj;
+    if (doc.get_object().get(obj) != simdjson::SUCCESS) break;
+    const size_t row = batch->size;
+    if (!DecodeFields(obj, batch, row)) break;
+    // The next token: the next document, or the end of what stage 1 kept
+    // (it drops an unfinished last document).
+    size_t next;
+    const char* loc;
+    error_code err = doc.current_location().get(loc);
+    if (err == simdjson::SUCCESS) {
+      next = static_cast<size_t>(loc - data);
+    } else if (err == simdjson::OUT_OF_BOUNDS) {
+      next = len - stream.truncated_bytes();
+    } else {
+      break;
+    }
+    // Between the closing brace and `next` there is only whitespace; the
+    // line's end must be in there.
+    size_t end = next;
+    while (end > start && IsJsonSpace(data[end - 1])) --end;
+    const size_t line_end = line_ends[line];
+    if (end > line_end || next < line_end) break;
+    if (!FinishRow(batch, row)) break;
+    done = line + 1;
+    clean = line_end;
+  }
+  return done;
 }
 
 JsonDecoder::JsonDecoder(const StreamSchema& schema, DecoderOptions opts)
@@ -563,9 +672,7 @@ bool JsonDecoder::Decode(std::string_view line, size_t padded_capacity, uint64_t
     reject->raw.assign(line.substr(0, kMaxRawRejectBytes));
     return false;
   }
-  size_t i = 0;
-  while (i < line.size() && IsJsonSpace(line[i])) ++i;
-  if (i == line.size()) {
+  if (IsBlank(line)) {
     *blank = true;
     return false;
   }
@@ -588,6 +695,84 @@ bool JsonDecoder::Decode(std::string_view line, size_t padded_capacity, uint64_t
   reject->line = line_no;
   reject->raw.assign(line);
   return false;
+}
+
+size_t JsonDecoder::DecodeMany(const char* data, size_t size, size_t padded_capacity, uint64_t first_line_no,
+                               Batch* batch, std::vector<Reject>* rejects, uint64_t* lines) {
+  CHECK(batch->columns.size() == impl_->columns.size(), "batch columns do not match the schema");
+  CHECK(!batch->full(), "DecodeMany into a full batch");
+  Impl& im = *impl_;
+  size_t pos = 0;      // bytes consumed
+  uint64_t done = 0;   // lines consumed
+  // Decodes the line at `pos` with Decode (unless blank: the batch may be
+  // full); returns whether it was blank.
+  auto decode_line = [&] {
+    const char* p = data + pos;
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', size - pos));
+    const size_t n = nl != nullptr ? static_cast<size_t>(nl - p) : size - pos;
+    const bool blank = IsBlank(std::string_view(p, n));
+    bool ignored;
+    if (!blank &&
+        !Decode(std::string_view(p, n), padded_capacity - pos, first_line_no + done, batch, &im.line_reject, &ignored)) {
+      rejects->push_back(std::move(im.line_reject));
+    }
+    pos += nl != nullptr ? n + 1 : n;
+    ++done;
+    return blank;
+  };
+
+  if (padded_capacity < size + kJsonPadding) {  // cannot parse in place: line by line
+    while (pos < size && !batch->full()) decode_line();
+    *lines += done;
+    return pos;
+  }
+
+  // The window: whole lines from the start, at most `max_rows` of them not
+  // blank, within kWindowBytes, none too long.
+  const size_t max_rows = std::min(batch->capacity() - batch->size, im.window_rows);
+  std::vector<size_t>& ends = im.line_ends;
+  ends.clear();
+  size_t len = 0;
+  size_t rows = 0;
+  while (len < size) {
+    const char* p = data + len;
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', size - len));
+    const size_t end = nl != nullptr ? static_cast<size_t>(nl - data) : size;
+    const size_t next = nl != nullptr ? end + 1 : size;
+    if (next > kWindowBytes) break;
+    size_t n = end - len;
+    if (n > 0 && data[end - 1] == '\r') --n;
+    if (n > im.opts.max_line_bytes) break;
+    if (!IsBlank(std::string_view(p, n))) {
+      if (rows == max_rows) break;
+      ++rows;
+    }
+    ends.push_back(end);
+    len = next;
+  }
+  if (ends.empty()) {  // the first line does not fit a window
+    decode_line();
+    *lines += done;
+    return pos;
+  }
+
+  const size_t rows_before = batch->size;
+  const size_t streamed = rows > 0 ? im.StreamWindow(data, len, batch) : 0;
+  if (streamed > 0) {
+    pos = std::min(ends[streamed - 1] + 1, size);
+    done = streamed;
+  }
+  // Lines after the streamed ones: blank ones, then at most one line that
+  // stopped the stream, decoded on its own.
+  bool stopped = false;
+  while (done < ends.size() && !stopped) stopped = !decode_line();
+  if (stopped) {
+    im.window_rows = std::clamp<size_t>(2 * (batch->size - rows_before), kMinWindowRows, kMaxWindowRows);
+  } else if (rows == max_rows) {
+    im.window_rows = std::min(2 * im.window_rows, kMaxWindowRows);
+  }
+  *lines += done;
+  return pos;
 }
 
 }  // namespace lf

@@ -1,7 +1,8 @@
-// Decoding of one NDJSON line into one typed row of a Batch, following the
-// stream's schema. This is the hot path of ingest: simdjson's on-demand API,
-// no allocation per accepted line, and a precise reason for every line that
-// does not fit (so that it can go to the dead-letter store).
+// Decoding of NDJSON lines into typed rows of a Batch, following the stream's
+// schema: one line at a time (Decode) or a run of lines at once (DecodeMany,
+// the bulk path of `eval`). This is the hot path of ingest: simdjson's
+// on-demand API, no allocation per accepted line, and a precise reason for
+// every line that does not fit (so that it can go to the dead-letter store).
 #pragma once
 
 #include <cstddef>
@@ -9,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/vector.h"
 #include "ingest/schema.h"
@@ -73,7 +75,7 @@ inline constexpr size_t kMaxRawRejectBytes = 1024;
 // accepts or an integer of epoch milliseconds. A missing field or JSON null
 // gives NULL, or a reject for a NOT NULL column.
 //
-// Owns a simdjson parser and scratch buffers, reused for every line: one
+// Owns simdjson parsers and scratch buffers, reused for every line: one
 // decoder per thread; not thread-safe. The schema is copied.
 class JsonDecoder {
  public:
@@ -95,6 +97,24 @@ class JsonDecoder {
   // *reject untouched, otherwise sets *blank = false and fills *reject.
   [[nodiscard]] bool Decode(std::string_view line, size_t padded_capacity, uint64_t line_no, Batch* batch,
                             Reject* reject, bool* blank);
+
+  // Decodes whole lines from the start of [data, data + size) (lines end at
+  // '\n'; the last one may end at `size`) until the batch is full, the data
+  // ends, or a window of lines is done. `first_line_no` is the number of the
+  // first line. Appends one row per accepted line to `batch` (which must not
+  // be full), appends rejected lines to *rejects in line order (the vector is
+  // not cleared), skips blank lines, and adds the number of lines consumed
+  // (blank ones included) to *lines. Returns the number of bytes consumed:
+  // always just after a '\n' or `size`, and more than 0 when size > 0. Call
+  // again with the rest until all is consumed, emptying the batch when full.
+  //
+  // The rows, rejects and their details are exactly those of Decode called
+  // on each line in turn. `padded_capacity` bytes from `data` are readable;
+  // with at least size + kJsonPadding the lines are parsed in place, a
+  // window of them with one simdjson stage-1 pass; otherwise this decodes
+  // line by line through Decode's copy.
+  [[nodiscard]] size_t DecodeMany(const char* data, size_t size, size_t padded_capacity, uint64_t first_line_no,
+                                  Batch* batch, std::vector<Reject>* rejects, uint64_t* lines);
 
   const StreamSchema& schema() const { return schema_; }
 

@@ -1,12 +1,15 @@
-// Decode throughput of seed-shaped NDJSON lines, next to a bare simdjson
-// on-demand parse of the same four fields (the floor JsonDecoder is measured
-// against).
+// Decode throughput of seed-shaped NDJSON lines: JsonDecoder line by line
+// (Decode) and in windows (DecodeMany), next to bare simdjson on-demand
+// parses of the same four fields, per line (parser.iterate) and per window
+// (parser.iterate_many): the floors each way is measured against.
 #include <benchmark/benchmark.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ingest/input_reader.h"
@@ -52,6 +55,10 @@ const Corpus& GetCorpus() {
   static const Corpus* corpus = new Corpus();
   return *corpus;
 }
+// Built before any benchmark runs, so that an instruction count of one
+// benchmark (valgrind --tool=callgrind --collect-atstart=no
+// --toggle-collect='*BM_JsonDecoderMany*') covers only its own loop.
+[[maybe_unused]] const Corpus& kCorpusAtStartup = GetCorpus();
 
 void SetCounters(benchmark::State& state, const Corpus& c) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * (c.text.size() - kJsonPadding)));
@@ -81,6 +88,43 @@ void BM_JsonDecoder(benchmark::State& state) {
 }
 BENCHMARK(BM_JsonDecoder);
 
+// The bulk path: DecodeMany over the chunk, as the eval workers call it.
+void BM_JsonDecoderMany(benchmark::State& state) {
+  const Corpus& c = GetCorpus();
+  const LineChunk chunk = c.chunk();
+  StreamSchema schema = SeedSchema();
+  JsonDecoder decoder(schema);
+  Batch batch(schema.types());
+  std::vector<Reject> rejects;
+  for (auto _ : state) {
+    size_t pos = 0;
+    uint64_t lines = 0;
+    while (pos < chunk.size) {
+      if (batch.full()) batch.Clear();
+      pos += decoder.DecodeMany(chunk.data + pos, chunk.size - pos, chunk.padded_capacity - pos, 1 + lines, &batch,
+                                &rejects, &lines);
+    }
+    if (!rejects.empty() || lines != c.lines) state.SkipWithError("reject");
+    benchmark::DoNotOptimize(batch.size);
+  }
+  SetCounters(state, c);
+}
+BENCHMARK(BM_JsonDecoderMany);
+
+// Reads the four fields of a seed document; false on any error.
+template <typename Doc>
+bool ReadSeedFields(Doc& doc, int64_t* sum) {
+  int64_t zip = 0;
+  std::string_view name, ts;
+  double price = 0;
+  if (doc["zipcode"].get_int64().get(zip) || doc["ProductName"].get_string().get(name) ||
+      doc["price"].get_double().get(price) || doc["timestamp"].get_string().get(ts)) {
+    return false;
+  }
+  *sum += zip + static_cast<int64_t>(name.size() + ts.size()) + static_cast<int64_t>(price);
+  return true;
+}
+
 // The floor: simdjson on-demand iterating the same lines in place and
 // reading the four fields (strings not copied, timestamp not parsed).
 void BM_BareSimdjson(benchmark::State& state) {
@@ -96,20 +140,45 @@ void BM_BareSimdjson(benchmark::State& state) {
     while (split.Next(&line, &padded, &no)) {
       od::document doc;
       if (parser.iterate(line.data(), line.size(), padded).get(doc)) state.SkipWithError("iterate");
-      int64_t zip = 0;
-      std::string_view name, ts;
-      double price = 0;
-      if (doc["zipcode"].get_int64().get(zip) || doc["ProductName"].get_string().get(name) ||
-          doc["price"].get_double().get(price) || doc["timestamp"].get_string().get(ts)) {
-        state.SkipWithError("field");
-      }
-      sum += zip + static_cast<int64_t>(name.size() + ts.size()) + static_cast<int64_t>(price);
+      if (!ReadSeedFields(doc, &sum)) state.SkipWithError("field");
     }
     benchmark::DoNotOptimize(sum);
   }
   SetCounters(state, c);
 }
 BENCHMARK(BM_BareSimdjson);
+
+// The window floor: the same reads over parser.iterate_many, one stream per
+// window of `range(0)` bytes of whole lines (the way DecodeMany cuts them;
+// 64 KiB is its window).
+void BM_BareSimdjsonMany(benchmark::State& state) {
+  namespace od = simdjson::ondemand;
+  const Corpus& c = GetCorpus();
+  const LineChunk chunk = c.chunk();
+  const size_t window = static_cast<size_t>(state.range(0));
+  od::parser parser;
+  parser.threaded = false;
+  for (auto _ : state) {
+    int64_t sum = 0;
+    size_t docs = 0;
+    for (size_t pos = 0; pos < chunk.size;) {
+      size_t len = std::min(window, chunk.size - pos);
+      while (len > 0 && chunk.data[pos + len - 1] != '\n') --len;  // whole lines
+      od::document_stream stream;
+      if (parser.iterate_many(chunk.data + pos, len, window).get(stream)) state.SkipWithError("iterate_many");
+      for (auto doc_result : stream) {
+        od::document_reference doc;
+        if (std::move(doc_result).get(doc) || !ReadSeedFields(doc, &sum)) state.SkipWithError("field");
+        ++docs;
+      }
+      pos += len;
+    }
+    if (docs != c.lines) state.SkipWithError("count");
+    benchmark::DoNotOptimize(sum);
+  }
+  SetCounters(state, c);
+}
+BENCHMARK(BM_BareSimdjsonMany)->Arg(16 << 10)->Arg(64 << 10)->Arg(256 << 10)->Arg(1 << 20);
 
 // Line splitting alone, for reference.
 void BM_LineSplitter(benchmark::State& state) {

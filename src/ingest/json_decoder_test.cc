@@ -4,13 +4,18 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <random>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/time.h"
+#include "ingest/input_reader.h"
 
 namespace lf {
 namespace {
@@ -420,6 +425,332 @@ TEST(JsonDecoderTest, FillsBatchToCapacity) {
   DecoderHarness h(SeedSchema());
   for (size_t i = 0; i < Batch::kCapacity; ++i) ASSERT_TRUE(h.DecodePadded(kSeedLine));
   EXPECT_TRUE(h.batch().full());
+}
+
+// ---- DecodeMany ----
+
+// Rows and rejects of one way of decoding a buffer, for comparison.
+struct Outcome {
+  std::vector<std::string> rows;  // one rendering per row, doubles by bit pattern
+  std::vector<std::string> rejects;
+  uint64_t lines = 0;
+};
+
+std::string RenderRow(const Batch& batch, size_t row) {
+  std::string out;
+  for (const Vector& v : batch.columns) {
+    if (v.IsNull(row)) {
+      out += "NULL|";
+      continue;
+    }
+    switch (PhysicalOf(v.type)) {
+      case PhysicalType::kInt64: out += std::to_string(v.ints[row]); break;
+      case PhysicalType::kDouble: {
+        uint64_t bits;
+        std::memcpy(&bits, &v.dbls[row], sizeof(bits));
+        out += 'd';
+        out += std::to_string(bits);
+        break;
+      }
+      case PhysicalType::kString:
+        out += '\'';
+        out.append(v.strs[row]);
+        out += '\'';
+        break;
+    }
+    out += '|';
+  }
+  return out;
+}
+
+std::string RenderReject(const Reject& r) {
+  return std::to_string(r.line) + " " + RejectReasonName(r.reason) + " [" + r.detail + "] [" + r.raw + "]";
+}
+
+void TakeRows(Batch* batch, Outcome* out) {
+  for (size_t r = 0; r < batch->size; ++r) out->rows.push_back(RenderRow(*batch, r));
+  batch->Clear();
+}
+
+// The reference: Decode on each line of the chunk, in place.
+Outcome DecodeLineByLine(JsonDecoder* decoder, const LineChunk& chunk, size_t prefill) {
+  Outcome out;
+  Batch batch(decoder->schema().types());
+  for (size_t i = 0; i < prefill; ++i) batch.columns[0].SetNull(i);
+  batch.size = prefill;
+  const char* pos = chunk.data;
+  const char* end = chunk.data + chunk.size;
+  uint64_t line_no = chunk.first_line_no;
+  Reject reject;
+  while (pos < end) {
+    const char* nl = static_cast<const char*>(std::memchr(pos, '\n', static_cast<size_t>(end - pos)));
+    const char* stop = nl != nullptr ? nl : end;
+    if (batch.full()) TakeRows(&batch, &out);
+    bool blank = false;
+    std::string_view line(pos, static_cast<size_t>(stop - pos));
+    if (!decoder->Decode(line, chunk.padded_capacity - static_cast<size_t>(pos - chunk.data), line_no, &batch, &reject,
+                         &blank) &&
+        !blank) {
+      out.rejects.push_back(RenderReject(reject));
+    }
+    ++line_no;
+    ++out.lines;
+    pos = nl != nullptr ? nl + 1 : end;
+  }
+  TakeRows(&batch, &out);
+  return out;
+}
+
+// DecodeMany over the chunk, as the eval worker loop drives it. The batch
+// starts with `prefill` rows; `capacity` is its size.
+Outcome DecodeWithMany(JsonDecoder* decoder, const LineChunk& chunk, size_t prefill, size_t capacity,
+                       bool padded = true) {
+  Outcome out;
+  Batch batch(decoder->schema().types(), capacity);
+  for (size_t i = 0; i < prefill; ++i) batch.columns[0].SetNull(i);
+  batch.size = prefill;
+  std::vector<Reject> rejects;
+  size_t pos = 0;
+  uint64_t line_no = chunk.first_line_no;
+  while (pos < chunk.size) {
+    rejects.clear();
+    uint64_t lines = 0;
+    const size_t cap = padded ? chunk.padded_capacity - pos : chunk.size - pos;
+    const size_t n = decoder->DecodeMany(chunk.data + pos, chunk.size - pos, cap, line_no, &batch, &rejects, &lines);
+    EXPECT_GT(n, 0u);
+    if (n == 0) break;
+    pos += n;
+    EXPECT_TRUE(pos == chunk.size || chunk.data[pos - 1] == '\n') << pos;
+    line_no += lines;
+    out.lines += lines;
+    for (const Reject& r : rejects) out.rejects.push_back(RenderReject(r));
+    if (batch.full()) TakeRows(&batch, &out);
+  }
+  TakeRows(&batch, &out);
+  return out;
+}
+
+StreamSchema ManySchema() {
+  StreamSchema s;
+  s.name = "many";
+  s.columns = {{"i", TypeId::kInt, false},     {"b", TypeId::kBigInt, false},  {"d", TypeId::kDouble, false},
+               {"t", TypeId::kText, true},     {"f", TypeId::kBoolean, false}, {"ts", TypeId::kTimestamp, false}};
+  return s;
+}
+
+// Random lines of every kind: good ones in many shapes and each kind of bad
+// or odd line.
+class LineMaker {
+ public:
+  explicit LineMaker(uint32_t seed) : rng_(seed) {}
+
+  std::string Good() {
+    std::vector<std::string> fields;
+    fields.push_back(Key("i") + Pick({"1", "-7", "2147483647", "0", "null", "-2147483648"}));
+    fields.push_back(Key("b") + Pick({"9223372036854775807", "12", "-3", "null"}));
+    fields.push_back(Key("d") + Pick({"1.5", "16", "-0.0", "1e10", "2.5E-3", "null", "0"}));
+    fields.push_back(Key("t") + Pick({R"("product1")", R"("")", R"("a\"b\\c\u00e9\ud83d\ude00")", "\"h\xc3\xa9llo\"",
+                                      R"("x y z")", R"("nul\u0000")"}));
+    fields.push_back(Key("f") + Pick({"true", "false", "null"}));
+    fields.push_back(Key("ts") + Pick({R"("2014-11-01 19:35:41.158")", R"("2014-11-01T19:35:41Z")", "1414870541158",
+                                       R"("2020-02-29")", "null"}));
+    if (Chance(4)) fields.push_back(R"("extra":{"a":[1,2,{"b":null}],"c":"\u00e9"})");
+    if (Chance(6)) fields.push_back(R"("more":[true,false,null,-0.5e-3,"s"])");
+    std::shuffle(fields.begin(), fields.end(), rng_);
+    // Keep "t" (NOT NULL) and drop a few others.
+    std::vector<std::string> kept;
+    for (const std::string& f : fields) {
+      if (f.find("\"t\"") == 0 || f.find("\"T\"") == 0 || !Chance(4)) kept.push_back(f);
+    }
+    const std::string sep = Chance(5) ? " , " : ",";
+    std::string line = Chance(5) ? "  {" : "{";
+    for (size_t i = 0; i < kept.size(); ++i) line += (i ? sep : "") + kept[i];
+    line += Chance(5) ? " }\t " : "}";
+    return line;
+  }
+
+  std::string Line() {
+    switch (rng_() % 32) {
+      case 0: return Pick({"", " ", "\t ", "\r", "  \r"});  // blank
+      case 1: return Good() + "\r";
+      case 2: {  // truncated
+        std::string g = Good();
+        return g.substr(0, 1 + rng_() % (g.size() - 1));
+      }
+      case 3: return Pick({"{} {}", "{}x", R"({"t":"a"}})", R"({"t":"a"} 2)", "{", "}", "]", "[", "x", "{}{}"});
+      case 4: return Pick({"[]", "[1,2]", "1", R"("s")", "true", "null", "-0.5"});  // not objects
+      case 5: {  // invalid UTF-8
+        std::string g = Good();
+        size_t q = g.find('{') + 1;
+        return g.substr(0, q) + "\"x\":\"\xff\xc3\"," + g.substr(q);
+      }
+      case 6: return R"({"t":")" + std::string(400, 'a') + R"("})";  // too long
+      case 7: return Pick({R"({"i":1})", R"({"t":null})", "{}"});  // NOT NULL column missing or null
+      case 8: return Pick({R"({"t":"a","i":1.5})", R"({"t":"a","d":"16"})", R"({"t":16})", R"({"t":"a","f":1})",
+                           R"({"t":"a","ts":[1]})", R"({"t":"a","b":2.5})"});  // wrong types
+      case 9: return Pick({R"({"t":"a","i":2147483648})", R"({"t":"a","b":9223372036854775808})",
+                           R"({"t":"a","d":1e400})"});  // out of range
+      case 10: return Pick({R"({"t":"a","ts":"yesterday"})", R"({"t":"a","ts":"2014-13-01"})"});
+      case 11: return Pick({R"({"t":"a","t":"b"})", R"({"t":"a","T":"b"})", R"({"t":"a","i":1,"i":null})"});
+      case 12: return Pick({"{\"t\":\"a\tb\"}", std::string("{\"t\":\"a\0b\"}", 11), R"({"t":"\q"})",
+                            R"({"t":"\ud800"})"});  // control characters, bad escapes
+      case 13: return Pick({R"({"t":"a",)", R"({"t":"a","x":[)", R"({"t":)"});  // open: continues on the next line?
+      case 14: return Pick({R"("t":"b"})", R"(1]})", R"(]})", "}"});  // closes what an earlier line opened
+      case 15: return Pick({R"({"t":"abc)", R"("abc)", R"({"t":"a"} "x)"});  // unclosed strings
+      case 16: return R"({"t":"a","x":)" + std::string(200, '[') + std::string(200, ']') + "}";  // too deep
+      case 17: return Pick({R"({"t":"a","x":tru})", R"({"t":"a","i":01})", R"({"t":"a","d":1.})",
+                            R"({"t":"a","x":1.})", R"({"t":"a","i":-})"});
+      case 18: return Pick({R"({"t":"a","zip\u0063ode":1})", R"({"T":"b","I":3})", R"({"t\u0041":"x","t":"y"})"});
+      default: return Good();
+    }
+  }
+
+  bool Chance(unsigned one_in) { return rng_() % one_in == 0; }
+  std::mt19937& rng() { return rng_; }
+
+ private:
+  std::string Key(const char* name) {
+    std::string k = name;
+    if (Chance(10)) k[0] = static_cast<char>(k[0] - 'a' + 'A');  // case-insensitive match
+    return "\"" + k + "\"" + (Chance(6) ? " : " : ":");
+  }
+  std::string Pick(std::initializer_list<std::string> options) {
+    auto it = options.begin();
+    std::advance(it, rng_() % options.size());
+    return *it;
+  }
+
+  std::mt19937 rng_;
+};
+
+void ExpectSameOutcome(const Outcome& want, const Outcome& got, const std::string& context) {
+  EXPECT_EQ(want.lines, got.lines) << context;
+  ASSERT_EQ(want.rows.size(), got.rows.size()) << context;
+  for (size_t i = 0; i < want.rows.size(); ++i) ASSERT_EQ(want.rows[i], got.rows[i]) << "row " << i << context;
+  ASSERT_EQ(want.rejects.size(), got.rejects.size()) << context;
+  for (size_t i = 0; i < want.rejects.size(); ++i) ASSERT_EQ(want.rejects[i], got.rejects[i]) << context;
+}
+
+std::string Escaped(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '\n') {
+      out += "\\n\n";
+    } else if (c < 0x20 || c >= 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+// DecodeMany gives exactly the rows and rejects of Decode line by line, for
+// random mixes of good and bad lines, batch fill levels and capacities.
+TEST(JsonDecoderManyTest, SameAsLineByLine) {
+  DecoderOptions opts;
+  opts.max_line_bytes = 300;
+  const StreamSchema schema = ManySchema();
+  JsonDecoder reference(schema, opts);
+  JsonDecoder many(schema, opts);  // kept across rounds: its window sizes adapt
+  LineMaker maker(20240611);
+  int64_t accepted = 0, rejected = 0;
+  for (int round = 0; round < 400; ++round) {
+    std::mt19937& rng = maker.rng();
+    // Mostly good lines, sometimes none bad, sometimes many.
+    const unsigned bad_one_in = std::array<unsigned, 5>{1, 2, 10, 100, 100000}[rng() % 5];
+    const size_t nlines = 1 + rng() % (round % 10 == 0 ? 3000 : 200);
+    std::string text;
+    for (size_t i = 0; i < nlines; ++i) {
+      text += rng() % bad_one_in == 0 ? maker.Line() : maker.Good();
+      if (i + 1 < nlines || maker.Chance(2)) text += '\n';
+    }
+    const size_t size = text.size();
+    // Padding as a chunk has it, of bytes that must not matter.
+    for (size_t i = 0; i < kJsonPadding; ++i) text += " }]\"x\n{"[rng() % 7];
+    LineChunk chunk{text.data(), size, text.size(), 1 + rng() % 1000};
+    const size_t capacity = std::array<size_t, 4>{1, 7, 100, Batch::kCapacity}[rng() % 4];
+    const size_t prefill = rng() % capacity;
+    Outcome want = DecodeLineByLine(&reference, chunk, prefill);
+    Outcome got = DecodeWithMany(&many, chunk, prefill, capacity, /*padded=*/rng() % 8 != 0);
+    ExpectSameOutcome(want, got, "\nround " + std::to_string(round) + "\n" + Escaped(text.substr(0, size)));
+    if (HasFatalFailure()) return;
+    accepted += static_cast<int64_t>(want.rows.size() - prefill);
+    rejected += static_cast<int64_t>(want.rejects.size());
+  }
+  EXPECT_GT(accepted, 10000);
+  EXPECT_GT(rejected, 1000);
+}
+
+// Lines that are only valid JSON taken together must still each be judged
+// alone: an object split over lines, two objects on a line, an object closed
+// on the next line.
+TEST(JsonDecoderManyTest, DocumentsAcrossLines) {
+  const StreamSchema schema = ManySchema();
+  JsonDecoder reference(schema);
+  JsonDecoder many(schema);
+  for (std::string text : {std::string("{\"t\":\"a\",\n\"i\":1}\n{\"t\":\"b\"}\n"), std::string("{\"t\":\"a\"} {\"t\":\"b\"}\n"),
+                           std::string("{\"t\":\"a\"}\n{\"t\":\n\"b\"}\n{\"t\":\"c\"}"), std::string("[\n{\"t\":\"a\"}\n]"),
+                           std::string("{\"t\":\"a\"}\n\"abc"), std::string("{\"t\":\"a\"}\n{\"t\":\"a\"} \"x"),
+                           std::string("{\"t\":\"a\"\n}"), std::string("\n\n  \n{\"t\":\"a\"}\n\r\n")}) {
+    const size_t size = text.size();
+    text.append(kJsonPadding, '}');
+    LineChunk chunk{text.data(), size, text.size(), 1};
+    ExpectSameOutcome(DecodeLineByLine(&reference, chunk, 0), DecodeWithMany(&many, chunk, 0, Batch::kCapacity),
+                      "\n" + Escaped(text.substr(0, size)));
+  }
+}
+
+TEST(JsonDecoderManyTest, StopsWhenTheBatchIsFull) {
+  JsonDecoder decoder(SeedSchema());
+  std::string text;
+  for (int i = 0; i < 10; ++i) text += std::string(kSeedLine) + "\n";
+  text += "\n";
+  const size_t size = text.size();
+  text.append(kJsonPadding, ' ');
+  Batch batch(SeedSchema().types(), 4);
+  std::vector<Reject> rejects;
+  uint64_t lines = 0;
+  size_t n = decoder.DecodeMany(text.data(), size, text.size(), 1, &batch, &rejects, &lines);
+  EXPECT_EQ(n, 4 * (kSeedLine.size() + 1));
+  EXPECT_EQ(lines, 4u);
+  EXPECT_TRUE(batch.full());
+  batch.Clear();
+  size_t pos = n;
+  while (pos < size) {
+    if (batch.full()) batch.Clear();
+    pos += decoder.DecodeMany(text.data() + pos, size - pos, text.size() - pos, 1 + lines, &batch, &rejects, &lines);
+  }
+  EXPECT_EQ(pos, size);
+  EXPECT_EQ(lines, 11u);
+  EXPECT_TRUE(rejects.empty());
+  EXPECT_EQ(batch.size, 2u);
+  EXPECT_EQ(batch.columns[1].GetValue(1), Value::Text("product2"));
+}
+
+TEST(JsonDecoderManyTest, RejectsKeepLineNumbersAndTextOutlivesTheInput) {
+  JsonDecoder decoder(SeedSchema());
+  std::string text = std::string(kSeedLine) + "\n" + R"({"ProductName":"a","price":"x"})" + "\r\n\n" +
+                     R"({"ProductName":"later"})";
+  const size_t size = text.size();
+  text.append(kJsonPadding, ' ');
+  Batch batch(SeedSchema().types());
+  std::vector<Reject> rejects;
+  uint64_t lines = 0;
+  size_t pos = 0;
+  while (pos < size) pos += decoder.DecodeMany(text.data() + pos, size - pos, text.size() - pos, 41 + lines, &batch,
+                                               &rejects, &lines);
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].line, 42u);
+  EXPECT_EQ(rejects[0].reason, RejectReason::kWrongType);
+  EXPECT_EQ(rejects[0].raw, R"({"ProductName":"a","price":"x"})");
+  EXPECT_EQ(lines, 4u);
+  text.assign(text.size(), '#');  // the rows own their text
+  ASSERT_EQ(batch.size, 2u);
+  EXPECT_EQ(batch.columns[1].GetValue(0), Value::Text("product2"));
+  EXPECT_EQ(batch.columns[1].GetValue(1), Value::Text("later"));
 }
 
 TEST(JsonDecoderTest, ReasonNames) {

@@ -15,8 +15,8 @@ constexpr int kZipSpan = 10000;
 constexpr int kZipStride = 4973;
 constexpr int kZipOffset = 5126;
 
-constexpr double kZipShift = 10.0;      // Zipf-Mandelbrot q for zip codes
-constexpr double kProductShift = 2.0;   // ... and for products
+constexpr double kZipShift = 10.0;     // Zipf-Mandelbrot q for zip codes
+constexpr double kProductShift = 2.0;  // ... and for products
 
 uint64_t SplitMix64(uint64_t* x) {
   uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
@@ -135,10 +135,17 @@ void SeedGenerator::AppendJson(const SeedEvent& e, std::string* out) {
   p = AppendLiteral(p, kPrice, sizeof(kPrice) - 1);
   p = AppendInt(p, e.price_quarters / 4);
   switch (e.price_quarters % 4) {
-    case 1: p = AppendLiteral(p, ".25", 3); break;
-    case 2: p = AppendLiteral(p, ".5", 2); break;
-    case 3: p = AppendLiteral(p, ".75", 3); break;
-    default: break;
+    case 1:
+      p = AppendLiteral(p, ".25", 3);
+      break;
+    case 2:
+      p = AppendLiteral(p, ".5", 2);
+      break;
+    case 3:
+      p = AppendLiteral(p, ".75", 3);
+      break;
+    default:
+      break;
   }
   p = AppendLiteral(p, kTimestamp, sizeof(kTimestamp) - 1);
   p = AppendLiteral(p, minute_prefix_.data(), minute_prefix_.size());

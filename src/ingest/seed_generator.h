@@ -44,8 +44,8 @@ struct SeedGeneratorOptions {
 // One generated event, before rendering.
 struct SeedEvent {
   int32_t zipcode = 0;
-  int32_t product = 0;        // 1..kProducts; the name is "product<product>"
-  int32_t price_quarters = 0; // price * 4; the price is exact in a double
+  int32_t product = 0;         // 1..kProducts; the name is "product<product>"
+  int32_t price_quarters = 0;  // price * 4; the price is exact in a double
   int64_t timestamp_ms = 0;
 
   double price() const { return price_quarters / 4.0; }
@@ -82,8 +82,8 @@ class SeedGenerator {
 
    private:
     static constexpr int kGuideBits = 12;
-    std::vector<double> cdf_;       // cdf_[i] = P(X <= i); cdf_.back() == 1
-    std::vector<uint32_t> guide_;   // first i with cdf_[i] >= bucket start
+    std::vector<double> cdf_;      // cdf_[i] = P(X <= i); cdf_.back() == 1
+    std::vector<uint32_t> guide_;  // first i with cdf_[i] >= bucket start
   };
 
   uint64_t NextBits();

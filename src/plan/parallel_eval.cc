@@ -5,6 +5,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "ingest/input_reader.h"
 
@@ -96,30 +97,35 @@ Result<std::vector<std::unique_ptr<ViewState>>> EvaluateInputs(const std::vector
     JsonDecoder decoder(schema, options.decoder);
     for (const ViewPlan* p : plans) w.states.push_back(p->NewState());
     Batch batch(schema.types());
-    Reject reject;
+    std::vector<Reject> rejects;
     auto flush = [&] {
       for (auto& s : w.states) s->Consume(batch);
       batch.Clear();
     };
     Work work;
     while (queue.PopFull(&work)) {
-      LineSplitter lines(work.buffer->chunk());
-      std::string_view line;
-      size_t padded;
-      uint64_t line_no;
-      while (lines.Next(&line, &padded, &line_no)) {
-        bool blank = false;
-        if (decoder.Decode(line, padded, line_no, &batch, &reject, &blank)) {
-          ++w.stats.accepted;
-          if (batch.full()) flush();
-        } else if (!blank) {
-          ++w.stats.rejected;
-          ++w.stats.rejected_by_reason[static_cast<int>(reject.reason)];
+      // Windows of lines at a time (see JsonDecoder::DecodeMany), each
+      // ending after a whole line; the batch goes to the views when full.
+      const LineChunk& chunk = work.buffer->chunk();
+      size_t pos = 0;
+      uint64_t line_no = chunk.first_line_no;
+      while (pos < chunk.size) {
+        const size_t rows_before = batch.size;
+        uint64_t lines = 0;
+        rejects.clear();
+        pos += decoder.DecodeMany(chunk.data + pos, chunk.size - pos, chunk.padded_capacity - pos, line_no, &batch,
+                                  &rejects, &lines);
+        line_no += lines;
+        w.stats.accepted += batch.size - rows_before;
+        if (!rejects.empty()) {
+          w.stats.rejected += rejects.size();
+          for (const Reject& r : rejects) ++w.stats.rejected_by_reason[static_cast<int>(r.reason)];
           if (on_reject) {
             std::lock_guard lock(reject_mu);
-            on_reject(*work.input, reject);
+            for (const Reject& r : rejects) on_reject(*work.input, r);
           }
         }
+        if (batch.full()) flush();
       }
       // The batch's strings live in its own arena, so the chunk can go back
       // to the reader before the batch is full.

@@ -120,6 +120,22 @@ TEST(ViewState, CombineOfRandomSplitsEqualsOnePass) {
     AppendTsv(*got, &got_tsv);
     ASSERT_EQ(got_tsv, expected_tsv) << "trial " << trial;
   }
+  // A serialized state restores exactly, and damage is detected.
+  std::string image;
+  one->Serialize(&image);
+  auto restored = (*plan)->NewState();
+  ASSERT_TRUE(restored->Deserialize(image).ok());
+  auto again = restored->Finalize();
+  ASSERT_TRUE(again.ok());
+  std::string again_tsv;
+  AppendTsv(*again, &again_tsv);
+  EXPECT_EQ(again_tsv, expected_tsv);
+  for (size_t pos : {size_t{3}, image.size() / 2, image.size() - 1}) {
+    std::string bad = image;
+    bad[pos] ^= 0x40;
+    EXPECT_EQ((*plan)->NewState()->Deserialize(bad).code(), StatusCode::kCorruption) << pos;
+  }
+  EXPECT_EQ((*plan)->NewState()->Deserialize(image.substr(0, image.size() / 3)).code(), StatusCode::kCorruption);
 }
 
 }  // namespace

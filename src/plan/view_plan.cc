@@ -1,7 +1,10 @@
 #include "plan/view_plan.h"
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
+
+#include <xxhash.h>
 
 namespace lf {
 
@@ -180,6 +183,131 @@ size_t ViewState::MemoryUsage() const {
   size_t bytes = groups_.MemoryUsage();
   for (const auto& s : states_) bytes += s->MemoryUsage();
   return bytes;
+}
+
+}  // namespace lf
+
+namespace lf {
+namespace {
+
+constexpr char kStateMagic[8] = {'L', 'F', 'S', 'T', 'A', 'T', 'E', '1'};
+
+void PutU64(uint64_t v, std::string* out) {
+  char b[8];
+  std::memcpy(b, &v, 8);  // little-endian hosts only (checked in the format doc)
+  out->append(b, 8);
+}
+
+bool GetU64(std::string_view* in, uint64_t* v) {
+  if (in->size() < 8) return false;
+  std::memcpy(v, in->data(), 8);
+  in->remove_prefix(8);
+  return true;
+}
+
+}  // namespace
+
+void ViewState::Serialize(std::string* out) const {
+  const size_t start = out->size();
+  out->append(kStateMagic, sizeof(kStateMagic));
+  const size_t nkeys = groups_.num_keys();
+  PutU64(nkeys, out);
+  PutU64(states_.size(), out);
+  for (size_t c = 0; c < nkeys; ++c) out->push_back(static_cast<char>(groups_.key_column(c).type));
+  PutU64(groups_.size(), out);
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    for (size_t c = 0; c < nkeys; ++c) {
+      const Vector& col = groups_.key_column(c);
+      if (col.IsNull(g)) {
+        out->push_back(0);
+        continue;
+      }
+      out->push_back(1);
+      switch (PhysicalOf(col.type)) {
+        case PhysicalType::kInt64: PutU64(static_cast<uint64_t>(col.ints[g]), out); break;
+        case PhysicalType::kDouble: {
+          uint64_t bits;
+          std::memcpy(&bits, &col.dbls[g], 8);
+          PutU64(bits, out);
+          break;
+        }
+        case PhysicalType::kString:
+          PutU64(col.strs[g].size(), out);
+          out->append(col.strs[g]);
+          break;
+      }
+    }
+    for (const auto& st : states_) st->Serialize(g, out);
+  }
+  PutU64(XXH3_64bits(out->data() + start, out->size() - start), out);
+}
+
+Status ViewState::Deserialize(std::string_view image) {
+  auto corrupt = [&](const std::string& why) {
+    return Status::Corruption("view state of '" + plan_.name() + "': " + why);
+  };
+  if (image.size() < sizeof(kStateMagic) + 8 || std::memcmp(image.data(), kStateMagic, sizeof(kStateMagic)) != 0)
+    return corrupt("bad magic or truncated");
+  uint64_t stored_hash;
+  std::memcpy(&stored_hash, image.data() + image.size() - 8, 8);
+  if (XXH3_64bits(image.data(), image.size() - 8) != stored_hash) return corrupt("checksum mismatch");
+  std::string_view in = image.substr(sizeof(kStateMagic), image.size() - sizeof(kStateMagic) - 8);
+  uint64_t nkeys, naggs, ngroups;
+  if (!GetU64(&in, &nkeys) || !GetU64(&in, &naggs)) return corrupt("truncated header");
+  if (nkeys != groups_.num_keys() || naggs != states_.size())
+    return corrupt("written by a different plan (" + std::to_string(nkeys) + " keys, " + std::to_string(naggs) +
+                   " aggregates)");
+  if (in.size() < nkeys) return corrupt("truncated header");
+  for (size_t c = 0; c < nkeys; ++c)
+    if (static_cast<TypeId>(in[c]) != groups_.key_column(c).type) return corrupt("key types differ from the plan");
+  in.remove_prefix(nkeys);
+  if (!GetU64(&in, &ngroups)) return corrupt("truncated header");
+  // Groups are read into a fresh state and then combined, so that loading
+  // into a non-empty state merges.
+  auto fresh = plan_.NewState();
+  Batch keys(plan_.key_types(), 1);
+  std::vector<const Vector*> key_ptrs;
+  for (auto& col : keys.columns) key_ptrs.push_back(&col);
+  const uint32_t row = 0;
+  for (uint64_t g = 0; g < ngroups; ++g) {
+    keys.Clear();
+    for (size_t c = 0; c < nkeys; ++c) {
+      Vector& col = keys.columns[c];
+      if (in.empty()) return corrupt("truncated group " + std::to_string(g));
+      char present = in[0];
+      in.remove_prefix(1);
+      if (!present) {
+        col.SetNull(0);
+        continue;
+      }
+      uint64_t v;
+      if (!GetU64(&in, &v)) return corrupt("truncated group " + std::to_string(g));
+      switch (PhysicalOf(col.type)) {
+        case PhysicalType::kInt64: col.SetInt(0, static_cast<int64_t>(v)); break;
+        case PhysicalType::kDouble: {
+          double d;
+          std::memcpy(&d, &v, 8);
+          col.SetDouble(0, d);
+          break;
+        }
+        case PhysicalType::kString:
+          if (in.size() < v) return corrupt("truncated key text in group " + std::to_string(g));
+          col.SetString(0, keys.arena.Copy(in.substr(0, v)));
+          in.remove_prefix(v);
+          break;
+      }
+    }
+    uint32_t gid;
+    fresh->groups_.FindOrInsert(key_ptrs, &row, 1, &gid);
+    if (gid != g) return corrupt("duplicate group key at group " + std::to_string(g));
+    for (auto& st : fresh->states_) {
+      st->Resize(fresh->groups_.size());
+      RETURN_IF_ERROR(st->Deserialize(gid, &in));
+    }
+  }
+  if (!in.empty()) return corrupt(std::to_string(in.size()) + " trailing bytes");
+  Combine(*fresh);
+  return Status::OK();
 }
 
 }  // namespace lf

@@ -61,6 +61,13 @@ class ViewState {
   // sorted ascending by the group keys. Fails on integer SUM overflow.
   Result<ViewResult> Finalize() const;
 
+  // A self-contained binary image of every group's keys and aggregate
+  // states (docs/formats/view_state.md), and its inverse: Deserialize
+  // combines the image into this state, so loading into a fresh state
+  // restores it exactly. Fails with Corruption on a damaged image.
+  void Serialize(std::string* out) const;
+  Status Deserialize(std::string_view image);
+
   size_t num_groups() const { return groups_.size(); }
   size_t MemoryUsage() const;
 

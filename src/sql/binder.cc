@@ -107,7 +107,8 @@ bool ContainsAggregate(const Expr& e) {
 // to the view's intermediate row.
 class ExprBinder {
  public:
-  ExprBinder(std::string_view source, const StreamSchema& stream) : source_(source), stream_(stream) {}
+  ExprBinder(std::string_view source, const StreamSchema& stream, const char* kind = "stream")
+      : source_(source), stream_(stream), kind_(kind) {}
 
   Result<std::unique_ptr<BoundExpr>> BindPlain(const Expr& e, const char* clause) {
     clause_ = clause;
@@ -587,6 +588,7 @@ class ExprBinder {
 
   std::string_view source_;
   const StreamSchema& stream_;
+  const char* kind_;
   bool output_mode_ = false;
   BoundView* view_ = nullptr;
   const char* clause_ = "WHERE";
@@ -606,10 +608,12 @@ Status Refuse(std::string_view source, SourceLoc loc, const std::string& msg) {
   return Status::InvalidArgument(LocError(source, loc, msg));
 }
 
-Result<BoundView> BindView(const CreateView& cv, const std::vector<StreamSchema>& streams, std::string_view source) {
-  const SelectStmt& s = cv.select;
+// Binds a SELECT as a view named `name`. A query (is_query) may have
+// ORDER BY and LIMIT (handled by the caller) and need not aggregate.
+Result<BoundView> BindSelectAsView(const std::string& name, const SelectStmt& s, const std::vector<StreamSchema>& streams,
+                                   std::string_view source, bool is_query) {
   BoundView view;
-  view.name = cv.name.text;
+  view.name = name;
   for (size_t i = 0; i < streams.size(); ++i)
     if (IdentifierMatches(streams[i].name, s.from.text, s.from.quoted)) view.stream = static_cast<int>(i);
   if (view.stream < 0) {
@@ -620,12 +624,12 @@ Result<BoundView> BindView(const CreateView& cv, const std::vector<StreamSchema>
                       (streams.empty() ? "; declare it first with CREATE STREAM" : ""));
   }
   const StreamSchema& stream = streams[static_cast<size_t>(view.stream)];
-  if (!s.order_by.empty())
+  if (!is_query && !s.order_by.empty())
     return Refuse(source, s.order_by_loc,
                   "ORDER BY is not allowed in a view: a view is a set of groups merged across the batch and speed "
                   "layers; order at query time (SELECT ... FROM " +
                       view.name + " ORDER BY ... LIMIT n)");
-  if (s.limit)
+  if (!is_query && s.limit)
     return Refuse(source, s.limit_loc,
                   "LIMIT is not allowed in a view: a top-n cannot be merged exactly from partial results; "
                   "limit at query time (SELECT ... FROM " +
@@ -666,7 +670,7 @@ Result<BoundView> BindView(const CreateView& cv, const std::vector<StreamSchema>
   }
   bool aggregating = !view.keys.empty();
   for (const auto& item : s.items) aggregating = aggregating || ContainsAggregate(*item.expr);
-  if (!aggregating)
+  if (!aggregating && !is_query)
     return Refuse(source, s.loc,
                   "view '" + view.name +
                       "' does not aggregate: a view must have GROUP BY or an aggregate "
@@ -728,10 +732,93 @@ Result<Catalog> BindScript(const Script& script, std::string_view source) {
   for (const auto& cv : script.views) {
     if (catalog.FindView(cv.name.text))
       return Refuse(source, cv.name.loc, "view '" + cv.name.text + "' is declared twice");
-    ASSIGN_OR_RETURN(BoundView view, BindView(cv, catalog.streams, source));
+    ASSIGN_OR_RETURN(BoundView view, BindSelectAsView(cv.name.text, cv.select, catalog.streams, source, false));
     catalog.views.push_back(std::move(view));
   }
   return catalog;
+}
+
+Result<BoundQuery> BindQuery(const SelectStmt& s, const StreamSchema& view_columns, std::string_view source) {
+  BoundQuery q;
+  q.view = view_columns.name;
+  q.limit = s.limit;
+  if (q.limit && *q.limit < 0) return Refuse(source, s.limit_loc, "LIMIT must not be negative");
+  bool aggregating = !s.group_by.empty() || s.having;
+  for (const auto& item : s.items) aggregating = aggregating || ContainsAggregate(*item.expr);
+  if (aggregating) {
+    for (const auto& item : s.items)
+      if (item.expr->kind == ExprKind::kStar)
+        return Refuse(source, item.expr->loc, "SELECT * cannot be combined with GROUP BY or aggregates");
+    ASSIGN_OR_RETURN(BoundView v, BindSelectAsView(view_columns.name, s, {view_columns}, source, true));
+    q.aggregate = std::make_unique<BoundView>(std::move(v));
+    q.aggregate->stream = 0;
+    for (const auto& o : q.aggregate->outputs) q.output_names.push_back(o.name), q.output_types.push_back(o.type);
+  } else {
+    ExprBinder binder(source, view_columns, "view");
+    if (s.where) {
+      ASSIGN_OR_RETURN(q.where, binder.BindPlain(*s.where, "WHERE"));
+      if (q.where->type != TypeId::kBoolean && q.where->type != TypeId::kNull)
+        return Refuse(source, s.where->loc, std::string("WHERE needs a BOOLEAN, found ") + TypeName(q.where->type));
+    }
+    for (const auto& item : s.items) {
+      if (item.expr->kind == ExprKind::kStar) {
+        for (size_t c = 0; c < view_columns.columns.size(); ++c) {
+          auto col = MakeNode(BoundKind::kColumn, view_columns.columns[c].type);
+          col->column = static_cast<int>(c);
+          q.output_names.push_back(view_columns.columns[c].name);
+          q.output_types.push_back(view_columns.columns[c].type);
+          q.projections.push_back(std::move(col));
+        }
+        continue;
+      }
+      ASSIGN_OR_RETURN(auto e, binder.BindPlain(*item.expr, "SELECT"));
+      q.output_names.push_back(DefaultName(item, view_columns));
+      q.output_types.push_back(e->type == TypeId::kNull ? TypeId::kText : e->type);
+      q.projections.push_back(std::move(e));
+    }
+  }
+  // ORDER BY names an output column (by name or alias), its 1-based
+  // position, or an expression equal to a projected one.
+  for (const auto& o : s.order_by) {
+    BoundQuery::Order order;
+    order.descending = o.descending;
+    order.nulls_first = o.nulls_first.value_or(!o.descending);
+    const Expr& e = *o.expr;
+    if (e.kind == ExprKind::kLiteral && IsInteger(e.literal.type)) {
+      if (e.literal.i < 1 || e.literal.i > static_cast<int64_t>(q.output_names.size()))
+        return Refuse(source, e.loc, "ORDER BY position " + std::to_string(e.literal.i) +
+                                         " is not in the select list (1.." + std::to_string(q.output_names.size()) +
+                                         ")");
+      order.column = static_cast<int>(e.literal.i - 1);
+    } else if (e.kind == ExprKind::kColumn) {
+      for (size_t c = 0; c < q.output_names.size() && order.column < 0; ++c)
+        if (IdentifierMatches(q.output_names[c], e.name.text, e.name.quoted)) order.column = static_cast<int>(c);
+    }
+    if (order.column < 0 && !q.aggregate) {
+      ExprBinder binder(source, view_columns, "view");
+      auto bound = binder.BindPlain(e, "ORDER BY");
+      if (!bound.ok()) return bound.status();
+      std::string canon = (*bound)->ToString();
+      for (size_t c = 0; c < q.projections.size() && order.column < 0; ++c)
+        if (q.projections[c]->ToString() == canon) order.column = static_cast<int>(c);
+      if (order.column < 0) {
+        // Order by a column that is not selected: a hidden trailing column.
+        order.column = static_cast<int>(q.projections.size());
+        q.output_names.push_back(e.text);
+        q.output_types.push_back((*bound)->type);
+        q.projections.push_back(std::move(bound).value());
+        ++q.hidden_columns;
+      }
+    }
+    if (order.column < 0) {
+      std::string what = e.kind == ExprKind::kColumn ? "'" + e.name.text + "'" : "'" + e.text + "'";
+      return Refuse(source, e.loc, "ORDER BY " + what + " is not a column of the result" +
+                                       Suggest(e.kind == ExprKind::kColumn ? e.name.text : e.text, q.output_names) +
+                                       "; order by an output column, its alias or its position");
+    }
+    q.order_by.push_back(order);
+  }
+  return q;
 }
 
 Result<Catalog> CompileViews(std::string_view text, std::string_view source) {

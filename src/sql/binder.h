@@ -58,6 +58,34 @@ struct Catalog {
 // ("views.sql:12:8: unknown column 'prise' (did you mean 'price'?)").
 Result<Catalog> BindScript(const Script& script, std::string_view source);
 
+// A query over one view's rows: SELECT ... FROM view [WHERE] [GROUP BY]
+// [HAVING] [ORDER BY] [LIMIT]. Expressions see the view's output columns.
+struct BoundQuery {
+  std::string view;
+  std::vector<std::string> output_names;
+  std::vector<TypeId> output_types;
+  // Without aggregation: rows passing `where`, projected.
+  std::unique_ptr<BoundExpr> where;
+  std::vector<std::unique_ptr<BoundExpr>> projections;
+  // With GROUP BY or aggregates: the query runs like a view over the view's
+  // rows (its stream is the view's columns); `where`/`projections` unused.
+  std::unique_ptr<BoundView> aggregate;
+  struct Order {
+    int column = -1;  // index into the outputs
+    bool descending = false;
+    bool nulls_first = true;
+  };
+  std::vector<Order> order_by;
+  std::optional<int64_t> limit;
+  // Trailing outputs that exist only to sort by (ORDER BY a column that is
+  // not selected); dropped from the answer.
+  size_t hidden_columns = 0;
+};
+
+// Binds a parsed query against the output columns of the view it reads
+// (given as a stream schema named after the view).
+Result<BoundQuery> BindQuery(const SelectStmt& select, const StreamSchema& view_columns, std::string_view source);
+
 // Reads, parses and binds a views file.
 Result<Catalog> LoadViewsFile(const std::string& path);
 // Parses and binds views SQL held in memory.

@@ -1,0 +1,104 @@
+#include "serving/query.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "plan/expr_eval.h"
+#include "sql/parser.h"
+
+namespace lf {
+namespace {
+
+// Feeds the rows of `input` to `fn` as batches typed like the view.
+template <typename Fn>
+void ForEachBatch(const ViewResult& input, Fn fn) {
+  Batch batch(input.column_types);
+  for (size_t from = 0; from < input.rows.size(); from += Batch::kCapacity) {
+    batch.Clear();
+    batch.size = std::min(Batch::kCapacity, input.rows.size() - from);
+    for (size_t k = 0; k < batch.size; ++k) {
+      const auto& row = input.rows[from + k];
+      for (size_t c = 0; c < row.size(); ++c) batch.columns[c].SetValue(k, row[c], &batch.arena);
+    }
+    fn(batch);
+  }
+}
+
+}  // namespace
+
+Result<ViewResult> ExecuteQuery(const sql::BoundQuery& q, const ViewResult& input) {
+  ViewResult out;
+  out.name = input.name;
+  out.column_names = q.output_names;
+  out.column_types = q.output_types;
+  if (q.aggregate) {
+    ASSIGN_OR_RETURN(auto plan, ViewPlan::Compile(*q.aggregate));
+    auto state = plan->NewState();
+    ForEachBatch(input, [&](const Batch& b) { state->Consume(b); });
+    ASSIGN_OR_RETURN(ViewResult grouped, state->Finalize());
+    out.rows = std::move(grouped.rows);
+  } else {
+    std::unique_ptr<ExprEvaluator> where = q.where ? std::make_unique<ExprEvaluator>(*q.where) : nullptr;
+    std::vector<std::unique_ptr<ExprEvaluator>> projections;
+    for (const auto& p : q.projections) projections.push_back(std::make_unique<ExprEvaluator>(*p));
+    std::vector<uint32_t> sel(Batch::kCapacity);
+    // Without ORDER BY, LIMIT can stop early.
+    const size_t cap = q.order_by.empty() && q.limit ? static_cast<size_t>(*q.limit) : SIZE_MAX;
+    ForEachBatch(input, [&](const Batch& b) {
+      if (out.rows.size() >= cap) return;
+      size_t m = b.size;
+      if (where) {
+        m = SelectTrue(where->Evaluate(b), b.size, sel.data());
+      } else {
+        std::iota(sel.begin(), sel.begin() + static_cast<long>(m), 0);
+      }
+      std::vector<const Vector*> cols;
+      for (auto& p : projections) cols.push_back(&p->Evaluate(b));
+      for (size_t k = 0; k < m && out.rows.size() < cap; ++k) {
+        std::vector<Value> row;
+        for (size_t c = 0; c < cols.size(); ++c) {
+          Value v = cols[c]->GetValue(sel[k]);
+          v.type = out.column_types[c];
+          row.push_back(std::move(v));
+        }
+        out.rows.push_back(std::move(row));
+      }
+    });
+  }
+  if (!q.order_by.empty()) {
+    std::stable_sort(out.rows.begin(), out.rows.end(), [&](const auto& a, const auto& b) {
+      for (const auto& o : q.order_by) {
+        const Value& x = a[static_cast<size_t>(o.column)];
+        const Value& y = b[static_cast<size_t>(o.column)];
+        if (x.is_null != y.is_null) return x.is_null == o.nulls_first;
+        if (x.is_null) continue;
+        int c = x.Compare(y);
+        if (c != 0) return o.descending ? c > 0 : c < 0;
+      }
+      return false;
+    });
+  }
+  if (q.limit && out.rows.size() > static_cast<size_t>(*q.limit)) out.rows.resize(static_cast<size_t>(*q.limit));
+  if (q.hidden_columns) {
+    const size_t visible = out.column_names.size() - q.hidden_columns;
+    out.column_names.resize(visible);
+    out.column_types.resize(visible);
+    for (auto& row : out.rows) row.resize(visible);
+  }
+  return out;
+}
+
+Result<ViewResult> RunQuery(std::string_view sql, std::string_view source, const ViewLookup& lookup) {
+  ASSIGN_OR_RETURN(sql::SelectStmt stmt, sql::ParseQuery(sql, source));
+  const ViewResult* view = lookup(stmt.from.text);
+  if (!view)
+    return Status::InvalidArgument(sql::LocError(source, stmt.from.loc, "unknown view '" + stmt.from.text + "'"));
+  StreamSchema schema;
+  schema.name = view->name;
+  for (size_t c = 0; c < view->column_names.size(); ++c)
+    schema.columns.push_back({view->column_names[c], view->column_types[c], false});
+  ASSIGN_OR_RETURN(sql::BoundQuery bound, sql::BindQuery(stmt, schema, source));
+  return ExecuteQuery(bound, *view);
+}
+
+}  // namespace lf

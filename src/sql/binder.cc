@@ -143,7 +143,7 @@ class ExprBinder {
       std::vector<std::string> names;
       for (const auto& c : stream_.columns) names.push_back(c.name);
       return Error(id.loc,
-                   "unknown column '" + id.text + "'" + Suggest(id.text, names) + " in stream '" + stream_.name + "'");
+                   "unknown column '" + id.text + "'" + Suggest(id.text, names) + " in " + kind_ + " '" + stream_.name + "'");
     }
     return found;
   }

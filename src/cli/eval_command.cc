@@ -141,9 +141,21 @@ Status RunEval(const EvalArgs& args) {
 
   std::string printed;
   for (size_t i = 0; i < states.size(); ++i) {
-    ASSIGN_OR_RETURN(ViewResult result, states[i]->Finalize());
+    ViewResult result;
     std::string text;
-    AppendResult(result, format, &text);
+    if (format == ResultFormat::kTsv) {
+      // Streamed from the state's column vectors: no per-value objects.
+      result.name = plans[i]->name();
+      AppendTsvHeader(plans[i]->output_names(), &text);
+      RETURN_IF_ERROR(states[i]->FinalizeBatches(
+          [&](const std::vector<const Vector*>& cols, const uint32_t* rows, size_t n) {
+            AppendTsvRows(cols, rows, n, &text);
+            return Status::OK();
+          }));
+    } else {
+      ASSIGN_OR_RETURN(result, states[i]->Finalize());
+      AppendResult(result, format, &text);
+    }
     if (!args.out_dir.empty()) {
       const char* ext = format == ResultFormat::kJson ? ".json" : format == ResultFormat::kTsv ? ".tsv" : ".txt";
       RETURN_IF_ERROR(WriteFile(args.out_dir + "/" + result.name + ext, text));

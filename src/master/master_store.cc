@@ -190,7 +190,7 @@ Status MasterStore::Seal(int partition, uint64_t from, const std::vector<std::st
       };
     }
     SegmentBuilder builder(schema_, {fingerprint_, partition, from, to}, options_.row_group_rows, options_.zstd_level,
-                           raw.get(), cols.get(), std::move(on_reject));
+                           options_.decoder, raw.get(), cols.get(), std::move(on_reject));
     for (std::string_view r : records) RETURN_IF_ERROR(builder.Add(r));
     RETURN_IF_ERROR(builder.Finish());
     RETURN_IF_ERROR(raw->Sync());
@@ -272,8 +272,9 @@ Status MasterStore::ScanSegment(const SegmentInfo& seg, const std::function<Stat
   SegmentScanStats* out = stats ? stats : &local;
   *out = {};
   Batch batch(schema_.types());
-  // Each damaged sidecar found is rebuilt once; a sidecar that is still bad
-  // right after its own rebuild is a bug or a failing disk, not a retry case.
+  // A damaged sidecar is rebuilt and the scan resumes at the next row. Two
+  // rebuilds are allowed (another thread may rewrite the file meanwhile);
+  // a sidecar still bad after that means a bug or a failing disk.
   for (int attempt = 0;; ++attempt) {
     auto rebuild = [&](const Status& why) -> Status {
       if (why.code() == StatusCode::kIOError) return why;

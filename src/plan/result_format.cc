@@ -1,6 +1,7 @@
 #include "plan/result_format.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 #include "common/format.h"
@@ -59,6 +60,40 @@ void AppendTsv(const ViewResult& r, std::string* out) {
     for (size_t c = 0; c < row.size(); ++c) {
       if (c) out->push_back('\t');
       AppendTsvValue(row[c], out);
+    }
+    out->push_back('\n');
+  }
+}
+
+void AppendTsvHeader(const std::vector<std::string>& names, std::string* out) {
+  for (size_t c = 0; c < names.size(); ++c) {
+    if (c) out->push_back('\t');
+    AppendTsvEscaped(names[c], out);
+  }
+  out->push_back('\n');
+}
+
+void AppendTsvRows(const std::vector<const Vector*>& cols, const uint32_t* rows, size_t n, std::string* out) {
+  char buf[24];
+  for (size_t k = 0; k < n; ++k) {
+    const uint32_t r = rows[k];
+    for (size_t c = 0; c < cols.size(); ++c) {
+      if (c) out->push_back('\t');
+      const Vector& v = *cols[c];
+      if (v.IsNull(r)) {
+        out->append("\\N");
+        continue;
+      }
+      switch (v.type) {
+        case TypeId::kText: AppendTsvEscaped(v.strs[r], out); break;
+        case TypeId::kDouble: AppendDouble(v.dbls[r], out); break;
+        case TypeId::kTimestamp: AppendTimestamp(v.ints[r], out); break;
+        case TypeId::kBoolean: out->append(v.ints[r] ? "true" : "false"); break;
+        default: {
+          auto res = std::to_chars(buf, buf + sizeof(buf), v.ints[r]);
+          out->append(buf, res.ptr);
+        }
+      }
     }
     out->push_back('\n');
   }

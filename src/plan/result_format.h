@@ -23,6 +23,11 @@ void AppendJson(const ViewResult& r, std::string* out);
 // A boxed, aligned table with the view name as title.
 void AppendTable(const ViewResult& r, std::string* out);
 
+// Streaming TSV: the header line, then rows straight from column vectors
+// (as handed out by ViewState::FinalizeBatches), without building Values.
+void AppendTsvHeader(const std::vector<std::string>& names, std::string* out);
+void AppendTsvRows(const std::vector<const Vector*>& cols, const uint32_t* rows, size_t n, std::string* out);
+
 void AppendResult(const ViewResult& r, ResultFormat f, std::string* out);
 
 // One value in TSV / JSON form.

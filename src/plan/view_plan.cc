@@ -96,14 +96,35 @@ void ViewState::Combine(const ViewState& other) {
   }
 }
 
-Result<ViewResult> ViewState::Finalize() const {
-  const sql::BoundView& v = plan_.view();
-  ViewResult result;
-  result.name = v.name;
-  for (const auto& o : v.outputs) {
-    result.column_names.push_back(o.name);
-    result.column_types.push_back(o.type);
+namespace {
+
+// Copies cell i of `src` into cell k of `dst` (same physical type). Text is
+// not copied: the group table that owns it outlives the batch.
+void CopyCell(const Vector& src, size_t i, Vector& dst, size_t k) {
+  dst.valid[k] = src.valid[i];
+  switch (PhysicalOf(dst.type)) {
+    case PhysicalType::kInt64: dst.ints[k] = src.ints[i]; break;
+    case PhysicalType::kDouble: dst.dbls[k] = src.dbls[i]; break;
+    case PhysicalType::kString: dst.strs[k] = src.strs[i]; break;
   }
+}
+
+}  // namespace
+
+std::vector<std::string> ViewPlan::output_names() const {
+  std::vector<std::string> names;
+  for (const auto& o : view_.outputs) names.push_back(o.name);
+  return names;
+}
+
+std::vector<TypeId> ViewPlan::output_types() const {
+  std::vector<TypeId> types;
+  for (const auto& o : view_.outputs) types.push_back(o.type);
+  return types;
+}
+
+Status ViewState::FinalizeBatches(const FinalizedBatchFn& fn) const {
+  const sql::BoundView& v = plan_.view();
   const size_t nkeys = groups_.num_keys();
   const size_t g = groups_.size();
   // Group ids in ascending key order (NULLs first).
@@ -136,15 +157,14 @@ Result<ViewResult> ViewState::Finalize() const {
   std::vector<std::unique_ptr<ExprEvaluator>> outputs;
   for (const auto& o : v.outputs) outputs.push_back(std::make_unique<ExprEvaluator>(*o.expr));
   std::vector<uint32_t> sel(Batch::kCapacity);
+  std::vector<const Vector*> cols(outputs.size());
   Value value;
-  result.rows.reserve(g);
   for (size_t from = 0; from < g; from += Batch::kCapacity) {
     batch.Clear();
     batch.size = std::min(Batch::kCapacity, g - from);
     for (size_t k = 0; k < batch.size; ++k) {
-      uint32_t gid = order[from + k];
-      for (size_t c = 0; c < nkeys; ++c)
-        batch.columns[c].SetValue(k, groups_.key_column(c).GetValue(gid), &batch.arena);
+      const uint32_t gid = order[from + k];
+      for (size_t c = 0; c < nkeys; ++c) CopyCell(groups_.key_column(c), gid, batch.columns[c], k);
       for (size_t i = 0; i < states_.size(); ++i) {
         Status st = states_[i]->Finalize(gid, &value);
         if (!st.ok()) {
@@ -163,19 +183,31 @@ Result<ViewResult> ViewState::Finalize() const {
     } else {
       std::iota(sel.begin(), sel.begin() + static_cast<long>(m), 0);
     }
-    std::vector<const Vector*> cols;
-    for (auto& o : outputs) cols.push_back(&o->Evaluate(batch));
-    for (size_t k = 0; k < m; ++k) {
+    for (size_t c = 0; c < outputs.size(); ++c) cols[c] = &outputs[c]->Evaluate(batch);
+    RETURN_IF_ERROR(fn(cols, sel.data(), m));
+  }
+  return Status::OK();
+}
+
+Result<ViewResult> ViewState::Finalize() const {
+  ViewResult result;
+  result.name = plan_.name();
+  result.column_names = plan_.output_names();
+  result.column_types = plan_.output_types();
+  result.rows.reserve(groups_.size());
+  RETURN_IF_ERROR(FinalizeBatches([&](const std::vector<const Vector*>& cols, const uint32_t* rows, size_t n) {
+    for (size_t k = 0; k < n; ++k) {
       std::vector<Value> row;
       row.reserve(cols.size());
       for (size_t c = 0; c < cols.size(); ++c) {
-        Value val = cols[c]->GetValue(sel[k]);
+        Value val = cols[c]->GetValue(rows[k]);
         val.type = result.column_types[c];
         row.push_back(std::move(val));
       }
       result.rows.push_back(std::move(row));
     }
-  }
+    return Status::OK();
+  }));
   return result;
 }
 

@@ -5,6 +5,7 @@
 // of any split of the input combine into the same result as one pass.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,8 @@ class ViewPlan {
   const AggregateFunction& aggregate(size_t i) const { return *aggregates_[i]; }
   size_t num_aggregates() const { return aggregates_.size(); }
   std::vector<TypeId> key_types() const;
+  std::vector<std::string> output_names() const;
+  std::vector<TypeId> output_types() const;
 
   std::unique_ptr<ViewState> NewState() const;
 
@@ -60,6 +63,12 @@ class ViewState {
   // Finalizes every group: applies HAVING and the output expressions, rows
   // sorted ascending by the group keys. Fails on integer SUM overflow.
   Result<ViewResult> Finalize() const;
+  // The same, streamed: calls fn with the output columns of up to
+  // Batch::kCapacity groups at a time and the rows of them to emit, in
+  // order. Valid only during the call. Stops at the first error fn returns.
+  using FinalizedBatchFn =
+      std::function<Status(const std::vector<const Vector*>& cols, const uint32_t* rows, size_t n)>;
+  Status FinalizeBatches(const FinalizedBatchFn& fn) const;
 
   // A self-contained binary image of every group's keys and aggregate
   // states (docs/formats/view_state.md), and its inverse: Deserialize

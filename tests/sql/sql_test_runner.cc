@@ -127,6 +127,14 @@ TEST_P(SqlTest, Run) {
       std::string tsv;
       AppendTsv(*result, &tsv);
       EXPECT_EQ(tsv, expected);
+      // The streamed TSV writer gives the same text.
+      std::string streamed;
+      AppendTsvHeader((*plan)->output_names(), &streamed);
+      ASSERT_TRUE(one->FinalizeBatches([&](const std::vector<const Vector*>& cols, const uint32_t* rows, size_t n) {
+                       AppendTsvRows(cols, rows, n, &streamed);
+                       return Status::OK();
+                     }).ok());
+      EXPECT_EQ(streamed, expected) << "streamed TSV differs";
       // The same through two partial states, combined.
       auto left = (*plan)->NewState();
       auto right = (*plan)->NewState();

@@ -9,5 +9,7 @@ namespace lf::cli {
 void RegisterCheckCommand(CLI::App& app, int* exit_code);
 void RegisterEvalCommand(CLI::App& app, int* exit_code);
 void RegisterProduceCommand(CLI::App& app, int* exit_code);
+// ingest, batch, query, status, rejects (data_commands.cc).
+void RegisterDataCommands(CLI::App& app, int* exit_code);
 
 }  // namespace lf::cli

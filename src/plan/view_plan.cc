@@ -111,6 +111,15 @@ void CopyCell(const Vector& src, size_t i, Vector& dst, size_t k) {
 
 }  // namespace
 
+uint64_t ViewPlan::fingerprint() const {
+  std::string canon = "where:" + (view_.where ? view_.where->ToString() : std::string("-"));
+  for (const auto& k : view_.keys) canon += "|key:" + k->ToString() + ":" + TypeName(k->type);
+  for (const auto& a : view_.aggregates) canon += "|agg:" + a.text + ":" + TypeName(a.result_type);
+  canon += "|having:" + (view_.having ? view_.having->ToString() : std::string("-"));
+  for (const auto& o : view_.outputs) canon += "|out:" + o.name + "=" + o.expr->ToString();
+  return XXH3_64bits(canon.data(), canon.size());
+}
+
 std::vector<std::string> ViewPlan::output_names() const {
   std::vector<std::string> names;
   for (const auto& o : view_.outputs) names.push_back(o.name);

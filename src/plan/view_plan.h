@@ -44,6 +44,10 @@ class ViewPlan {
 
   std::unique_ptr<ViewState> NewState() const;
 
+  // Identifies what the plan computes (filter, keys, aggregates, outputs),
+  // not how it is spelled: equal for equal plans, used to key cached states.
+  uint64_t fingerprint() const;
+
  private:
   explicit ViewPlan(const sql::BoundView& view) : view_(view) {}
   const sql::BoundView& view_;

@@ -1,0 +1,165 @@
+#include "batch/batch_layer.h"
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include <xxhash.h>
+
+#include "plan/result_format.h"
+
+namespace lf {
+namespace {
+
+double Since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+BatchLayer::BatchLayer(FileSystem* fs, const std::string& batch_dir, const sql::Catalog& catalog, int stream,
+                       std::string_view views_text, MasterStore* master)
+    : fs_(fs),
+      versions_(fs, batch_dir),
+      catalog_(catalog),
+      stream_(stream),
+      views_hash_(XXH3_64bits(views_text.data(), views_text.size())),
+      master_(master) {}
+
+Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  BatchRunReport report;
+  RETURN_IF_ERROR(fs_->CreateDirs(DirName(versions_.VersionDir(0))));
+  const Manifest manifest = master_->Snapshot();
+  std::vector<VersionSegment> segments;
+  for (const auto& s : manifest.segments) segments.push_back({s.partition, s.from, s.to, s.raw_hash});
+
+  std::vector<std::unique_ptr<ViewPlan>> plans;
+  for (const auto& v : catalog_.views) {
+    if (v.stream != stream_) continue;
+    ASSIGN_OR_RETURN(auto plan, ViewPlan::Compile(v));
+    plans.push_back(std::move(plan));
+  }
+
+  // Per view: the state to start from, and the first segment to scan.
+  std::vector<std::unique_ptr<ViewState>> states;
+  std::vector<size_t> first(plans.size(), 0);
+  std::optional<BatchVersion> previous;
+  if (!options.full) {
+    auto current = versions_.Current();
+    if (current.ok()) previous = std::move(*current);  // a damaged version just means no reuse
+  }
+  bool prefix = previous && previous->schema_fingerprint == master_->schema_fingerprint() &&
+                previous->segments.size() <= segments.size() &&
+                std::equal(previous->segments.begin(), previous->segments.end(), segments.begin());
+  for (size_t i = 0; i < plans.size(); ++i) {
+    states.push_back(plans[i]->NewState());
+    if (!prefix) continue;
+    const VersionView* old = previous->FindView(plans[i]->name());
+    if (!old || old->plan_fingerprint != plans[i]->fingerprint()) continue;
+    auto image = versions_.ReadViewFile(*previous, *old, /*state=*/true);
+    if (!image.ok()) continue;
+    auto fresh = plans[i]->NewState();
+    if (!fresh->Deserialize(*image).ok()) continue;
+    states[i] = std::move(fresh);
+    first[i] = previous->segments.size();
+  }
+  const double load_secs = Since(start);
+
+  // Scan the segments some view still needs, in parallel.
+  const auto scan_start = std::chrono::steady_clock::now();
+  size_t lowest = segments.size();
+  for (size_t f : first) lowest = std::min(lowest, f);
+  report.segments_reused = lowest;
+  size_t nthreads = options.threads > 0 ? static_cast<size_t>(options.threads)
+                                        : std::max(1u, std::thread::hardware_concurrency());
+  nthreads = std::max<size_t>(1, std::min(nthreads, segments.size() - lowest));
+  std::atomic<size_t> next{lowest};
+  std::atomic<uint64_t> rows{0};
+  std::mutex err_mu;
+  Status error;
+  std::vector<std::vector<std::unique_ptr<ViewState>>> partial(nthreads);
+  auto worker = [&](size_t t) {
+    for (const auto& p : plans) partial[t].push_back(p->NewState());
+    for (size_t s = next++; s < segments.size(); s = next++) {
+      Status st = master_->ScanSegment(manifest.segments[s], [&](const Batch& batch) {
+        for (size_t i = 0; i < plans.size(); ++i)
+          if (s >= first[i]) partial[t][i]->Consume(batch);
+        rows += batch.size;
+        return Status::OK();
+      });
+      if (!st.ok()) {
+        std::lock_guard lock(err_mu);
+        if (error.ok()) error = st;
+        next = segments.size();
+      }
+    }
+  };
+  if (lowest < segments.size()) {
+    std::vector<std::thread> threads;
+    for (size_t t = 1; t < nthreads; ++t) threads.emplace_back(worker, t);
+    worker(0);
+    for (auto& th : threads) th.join();
+  }
+  RETURN_IF_ERROR(error);
+  if (lowest < segments.size())
+    for (size_t t = 0; t < nthreads; ++t)
+      for (size_t i = 0; i < plans.size(); ++i) states[i]->Combine(*partial[t][i]);
+  partial.clear();
+  report.segments_scanned = segments.size() - lowest;
+  report.rows_scanned = rows;
+  const double scan_secs = Since(scan_start);
+
+  // Write the version: per view its state and its TSV.
+  const auto write_start = std::chrono::steady_clock::now();
+  BatchVersion version;
+  version.number = previous ? previous->number + 1 : 1;
+  if (options.full || !previous) {
+    // `full` skipped reading CURRENT; still number after it.
+    auto current = versions_.Current();
+    if (current.ok() && *current) version.number = (*current)->number + 1;
+  }
+  version.created_ms = NowMs();
+  version.views_hash = views_hash_;
+  version.schema_fingerprint = master_->schema_fingerprint();
+  version.watermark = manifest.sealed;
+  version.segments = segments;
+  std::vector<std::pair<std::string, std::string>> files;
+  for (size_t i = 0; i < plans.size(); ++i) {
+    VersionView view;
+    view.name = plans[i]->name();
+    view.plan_fingerprint = plans[i]->fingerprint();
+    view.groups = states[i]->num_groups();
+    std::string state;
+    states[i]->Serialize(&state);
+    std::string tsv;
+    AppendTsvHeader(plans[i]->output_names(), &tsv);
+    RETURN_IF_ERROR(states[i]->FinalizeBatches(
+        [&](const std::vector<const Vector*>& cols, const uint32_t* rows_out, size_t n) {
+          AppendTsvRows(cols, rows_out, n, &tsv);
+          view.rows += n;
+          return Status::OK();
+        }));
+    view.state_bytes = state.size();
+    view.state_hash = XXH3_64bits(state.data(), state.size());
+    view.tsv_bytes = tsv.size();
+    view.tsv_hash = XXH3_64bits(tsv.data(), tsv.size());
+    files.emplace_back(StateFileName(view.name), std::move(state));
+    files.emplace_back(TsvFileName(view.name), std::move(tsv));
+    version.views.push_back(std::move(view));
+    states[i].reset();  // release memory before the next view is written
+  }
+  version.timings = {{"load", load_secs}, {"scan", scan_secs}, {"write", Since(write_start)}};
+  RETURN_IF_ERROR(versions_.Publish(version, files, options.keep_versions));
+  report.version = std::move(version);
+  report.seconds = Since(start);
+  return report;
+}
+
+}  // namespace lf

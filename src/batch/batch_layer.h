@@ -1,0 +1,59 @@
+// The batch layer: one recompute of every view from the master dataset.
+// RunOnce snapshots the manifest (watermark W per partition), runs every
+// view's plan over the sealed segments — in parallel over segments and
+// cores, combining per-thread partial states — and publishes a new batch
+// version atomically. `lambdaflow batch` runs it once; `lambdaflow run`
+// runs it in a loop.
+//
+// Incremental recompute: segments are immutable, so the state a published
+// version holds for a view is a valid partial state for the same segments.
+// When the previous version's segments are a prefix of the manifest's and
+// the view's plan is unchanged, the run starts from that state and scans
+// only the new segments. `full` ignores it and recomputes from the raw
+// segments' sidecars (themselves rebuilt from the raw events if damaged).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "batch/batch_version.h"
+#include "master/master_store.h"
+#include "plan/view_plan.h"
+#include "sql/binder.h"
+
+namespace lf {
+
+struct BatchRunOptions {
+  bool full = false;  // ignore every cached state
+  int threads = 0;    // 0: one per core
+  int keep_versions = 3;
+};
+
+struct BatchRunReport {
+  BatchVersion version;
+  uint64_t segments_scanned = 0;
+  uint64_t segments_reused = 0;  // covered by a reused state
+  uint64_t rows_scanned = 0;
+  double seconds = 0;
+};
+
+class BatchLayer {
+ public:
+  // `catalog` and `master` must outlive the layer; `views_text` is the
+  // views file the catalog came from (its hash is recorded per version).
+  BatchLayer(FileSystem* fs, const std::string& batch_dir, const sql::Catalog& catalog, int stream,
+             std::string_view views_text, MasterStore* master);
+
+  Result<BatchRunReport> RunOnce(const BatchRunOptions& options);
+  VersionStore& versions() { return versions_; }
+
+ private:
+  FileSystem* const fs_;
+  VersionStore versions_;
+  const sql::Catalog& catalog_;
+  const int stream_;
+  const uint64_t views_hash_;
+  MasterStore* const master_;
+};
+
+}  // namespace lf

@@ -1,0 +1,414 @@
+// The commands over a data directory: ingest, batch, query, status, rejects.
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "batch/batch_layer.h"
+#include "cli/cli_util.h"
+#include "cli/command.h"
+#include "common/format.h"
+#include "engine/data_dir.h"
+#include "ingest/input_reader.h"
+#include "plan/result_format.h"
+#include "serving/query.h"
+
+namespace lf::cli {
+namespace {
+
+constexpr const char* kDefaultData = "./lambdaflow-data";
+
+struct StoreFlags {
+  std::string data = kDefaultData;
+  std::string fsync = "interval";
+  int fsync_interval_ms = 5;
+  uint64_t seal_events = 1'000'000;
+  int partitions = 1;
+};
+
+void AddStoreFlags(CLI::App* cmd, StoreFlags* f, bool writer) {
+  cmd->add_option("--data", f->data, "The data directory (default ./lambdaflow-data)");
+  if (!writer) return;
+  cmd->add_option("--fsync", f->fsync, "Log fsync policy: always, interval (group commit, default) or none");
+  cmd->add_option("--fsync-interval-ms", f->fsync_interval_ms, "Group-commit period of the interval policy (ms)");
+  cmd->add_option("--seal-events", f->seal_events, "Events per sealed master segment (default 1000000)");
+}
+
+Result<DataDirOptions> ToOptions(const StoreFlags& f) {
+  DataDirOptions o;
+  if (f.fsync == "always") o.log.fsync = FsyncPolicy::kAlways;
+  else if (f.fsync == "interval") o.log.fsync = FsyncPolicy::kInterval;
+  else if (f.fsync == "none") o.log.fsync = FsyncPolicy::kNone;
+  else return Status::InvalidArgument("unknown --fsync '" + f.fsync + "': use always, interval or none");
+  if (f.fsync_interval_ms < 0) return Status::InvalidArgument("--fsync-interval-ms must be >= 0");
+  if (f.seal_events == 0) return Status::InvalidArgument("--seal-events must be positive");
+  o.log.fsync_interval_ms = f.fsync_interval_ms;
+  o.log.partitions = f.partitions;
+  o.seal_events = f.seal_events;
+  return o;
+}
+
+std::string Watermarks(const std::vector<uint64_t>& w) {
+  std::string s = "[";
+  for (size_t i = 0; i < w.size(); ++i) s += (i ? "," : "") + std::to_string(w[i]);
+  return s + "]";
+}
+
+// ---- ingest ----
+
+struct IngestArgs {
+  StoreFlags store;
+  std::string views;
+  std::vector<std::string> inputs;
+  bool progress = false;
+};
+
+Status RunIngest(const IngestArgs& a) {
+  auto fs = NewPosixFileSystem();
+  ASSIGN_OR_RETURN(DataDirOptions options, ToOptions(a.store));
+  ASSIGN_OR_RETURN(auto dir, DataDir::Open(fs.get(), a.store.data, a.views, false, options));
+  for (const auto& note : dir->log_recovery().notes) std::fprintf(stderr, "lambdaflow ingest: log recovery: %s\n", note.c_str());
+  const auto start = std::chrono::steady_clock::now();
+  JsonDecoder decoder(dir->schema(), options.decoder);
+  Batch batch(dir->schema().types());
+  uint64_t accepted = 0, rejected = 0, bytes = 0;
+  uint64_t by_reason[kNumRejectReasons] = {};
+  const uint64_t first = dir->log()->end_offset(0);
+  InputReaderOptions ropts;
+  ropts.max_line_bytes = options.decoder.max_line_bytes;
+  ChunkBuffer buffer;
+  std::vector<std::string_view> records;
+  std::vector<Reject> rejects;
+  std::vector<std::string> inputs = a.inputs.empty() ? std::vector<std::string>{"-"} : a.inputs;
+  for (const auto& input : inputs) {
+    ASSIGN_OR_RETURN(auto reader, InputReader::Open(input, ropts));
+    while (true) {
+      ASSIGN_OR_RETURN(bool more, reader->Next(&buffer));
+      if (!more) break;
+      records.clear();
+      rejects.clear();
+      LineSplitter lines(buffer.chunk());
+      std::string_view line;
+      size_t padded;
+      uint64_t line_no;
+      Reject reject;
+      while (lines.Next(&line, &padded, &line_no)) {
+        bool blank = false;
+        // Decoding validates; the log keeps the line's bytes as accepted.
+        if (decoder.Decode(line, padded, line_no, &batch, &reject, &blank)) {
+          if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+          records.push_back(line);
+          if (batch.full()) batch.Clear();
+        } else if (!blank) {
+          ++by_reason[static_cast<int>(reject.reason)];
+          rejects.push_back(std::move(reject));
+        }
+      }
+      batch.Clear();
+      // Rejects are kept before the accepted events are acknowledged.
+      RETURN_IF_ERROR(dir->AppendRejects(input, rejects));
+      if (!records.empty()) RETURN_IF_ERROR(dir->log()->Append(0, records).status());
+      accepted += records.size();
+      rejected += rejects.size();
+      if (a.progress) std::printf("acked %llu\n", static_cast<unsigned long long>(dir->log()->end_offset(0))), std::fflush(stdout);
+      // Seal whole segments as they fill up.
+      if (dir->log()->end_offset(0) - dir->master()->Snapshot().sealed[0] >= options.seal_events)
+        RETURN_IF_ERROR(dir->Seal(false).status());
+    }
+    bytes += reader->bytes_decoded();
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::string summary = "lambdaflow ingest: " + std::to_string(accepted) + " accepted (offsets [" +
+                        std::to_string(first) + ", " + std::to_string(dir->log()->end_offset(0)) + ")), " +
+                        std::to_string(rejected) + " rejected";
+  bool any = false;
+  for (int r = 0; r < kNumRejectReasons; ++r) {
+    if (!by_reason[r]) continue;
+    summary += (any ? ", " : " (") + std::string(RejectReasonName(static_cast<RejectReason>(r))) + ": " +
+               std::to_string(by_reason[r]);
+    any = true;
+  }
+  if (any) summary += "; see `lambdaflow rejects --data " + a.store.data + "`)";
+  char rate[128];
+  std::snprintf(rate, sizeof(rate), " in %.3f s (%.2f M events/s, %.0f MB/s)\n", secs,
+                static_cast<double>(accepted + rejected) / std::max(secs, 1e-9) / 1e6,
+                static_cast<double>(bytes) / std::max(secs, 1e-9) / 1e6);
+  summary += rate;
+  std::fputs(summary.c_str(), stderr);
+  return Status::OK();
+}
+
+// ---- batch ----
+
+struct BatchArgs {
+  StoreFlags store;
+  std::string views;
+  bool full = false;
+  bool no_seal = false;
+  int threads = 0;
+};
+
+Status RunBatch(const BatchArgs& a) {
+  auto fs = NewPosixFileSystem();
+  ASSIGN_OR_RETURN(DataDirOptions options, ToOptions(a.store));
+  ASSIGN_OR_RETURN(auto dir, DataDir::Open(fs.get(), a.store.data, a.views, false, options));
+  uint64_t sealed = 0;
+  if (!a.no_seal) {
+    ASSIGN_OR_RETURN(sealed, dir->Seal(true));
+  }
+  BatchLayer layer(fs.get(), dir->batch_dir(), dir->catalog(), dir->stream(), dir->views_text(), dir->master());
+  BatchRunOptions ro;
+  ro.full = a.full;
+  ro.threads = a.threads;
+  ASSIGN_OR_RETURN(BatchRunReport r, layer.RunOnce(ro));
+  std::string timings;
+  for (const auto& [phase, secs] : r.version.timings) {
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), " %s %.3f s", phase.c_str(), secs);
+    timings += buf;
+  }
+  std::fprintf(stderr,
+               "lambdaflow batch: sealed %llu event(s); version %llu, watermark %s, %zu view(s); %llu segment(s) "
+               "scanned, %llu reused, %llu rows; %.3f s (%s)\n",
+               static_cast<unsigned long long>(sealed), static_cast<unsigned long long>(r.version.number),
+               Watermarks(r.version.watermark).c_str(), r.version.views.size(),
+               static_cast<unsigned long long>(r.segments_scanned), static_cast<unsigned long long>(r.segments_reused),
+               static_cast<unsigned long long>(r.rows_scanned), r.seconds, timings.c_str() + 1);
+  return Status::OK();
+}
+
+// ---- query ----
+
+struct QueryArgs {
+  StoreFlags store;
+  std::string what;
+  std::string format = "table";
+};
+
+// The latest published version, with its views finalized on demand.
+class ServedVersion {
+ public:
+  static Result<std::unique_ptr<ServedVersion>> Load(DataDir* dir) {
+    auto v = std::make_unique<ServedVersion>();
+    v->dir_ = dir;
+    ASSIGN_OR_RETURN(auto current, dir->versions().Current());
+    if (!current)
+      return Status::NotFound("no batch version in '" + dir->path() + "' yet; run `lambdaflow batch --data " +
+                              dir->path() + "`");
+    v->version_ = std::move(*current);
+    for (const auto& view : dir->catalog().views) {
+      ASSIGN_OR_RETURN(auto plan, ViewPlan::Compile(view));
+      v->plans_.push_back(std::move(plan));
+    }
+    return v;
+  }
+
+  const BatchVersion& version() const { return version_; }
+
+  Result<const ViewResult*> Get(std::string_view name) {
+    for (auto& r : results_)
+      if (sql::IdentifierMatches(r->name, name, false)) return r.get();
+    for (const auto& plan : plans_) {
+      if (!sql::IdentifierMatches(plan->name(), name, false)) continue;
+      const VersionView* vv = version_.FindView(plan->name());
+      if (!vv || vv->plan_fingerprint != plan->fingerprint())
+        return Status::NotFound("view '" + plan->name() + "' changed since batch version " +
+                                std::to_string(version_.number) + "; run `lambdaflow batch --data " + dir_->path() +
+                                "` to recompute it");
+      ASSIGN_OR_RETURN(std::string image, dir_->versions().ReadViewFile(version_, *vv, true));
+      auto state = plan->NewState();
+      RETURN_IF_ERROR(state->Deserialize(image));
+      ASSIGN_OR_RETURN(ViewResult result, state->Finalize());
+      results_.push_back(std::make_unique<ViewResult>(std::move(result)));
+      return results_.back().get();
+    }
+    return nullptr;
+  }
+
+ private:
+  DataDir* dir_ = nullptr;
+  BatchVersion version_;
+  std::vector<std::unique_ptr<ViewPlan>> plans_;
+  std::vector<std::unique_ptr<ViewResult>> results_;
+};
+
+Status RunQueryCommand(const QueryArgs& a) {
+  ASSIGN_OR_RETURN(ResultFormat format, ParseResultFormat(a.format));
+  auto fs = NewPosixFileSystem();
+  ASSIGN_OR_RETURN(auto dir, DataDir::Open(fs.get(), a.store.data, "", true));
+  ASSIGN_OR_RETURN(auto served, ServedVersion::Load(dir.get()));
+  // A bare name is the whole view; anything else is SQL.
+  std::string sql = a.what;
+  bool bare = !sql.empty() && sql.find_first_of(" \t\n(") == std::string::npos;
+  if (bare) sql = "SELECT * FROM \"" + a.what + "\"";
+  Status lookup_error;
+  auto result = RunQuery(sql, "query", [&](std::string_view name) -> const ViewResult* {
+    auto r = served->Get(name);
+    if (!r.ok()) {
+      lookup_error = r.status();
+      return nullptr;
+    }
+    return *r;
+  });
+  RETURN_IF_ERROR(lookup_error);
+  if (!result.ok()) return result.status();
+  std::string out;
+  AppendResult(*result, format, &out);
+  RETURN_IF_ERROR(WriteStdout(out));
+  const BatchVersion& v = served->version();
+  const double age = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count() -
+                                         v.created_ms) /
+                     1000.0;
+  std::fprintf(stderr, "batch version %llu, watermark %s, age %.1f s\n", static_cast<unsigned long long>(v.number),
+               Watermarks(v.watermark).c_str(), age);
+  return Status::OK();
+}
+
+// ---- status ----
+
+struct StatusArgs {
+  StoreFlags store;
+  std::string format = "text";
+};
+
+Status RunStatus(const StatusArgs& a) {
+  auto fs = NewPosixFileSystem();
+  ASSIGN_OR_RETURN(bool exists, fs->Exists(JoinPath(a.store.data, "FORMAT")));
+  if (!exists)
+    return Status::NotFound("'" + a.store.data + "' is not a lambdaflow data directory");
+  // The log end needs the log, which only the writer may open; when another
+  // process holds the directory, it is reported as unknown.
+  auto writer = DataDir::Open(fs.get(), a.store.data, "", false);
+  std::unique_ptr<DataDir> dir;
+  bool busy = false;
+  if (writer.ok()) {
+    dir = std::move(*writer);
+  } else {
+    busy = true;
+    ASSIGN_OR_RETURN(dir, DataDir::Open(fs.get(), a.store.data, "", true));
+  }
+  const Manifest m = dir->master()->Snapshot();
+  std::vector<uint64_t> log_end;
+  if (dir->log())
+    for (int p = 0; p < dir->log()->partitions(); ++p) log_end.push_back(dir->log()->end_offset(p));
+  ASSIGN_OR_RETURN(auto current, dir->versions().Current());
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  std::string out;
+  if (a.format == "json") {
+    out += "{\"data\":";
+    AppendJsonString(a.store.data, &out);
+    out += ",\"log_end\":" + (busy ? std::string("null") : Watermarks(log_end));
+    out += ",\"sealed\":" + Watermarks(m.sealed) + ",\"segments\":" + std::to_string(m.segments.size());
+    if (current) {
+      out += ",\"batch_watermark\":" + Watermarks(current->watermark) +
+             ",\"batch_version\":" + std::to_string(current->number) +
+             ",\"batch_age_ms\":" + std::to_string(now - current->created_ms);
+    } else {
+      out += ",\"batch_watermark\":null,\"batch_version\":null,\"batch_age_ms\":null";
+    }
+    out += ",\"views\":[";
+    for (size_t i = 0; i < dir->catalog().views.size(); ++i) {
+      if (i) out += ",";
+      AppendJsonString(dir->catalog().views[i].name, &out);
+    }
+    out += "]}\n";
+  } else if (a.format == "text") {
+    out += "data directory  " + a.store.data + "\n";
+    out += "log end         " + (busy ? std::string("unknown (in use by another process)") : Watermarks(log_end)) +
+           "\n";
+    out += "sealed          " + Watermarks(m.sealed) + " in " + std::to_string(m.segments.size()) + " segment(s)\n";
+    if (current) {
+      char age[64];
+      std::snprintf(age, sizeof(age), "%.1f s", static_cast<double>(now - current->created_ms) / 1000.0);
+      out += "batch version   " + std::to_string(current->number) + ", watermark " +
+             Watermarks(current->watermark) + ", age " + age + "\n";
+    } else {
+      out += "batch version   none yet (run `lambdaflow batch`)\n";
+    }
+    out += "views          ";
+    for (const auto& v : dir->catalog().views) out += " " + v.name;
+    out += "\n";
+  } else {
+    return Status::InvalidArgument("unknown --format '" + a.format + "': use text or json");
+  }
+  return WriteStdout(out);
+}
+
+// ---- rejects ----
+
+struct RejectsArgs {
+  StoreFlags store;
+};
+
+Status RunRejects(const RejectsArgs& a) {
+  auto fs = NewPosixFileSystem();
+  ASSIGN_OR_RETURN(auto dir, DataDir::Open(fs.get(), a.store.data, "", true));
+  ASSIGN_OR_RETURN(bool exists, fs->Exists(dir->rejects_path()));
+  if (!exists) return WriteStdout("");
+  ASSIGN_OR_RETURN(std::string data, fs->ReadFile(dir->rejects_path()));
+  return WriteStdout(data);
+}
+
+template <typename Args, typename Fn>
+void Install(CLI::App* cmd, std::shared_ptr<Args> args, int* exit_code, Fn fn) {
+  cmd->callback([args, exit_code, fn] {
+    Status st = fn(*args);
+    *exit_code = st.ok() ? kExitOk : ReportError(st);
+  });
+}
+
+}  // namespace
+
+void RegisterDataCommands(CLI::App& app, int* exit_code) {
+  {
+    auto a = std::make_shared<IngestArgs>();
+    auto* cmd = app.add_subcommand("ingest", "Validate NDJSON events and append them durably to the data directory");
+    AddStoreFlags(cmd, &a->store, true);
+    cmd->add_option("--views", a->views, "The views file (stored in the data directory on first use)");
+    cmd->add_flag("--progress", a->progress, "Print `acked N` after each durable append (N = log end offset)");
+    cmd->add_option("inputs", a->inputs, "NDJSON files (.zst decompressed); '-' or none reads standard input");
+    Install(cmd, a, exit_code, RunIngest);
+  }
+  {
+    auto a = std::make_shared<BatchArgs>();
+    auto* cmd = app.add_subcommand("batch", "Seal the log and recompute every view from the master dataset");
+    AddStoreFlags(cmd, &a->store, true);
+    cmd->add_option("--views", a->views, "Use (and store) this views file instead of the stored one");
+    cmd->add_flag("--full", a->full, "Ignore cached states: recompute from the segments");
+    cmd->add_flag("--no-seal", a->no_seal, "Do not seal the log's tail first");
+    cmd->add_option("--threads", a->threads, "Worker threads (default: one per core)");
+    Install(cmd, a, exit_code, RunBatch);
+  }
+  {
+    auto a = std::make_shared<QueryArgs>();
+    auto* cmd = app.add_subcommand("query", "Answer a view or a SELECT over views from the latest batch version");
+    AddStoreFlags(cmd, &a->store, false);
+    cmd->add_option("what", a->what, "A view name, or \"SELECT ... FROM view [WHERE] [ORDER BY] [LIMIT n]\"")
+        ->required();
+    cmd->add_option("--format", a->format, "tsv, json or table (default)");
+    Install(cmd, a, exit_code, RunQueryCommand);
+  }
+  {
+    auto a = std::make_shared<StatusArgs>();
+    auto* cmd = app.add_subcommand("status", "Show the log end, the sealed watermark and the latest batch version");
+    AddStoreFlags(cmd, &a->store, false);
+    cmd->add_option("--format", a->format, "text (default) or json");
+    Install(cmd, a, exit_code, RunStatus);
+  }
+  {
+    auto a = std::make_shared<RejectsArgs>();
+    auto* cmd = app.add_subcommand("rejects", "List the rejected lines kept in the data directory (JSON lines)");
+    AddStoreFlags(cmd, &a->store, false);
+    Install(cmd, a, exit_code, RunRejects);
+  }
+}
+
+}  // namespace lf::cli

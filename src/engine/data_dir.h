@@ -1,0 +1,86 @@
+// A lambdaflow data directory, opened: the format marker, the views file in
+// force, the embedded log, the master dataset, the batch versions and the
+// dead-letter store. docs/formats/data_dir.md describes the layout. The
+// CLI and the server open the engine through this one class.
+//
+// One writer at a time: Open takes an exclusive lock on DIR/LOCK unless
+// opened read-only; a second writer is refused with a clear message.
+// Read-only openers (query, status, rejects) never modify anything and do
+// not open the log.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "batch/batch_version.h"
+#include "common/file_system.h"
+#include "ingest/json_decoder.h"
+#include "log/log.h"
+#include "master/master_store.h"
+#include "sql/binder.h"
+
+namespace lf {
+
+struct DataDirOptions {
+  LogOptions log;
+  // The archiver seals the log into master segments of this many events
+  // (the last, partial one only when asked to seal everything).
+  uint64_t seal_events = 1'000'000;
+  DecoderOptions decoder;
+};
+
+class DataDir {
+ public:
+  // Opens DIR (creating it when `create`). `views_path`, if not empty, is
+  // the views file to use: it is stored in DIR on first use and replaces
+  // the stored one when it differs (views are recomputed from the master
+  // dataset at the next batch run). Without it the stored one is used.
+  static Result<std::unique_ptr<DataDir>> Open(FileSystem* fs, const std::string& dir, const std::string& views_path,
+                                               bool read_only, const DataDirOptions& options = {});
+  ~DataDir();
+
+  const std::string& path() const { return dir_; }
+  const sql::Catalog& catalog() const { return catalog_; }
+  int stream() const { return stream_; }
+  const StreamSchema& schema() const { return catalog_.streams[static_cast<size_t>(stream_)]; }
+  const std::string& views_text() const { return views_text_; }
+  bool read_only() const { return read_only_; }
+
+  // The log; null when read-only. Opening recovers it (see Log::Open).
+  Log* log() { return log_.get(); }
+  const LogRecoveryReport& log_recovery() const { return recovery_; }
+  MasterStore* master() { return master_.get(); }
+  VersionStore& versions() { return *versions_; }
+  FileSystem* fs() { return fs_; }
+  const DataDirOptions& options() const { return options_; }
+  std::string batch_dir() const;
+  std::string rejects_path() const;
+
+  // Seals log records into master segments of options().seal_events, the
+  // last partial one too when `all`, then reclaims sealed log segments.
+  // Idempotent and crash-safe: what is sealed is read from the manifest.
+  // Returns the number of events sealed.
+  Result<uint64_t> Seal(bool all);
+
+  // Appends rejected lines to the dead-letter store (JSON lines) durably.
+  Status AppendRejects(const std::string& input, const std::vector<Reject>& rejects);
+
+ private:
+  DataDir() = default;
+  FileSystem* fs_ = nullptr;
+  std::string dir_;
+  bool read_only_ = true;
+  DataDirOptions options_;
+  int lock_fd_ = -1;
+  std::string views_text_;
+  sql::Catalog catalog_;
+  int stream_ = 0;
+  LogRecoveryReport recovery_;
+  std::unique_ptr<Log> log_;
+  std::unique_ptr<MasterStore> master_;
+  std::unique_ptr<VersionStore> versions_;
+  std::unique_ptr<WritableFile> rejects_;
+};
+
+}  // namespace lf

@@ -2,6 +2,8 @@
 // caller-owned chunk buffers. See input_reader.h for the chunking contract.
 #include "ingest/input_reader.h"
 
+#include <emmintrin.h>
+
 #include <fcntl.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -16,29 +18,23 @@ namespace {
 
 constexpr size_t kZstdInputBytes = 1 << 20;
 
-// Counts '\n' bytes eight at a time: a byte of x = w ^ "\n\n..." is zero
-// exactly where w holds '\n', and ((x & 0x7f..) + 0x7f..) | x has the high
-// bit of each non-zero byte set (no carries cross bytes).
+// Counts '\n' bytes sixteen at a time with SSE2 (part of every x86-64):
+// each compare yields 0xff (-1) per matching byte, subtracted into per-byte
+// counters that are summed with SAD before they could overflow.
 uint64_t CountNewlines(const char* p, size_t n) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fULL;
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  constexpr uint64_t kNewlines = kOnes * '\n';
+  const __m128i newline = _mm_set1_epi8('\n');
   uint64_t count = 0;
   size_t i = 0;
-  while (i + 8 <= n) {
-    // Per-byte counters; at most 255 words before they could overflow.
-    uint64_t acc = 0;
-    size_t words = std::min<size_t>((n - i) / 8, 255);
-    for (size_t k = 0; k < words; ++k, i += 8) {
-      uint64_t w;
-      std::memcpy(&w, p + i, 8);
-      uint64_t x = w ^ kNewlines;
-      uint64_t t = ((x & kLow7) + kLow7) | x;
-      acc += (~t & kHigh) >> 7;
+  while (i + 16 <= n) {
+    __m128i acc = _mm_setzero_si128();
+    size_t blocks = std::min<size_t>((n - i) / 16, 255);
+    for (size_t k = 0; k < blocks; ++k, i += 16) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(v, newline));
     }
-    acc = (acc & 0x00ff00ff00ff00ffULL) + ((acc >> 8) & 0x00ff00ff00ff00ffULL);
-    count += (acc * 0x0001000100010001ULL) >> 48;
+    __m128i sums = _mm_sad_epu8(acc, _mm_setzero_si128());
+    count += static_cast<uint64_t>(_mm_cvtsi128_si64(sums)) +
+             static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
   }
   for (; i < n; ++i) count += p[i] == '\n';
   return count;

@@ -29,6 +29,9 @@
 //    window after it. Windows shrink after such a stop (so a run of bad
 //    lines does not redo stage 1 over long windows) and grow back on clean
 //    ones.
+//  - simdjson's on-demand code is inlined here, compiled for this file's
+//    target: with LF_NATIVE_ARCH (see cmake/lf_helpers.cmake) its AVX2
+//    kernel rather than the portable one, measured ~5-8% faster.
 #include "ingest/json_decoder.h"
 
 #include <simdjson.h>

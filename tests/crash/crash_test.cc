@@ -285,7 +285,7 @@ struct Ran {
   std::string out, err;
 };
 
-Ran Run(const std::vector<std::string>& args) {
+Ran RunLf(const std::vector<std::string>& args) {
   Child c(args);
   int code = c.Wait();
   return {code, c.out(), c.err()};
@@ -301,7 +301,7 @@ std::string Describe(const std::vector<std::string>& args, const Ran& r) {
   Ran var;                                                 \
   {                                                        \
     const std::vector<std::string> args_ = {__VA_ARGS__};  \
-    var = Run(args_);                                      \
+    var = RunLf(args_);                                      \
     ASSERT_EQ(var.code, 0) << Describe(args_, var);        \
   }
 
@@ -332,16 +332,16 @@ struct StatusJson {
   std::optional<uint64_t> log_end, sealed, batch_watermark;
 };
 
-StatusJson Status(const fs::path& dir) {
+StatusJson ReadStatus(const fs::path& dir) {
   const std::vector<std::string> args = {"status", "--data", dir.string(), "--format", "json"};
-  Ran r = Run(args);
+  Ran r = RunLf(args);
   EXPECT_EQ(r.code, 0) << Describe(args, r);
   return {r.out, JsonWatermark(r.out, "log_end"), JsonWatermark(r.out, "sealed"),
           JsonWatermark(r.out, "batch_watermark")};
 }
 
 void ExpectStatusCovers(const fs::path& dir, uint64_t n) {
-  StatusJson s = Status(dir);
+  StatusJson s = ReadStatus(dir);
   EXPECT_EQ(s.log_end, n) << s.text;
   EXPECT_EQ(s.sealed, n) << s.text;
   EXPECT_EQ(s.batch_watermark, n) << s.text;
@@ -426,7 +426,7 @@ void ExpectViewsMatch(const fs::path& dir, const fs::path& eval_dir, const std::
 
 std::vector<std::string> Produce(uint64_t count, uint64_t seed) {
   const std::vector<std::string> args = {"produce", "--count", std::to_string(count), "--seed", std::to_string(seed)};
-  Ran r = Run(args);
+  Ran r = RunLf(args);
   EXPECT_EQ(r.code, 0) << Describe(args, r);
   auto lines = SplitLines(r.out);
   EXPECT_EQ(lines.size(), count);
@@ -462,7 +462,7 @@ TEST(Crash, IngestBatchQueryEqualsEval) {
   RUN_OK(i2, "ingest", "--data", dir.string(), (tmp.path() / "part2.ndjson").string());
   RUN_OK(rej, "rejects", "--data", dir.string());
   EXPECT_EQ(SplitLines(rej.out).size(), bad.size()) << rej.out;
-  EXPECT_EQ(Status(dir).log_end, events.size());
+  EXPECT_EQ(ReadStatus(dir).log_end, events.size());
 
   RUN_OK(b1, "batch", "--data", dir.string());
   Eval(tmp.path() / "accepted.ndjson", tmp.path() / "eval1");
@@ -557,7 +557,7 @@ TEST(Crash, KillNineDuringIngestSealAndBatch) {
     const uint64_t n = 150000;
     WriteFile(tmp.path() / "calibrate.ndjson", JoinLines(Produce(n, 1)));
     auto t0 = Clock::now();
-    Ran i = Run(IngestArgs(dir, tmp.path() / "calibrate.ndjson"));
+    Ran i = RunLf(IngestArgs(dir, tmp.path() / "calibrate.ndjson"));
     ASSERT_EQ(i.code, 0) << i.err;
     auto t1 = Clock::now();
     RUN_OK(b, "batch", "--data", dir.string(), "--seal-events", std::to_string(kSeal));
@@ -593,7 +593,7 @@ TEST(Crash, KillNineDuringIngestSealAndBatch) {
     // last acknowledged offset); killed if `kill`, else to completion.
     uint64_t acked = 0;
     auto resume_ingest = [&](bool kill) {
-      StatusJson s = Status(dir);
+      StatusJson s = ReadStatus(dir);
       const uint64_t L = s.log_end.value_or(0);
       if (fs::exists(dir / "FORMAT")) {
         ASSERT_TRUE(s.log_end.has_value()) << s.text;
@@ -610,7 +610,7 @@ TEST(Crash, KillNineDuringIngestSealAndBatch) {
         acked = std::max(acked, RunAndKill(args, static_cast<double>(n - L) / n * ingest_secs, rng, &kills, &what));
         log += ", ingest " + what + " acked " + std::to_string(acked);
       } else {
-        Ran r = Run(args);
+        Ran r = RunLf(args);
         ASSERT_EQ(r.code, 0) << Describe(args, r);
       }
     };
@@ -618,7 +618,7 @@ TEST(Crash, KillNineDuringIngestSealAndBatch) {
                                                  std::to_string(kSeal)};
 
     if (plan == Plan::kBatch) {
-      Ran r = Run(IngestArgs(dir, work / "input.ndjson", fsync, ingest_seal));
+      Ran r = RunLf(IngestArgs(dir, work / "input.ndjson", fsync, ingest_seal));
       ASSERT_EQ(r.code, 0) << r.err;
       acked = n;
     } else {
@@ -641,7 +641,7 @@ TEST(Crash, KillNineDuringIngestSealAndBatch) {
     }
     resume_ingest(/*kill=*/false);
     if (HasFatalFailure()) break;
-    Ran b = Run(batch_args);
+    Ran b = RunLf(batch_args);
     ASSERT_EQ(b.code, 0) << Describe(batch_args, b);
 
     SCOPED_TRACE(log);
@@ -678,15 +678,15 @@ TEST(Crash, KillDuringFirstIngestLeavesUsableDir) {
     // Before the rename the temp file may hold any prefix of the marker.
     WriteFile(dir / leftover, renamed ? format : format.substr(0, format.size() / 2));
     const std::vector<std::string> sargs = {"status", "--data", dir.string(), "--format", "json"};
-    Ran s = Run(sargs);
+    Ran s = RunLf(sargs);
     if (renamed) {
       EXPECT_EQ(s.code, 0) << Describe(sargs, s);
       EXPECT_EQ(JsonWatermark(s.out, "log_end"), 0u) << s.out;
     }
     const auto iargs = IngestArgs(dir, tmp.path() / "in.ndjson");
-    Ran i = Run(iargs);
+    Ran i = RunLf(iargs);
     EXPECT_EQ(i.code, 0) << Describe(iargs, i);
-    if (i.code == 0) EXPECT_EQ(Status(dir).log_end, lines.size());
+    if (i.code == 0) EXPECT_EQ(ReadStatus(dir).log_end, lines.size());
   }
 }
 
@@ -709,7 +709,7 @@ TEST(Crash, SecondWriterRefused) {
        {std::vector<std::string>{"ingest", "--data", dir.string(), (tmp.path() / "first.ndjson").string()},
         std::vector<std::string>{"batch", "--data", dir.string()},
         std::vector<std::string>{"batch", "--data", dir.string(), "--full"}}) {
-    Ran r = Run(args);
+    Ran r = RunLf(args);
     EXPECT_NE(r.code, 0) << Describe(args, r);
     EXPECT_NE(r.err.find("in use"), std::string::npos) << Describe(args, r);
   }
@@ -723,7 +723,7 @@ TEST(Crash, SecondWriterRefused) {
   holder.CloseStdin();
   EXPECT_EQ(holder.Wait(), 0) << holder.err();
   EXPECT_EQ(holder.LastAcked(), lines.size());
-  EXPECT_EQ(Status(dir).log_end, lines.size());
+  EXPECT_EQ(ReadStatus(dir).log_end, lines.size());
   // The refused ingest added nothing.
   RUN_OK(b1, "batch", "--data", dir.string());
   ExpectMasterHolds(dir, JoinLines(lines), lines.size());
@@ -752,7 +752,7 @@ TEST(Crash, CorruptVersionFileDetected) {
   ASSERT_TRUE(fs::exists(state)) << state;
   FlipByte(state);
   const std::vector<std::string> qargs = {"query", "--data", dir.string(), "revenue_by_product", "--format", "tsv"};
-  Ran q = Run(qargs);
+  Ran q = RunLf(qargs);
   EXPECT_NE(q.code, 0) << Describe(qargs, q);
   EXPECT_NE(q.err.find(version + "/revenue_by_product.state"), std::string::npos) << Describe(qargs, q);
   EXPECT_NE(q.err.find("lambdaflow batch"), std::string::npos) << Describe(qargs, q);
@@ -777,7 +777,7 @@ TEST(Crash, CorruptRawSegmentRefused) {
   ASSERT_TRUE(fs::exists(seg)) << seg;
   FlipByte(seg);
   const std::vector<std::string> args = {"batch", "--data", dir.string(), "--full"};
-  Ran r = Run(args);
+  Ran r = RunLf(args);
   EXPECT_NE(r.code, 0) << "batch --full over a damaged raw segment succeeded\n" << Describe(args, r);
   EXPECT_NE(r.err.find("[20000, 40000)"), std::string::npos) << Describe(args, r);
   EXPECT_EQ(CurrentVersionDir(dir), version) << "a version was published over a damaged segment";

@@ -98,17 +98,17 @@ trap 'rm -rf "$work"' EXIT
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
 
 # measure OUT_PREFIX CMD...: runs CMD once with stdout to OUT_PREFIX.out and
-# stderr to OUT_PREFIX.err; echoes "<wall seconds> <peak RSS KiB> <load avg>"
-# (the load average when it started).
+# stderr to OUT_PREFIX.err; echoes "<wall seconds> <peak RSS KiB> <load avg>
+# <CPU seconds>" (the load average when it started; user + system CPU time).
 if [[ -x /usr/bin/time ]]; then
   measure() {
     local prefix=$1; shift
     local t0 t1 load
     load=$(loadavg)
     t0=$(date +%s%N)
-    /usr/bin/time -f "%e %M" -o "$prefix.time" "$@" >"$prefix.out" 2>"$prefix.err" || return 1
+    /usr/bin/time -f "%e %M %U %S" -o "$prefix.time" "$@" >"$prefix.out" 2>"$prefix.err" || return 1
     t1=$(date +%s%N)
-    echo "$(((t1 - t0) / 1000))e-6 $(awk '{print $2}' "$prefix.time" | tail -1) $load"
+    echo "$(((t1 - t0) / 1000))e-6 $(tail -1 "$prefix.time" | awk '{print $2, "'"$load"'", $3 + $4}')"
   }
 else
   # No GNU time: the same numbers from wait4(2).
@@ -125,7 +125,7 @@ with open(prefix + ".out", "wb") as out, open(prefix + ".err", "wb") as err:
     t1 = time.perf_counter()
 if os.waitstatus_to_exitcode(status) != 0:
     sys.exit(os.waitstatus_to_exitcode(status) or 1)
-print(f"{t1 - t0:.6f} {usage.ru_maxrss} {load:.2f}")
+print(f"{t1 - t0:.6f} {usage.ru_maxrss} {load:.2f} {usage.ru_utime + usage.ru_stime:.2f}")
 PY
   }
 fi
@@ -136,7 +136,7 @@ fail() {
   exit 1
 }
 
-# run NAME CMD...: measures CMD, appends "<wall> <rss> <load> <stderr's last line>"
+# run NAME CMD...: measures CMD, appends "<wall> <rss> <load> <cpu> <stderr's last line>"
 # to NAME.runs.
 run() {
   local name=$1; shift
@@ -224,8 +224,9 @@ def runs_of(name):
         for l in f:
             if not l.strip():
                 continue
-            t, rss, load, *rest = l.split(" ", 3)
-            out.append({"wall": float(t), "rss": int(rss), "load": float(load), "err": rest[0].strip() if rest else ""})
+            t, rss, load, cpu, *rest = l.split(" ", 4)
+            out.append({"wall": float(t), "rss": int(rss), "load": float(load), "cpu": float(cpu),
+                        "err": rest[0].strip() if rest else ""})
     return out
 
 def best(name):
@@ -251,7 +252,7 @@ def sizes(name):
 mb = nbytes / 1e6
 rows, notes = [], []
 def row(step, b, secs=None, rate="", extra=""):
-    rows.append((step, b["wall"], secs, rate, b["rss"] / 1024 if b.get("rss") else None, b["load"], extra))
+    rows.append((step, b["wall"], b["cpu"], secs, rate, b["rss"] / 1024 if b.get("rss") else None, b["load"], extra))
 
 # 1. ingest
 ing = best("ingest")
@@ -262,12 +263,12 @@ nos = best("ingest_noseal")
 nos_s, nos_evs, nos_mbs = ingest_line(nos["err"])
 row("ingest, sealing off (--seal-events > N)", nos, nos_s, f"{nos_evs:.2f} M ev/s, {nos_mbs:.0f} MB/s")
 seal_diff = ing_s - nos_s
-rows.append(("sealing during ingest (difference of the two)", None, seal_diff,
+rows.append(("sealing during ingest (difference of the two)", None, ing["cpu"] - nos["cpu"], seal_diff,
              f"{lines / seal_diff / 1e6:.2f} M ev/s" if seal_diff > 0 else "", None, ing["load"], ""))
 sa = best("seal_all")
 sa_batch, sa_ph = batch_line(sa["err"])
 sa_seal = sa["wall"] - sa_batch
-rows.append((f"sealing all {lines:,} at once (`batch` wall − its reported time)", sa["wall"], sa_seal,
+rows.append((f"sealing all {lines:,} at once (`batch` wall − its reported time)", sa["wall"], sa["cpu"], sa_seal,
              f"{lines / sa_seal / 1e6:.2f} M ev/s", sa["rss"] / 1024, sa["load"], ""))
 
 # 2. full
@@ -300,12 +301,12 @@ row("batch with nothing new", nth, nth_s, "", " ".join(f"{k} {v:.3f}" for k, v i
 duck = json.load(open(os.path.join(work, "duck.json")))
 dk = best("duck")
 v1, v2 = duck["revenue_by_product"], duck["orders_by_zip_hour"]
-rows.append(("DuckDB: CREATE TABLE events AS read_ndjson", None, duck["load"], f"{duck['rows']:,} rows", dk["rss"] / 1024, dk["load"], ""))
-rows.append(("DuckDB revenue_by_product (table)", None, v1, f"{lines / v1 / 1e6:.1f} M rows/s", None, dk["load"],
+rows.append(("DuckDB: CREATE TABLE events AS read_ndjson", None, dk["cpu"], duck["load"], f"{duck['rows']:,} rows", dk["rss"] / 1024, dk["load"], ""))
+rows.append(("DuckDB revenue_by_product (table)", None, None, v1, f"{lines / v1 / 1e6:.1f} M rows/s", None, dk["load"],
              "runs " + " ".join(f"{x:.3f}" for x in duck["runs"]["revenue_by_product"])))
-rows.append(("DuckDB orders_by_zip_hour (table)", None, v2, f"{lines / v2 / 1e6:.1f} M rows/s", None, dk["load"],
+rows.append(("DuckDB orders_by_zip_hour (table)", None, None, v2, f"{lines / v2 / 1e6:.1f} M rows/s", None, dk["load"],
              "runs " + " ".join(f"{x:.3f}" for x in duck["runs"]["orders_by_zip_hour"])))
-rows.append(("DuckDB sum of both views", None, v1 + v2, f"{lines / (v1 + v2) / 1e6:.1f} M rows/s", None, dk["load"], ""))
+rows.append(("DuckDB sum of both views", None, None, v1 + v2, f"{lines / (v1 + v2) / 1e6:.1f} M rows/s", None, dk["load"], ""))
 
 # --- do the answers agree? ---
 def read_tsv(path):
@@ -384,10 +385,10 @@ inc_vs_full = check(os.path.join(work, "inc_out"), "cached", os.path.join(work, 
 # --- the tables ---
 def f3(x):
     return "" if x is None else f"{x:.3f}"
-table = ["| step | wall (s) | reported (s) | rate | peak RSS (MiB) | load avg | phases (s) / notes |",
-         "|---|---:|---:|---|---:|---:|---|"]
-for step, wall, secs, rate, rss, load, extra in rows:
-    table.append(f"| {step} | {f3(wall)} | {f3(secs)} | {rate} | {'' if rss is None else f'{rss:.0f}'} | {load:.2f} | {extra} |")
+table = ["| step | wall (s) | CPU (s) | reported (s) | rate | peak RSS (MiB) | load avg | phases (s) / notes |",
+         "|---|---:|---:|---:|---|---:|---:|---|"]
+for step, wall, cpu, secs, rate, rss, load, extra in rows:
+    table.append(f"| {step} | {f3(wall)} | {'' if cpu is None else f'{cpu:.2f}'} | {f3(secs)} | {rate} | {'' if rss is None else f'{rss:.0f}'} | {load:.2f} | {extra} |")
 
 sz = sizes("after_ingest")
 szi = sizes("after_inc")
@@ -433,7 +434,7 @@ text = "\n".join([
     f"- {lf_version or 'lambdaflow (version unknown)'}; DuckDB {duck.get('version', '?')} (node, threads=2, in-memory table)",
     f"- best of {runs} runs except single runs of the first batch, the all-at-once seal and the no-op batch; peak RSS is the "
     "largest of the runs (DuckDB's includes node and the table); load avg is the 1-minute load when the best run started",
-    "- wall: whole process; reported: the time the command prints (ingest: its run; batch: after opening and sealing); "
+    "- wall: whole process; CPU: its user + system time (the DuckDB row: the whole node process); reported: the time the command prints (ingest: its run; batch: after opening and sealing); "
     "DuckDB: per-query time inside one process, the table already loaded",
     f"- {size_line}",
     "",

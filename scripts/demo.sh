@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-echo "demo: building (Release) into build/ ..." >&2
+echo "demo: building (Release) into ${BUILD_ROOT:-.}/build ..." >&2
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 if ! scripts/build.sh >"$log" 2>&1; then

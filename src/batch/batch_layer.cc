@@ -88,7 +88,10 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
   auto worker = [&](size_t t) {
     for (const auto& p : plans) partial[t].push_back(p->NewState());
     for (size_t s = next++; s < segments.size(); s = next++) {
-      Status st = master_->ScanSegment(manifest.segments[s], [&](const Batch& batch) {
+      // A full run also proves the raw events intact: the sidecars it scans
+      // are derived from them, and damage must never go unnoticed.
+      Status st = options.full ? master_->VerifySegment(manifest.segments[s]) : Status::OK();
+      if (st.ok()) st = master_->ScanSegment(manifest.segments[s], [&](const Batch& batch) {
         for (size_t i = 0; i < plans.size(); ++i)
           if (s >= first[i]) partial[t][i]->Consume(batch);
         rows += batch.size;

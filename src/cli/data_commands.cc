@@ -2,6 +2,9 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -60,6 +63,50 @@ std::string Watermarks(const std::vector<uint64_t>& w) {
 
 // ---- ingest ----
 
+// Seals full master segments on its own thread, so that compressing and
+// writing a segment does not stall appends. Errors surface in Finish().
+class BackgroundSealer {
+ public:
+  explicit BackgroundSealer(DataDir* dir) : dir_(dir), thread_([this] { Loop(); }) {}
+  ~BackgroundSealer() { (void)Finish(); }
+
+  void Poke() { cv_.notify_one(); }
+
+  Status Finish() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+    std::lock_guard lock(mu_);
+    return status_;
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    // A seal in progress is finished at stop; none is started after it:
+    // what is left is sealed by the next batch run (or ingest).
+    while (true) {
+      cv_.wait_for(lock, std::chrono::milliseconds(100));
+      if (stop_) return;
+      lock.unlock();
+      Status st = dir_->Seal(false).status();
+      lock.lock();
+      if (!st.ok() && status_.ok()) status_ = st;
+      if (!status_.ok()) return;
+    }
+  }
+
+  DataDir* const dir_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  Status status_;
+  std::thread thread_;
+};
+
 struct IngestArgs {
   StoreFlags store;
   std::string views;
@@ -73,6 +120,8 @@ Status RunIngest(const IngestArgs& a) {
   ASSIGN_OR_RETURN(auto dir, DataDir::Open(fs.get(), a.store.data, a.views, false, options));
   for (const auto& note : dir->log_recovery().notes) std::fprintf(stderr, "lambdaflow ingest: log recovery: %s\n", note.c_str());
   const auto start = std::chrono::steady_clock::now();
+  // Whole segments are sealed by a background thread while ingest goes on.
+  BackgroundSealer sealer(dir.get());
   JsonDecoder decoder(dir->schema(), options.decoder);
   Batch batch(dir->schema().types());
   uint64_t accepted = 0, rejected = 0, bytes = 0;
@@ -111,16 +160,21 @@ Status RunIngest(const IngestArgs& a) {
       batch.Clear();
       // Rejects are kept before the accepted events are acknowledged.
       RETURN_IF_ERROR(dir->AppendRejects(input, rejects));
-      if (!records.empty()) RETURN_IF_ERROR(dir->log()->Append(0, records).status());
+      // Pipelined: the log syncs in the background (group commit); what is
+      // acknowledged is what end_offset() reports.
+      if (!records.empty()) RETURN_IF_ERROR(dir->log()->AppendNoWait(0, records).status());
       accepted += records.size();
       rejected += rejects.size();
       if (a.progress) std::printf("acked %llu\n", static_cast<unsigned long long>(dir->log()->end_offset(0))), std::fflush(stdout);
-      // Seal whole segments as they fill up.
-      if (dir->log()->end_offset(0) - dir->master()->Snapshot().sealed[0] >= options.seal_events)
-        RETURN_IF_ERROR(dir->Seal(false).status());
+      sealer.Poke();
     }
     bytes += reader->bytes_decoded();
   }
+  // Everything appended is acknowledged only once durable.
+  const uint64_t appended = first + accepted;
+  RETURN_IF_ERROR(dir->log()->WaitDurable(0, appended));
+  RETURN_IF_ERROR(sealer.Finish());
+  if (a.progress) std::printf("acked %llu\n", static_cast<unsigned long long>(dir->log()->end_offset(0)));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::string summary = "lambdaflow ingest: " + std::to_string(accepted) + " accepted (offsets [" +
                         std::to_string(first) + ", " + std::to_string(dir->log()->end_offset(0)) + ")), " +
@@ -282,6 +336,15 @@ Status RunStatus(const StatusArgs& a) {
   ASSIGN_OR_RETURN(bool exists, fs->Exists(JoinPath(a.store.data, "FORMAT")));
   if (!exists)
     return Status::NotFound("'" + a.store.data + "' is not a lambdaflow data directory");
+  ASSIGN_OR_RETURN(bool has_views, fs->Exists(JoinPath(a.store.data, "views.sql")));
+  if (!has_views) {
+    // Created, but nothing ingested yet (views are stored before any event).
+    return WriteStdout(a.format == "json"
+                           ? "{\"data\":\"" + a.store.data +
+                                 "\",\"log_end\":[0],\"sealed\":[0],\"segments\":0,\"batch_watermark\":null,"
+                                 "\"batch_version\":null,\"batch_age_ms\":null,\"views\":[]}\n"
+                           : "data directory  " + a.store.data + "\nnothing ingested yet\n");
+  }
   // The log end needs the log, which only the writer may open; when another
   // process holds the directory, it is reported as unknown.
   auto writer = DataDir::Open(fs.get(), a.store.data, "", false);

@@ -29,17 +29,35 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
   d->read_only_ = read_only;
   d->options_ = options;
   const std::string format_path = JoinPath(dir, kFormatFile);
+  if (!read_only) {
+    // One writer per directory (local file systems: an advisory lock),
+    // taken before anything is written, so that even the creation of a new
+    // directory is one writer's.
+    RETURN_IF_ERROR(fs->CreateDirs(dir));
+    std::string lock_path = JoinPath(dir, "LOCK");
+    d->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (d->lock_fd_ < 0) return Status::FromErrno(errno, "cannot open " + lock_path);
+    if (::flock(d->lock_fd_, LOCK_EX | LOCK_NB) != 0)
+      return Status::IOError("'" + dir + "' is in use by another lambdaflow process (ingest, batch or run); "
+                             "wait for it to finish");
+  }
   ASSIGN_OR_RETURN(bool has_format, fs->Exists(format_path));
   if (!has_format) {
     if (read_only)
       return Status::NotFound("'" + dir + "' is not a lambdaflow data directory (no " + kFormatFile +
                               "); create one with `lambdaflow ingest --data " + dir + " --views VIEWS.sql ...`");
-    RETURN_IF_ERROR(fs->CreateDirs(dir));
+    // Only the lock and a temporary file of a creation that crashed may be
+    // there; anything else means this is somebody else's directory.
     ASSIGN_OR_RETURN(auto entries, fs->ListDir(dir));
-    for (const auto& e : entries)
-      if (e != "LOCK")
-        return Status::InvalidArgument("'" + dir + "' is not empty and is not a lambdaflow data directory; "
-                                       "choose a new or empty directory");
+    for (const auto& e : entries) {
+      if (e == "LOCK") continue;
+      if (e.rfind("FORMAT.", 0) == 0) {
+        RETURN_IF_ERROR(fs->Remove(JoinPath(dir, e)));
+        continue;
+      }
+      return Status::InvalidArgument("'" + dir + "' is not empty and is not a lambdaflow data directory; "
+                                     "choose a new or empty directory");
+    }
     RETURN_IF_ERROR(fs->WriteFileAtomic(format_path, kFormatLine));
   } else {
     ASSIGN_OR_RETURN(std::string format, fs->ReadFile(format_path));
@@ -49,15 +67,6 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
                                      format.substr(0, format.size() - 1) + "); this one reads format 1");
       return Status::Corruption(format_path + ": not a lambdaflow format marker");
     }
-  }
-  if (!read_only) {
-    // One writer per directory (local file systems: an advisory lock).
-    std::string lock_path = JoinPath(dir, "LOCK");
-    d->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (d->lock_fd_ < 0) return Status::FromErrno(errno, "cannot open " + lock_path);
-    if (::flock(d->lock_fd_, LOCK_EX | LOCK_NB) != 0)
-      return Status::IOError("'" + dir + "' is in use by another lambdaflow process (ingest, batch or run); "
-                             "wait for it to finish");
   }
   // The views file in force.
   const std::string stored_views = JoinPath(dir, kViewsFile);
@@ -76,7 +85,8 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
     if (changed && !read_only) RETURN_IF_ERROR(fs->WriteFileAtomic(stored_views, d->views_text_));
   } else {
     if (!has_views)
-      return Status::InvalidArgument("'" + dir + "' has no views file yet; pass --views VIEWS.sql");
+      return Status::NotFound("'" + dir + "' has no views file yet (nothing was ingested); pass --views VIEWS.sql "
+                              "to ingest or batch");
     ASSIGN_OR_RETURN(d->views_text_, fs->ReadFile(stored_views));
     ASSIGN_OR_RETURN(d->catalog_, sql::CompileViews(d->views_text_, stored_views));
   }

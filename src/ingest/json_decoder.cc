@@ -715,8 +715,8 @@ size_t JsonDecoder::DecodeMany(const char* data, size_t size, size_t padded_capa
     const size_t n = nl != nullptr ? static_cast<size_t>(nl - p) : size - pos;
     const bool blank = IsBlank(std::string_view(p, n));
     bool ignored;
-    if (!blank &&
-        !Decode(std::string_view(p, n), padded_capacity - pos, first_line_no + done, batch, &im.line_reject, &ignored)) {
+    if (!blank && !Decode(std::string_view(p, n), padded_capacity - pos, first_line_no + done, batch,
+                          &im.line_reject, &ignored)) {
       rejects->push_back(std::move(im.line_reject));
     }
     pos += nl != nullptr ? n + 1 : n;

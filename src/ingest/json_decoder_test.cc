@@ -691,10 +691,12 @@ TEST(JsonDecoderManyTest, DocumentsAcrossLines) {
   const StreamSchema schema = ManySchema();
   JsonDecoder reference(schema);
   JsonDecoder many(schema);
-  for (std::string text : {std::string("{\"t\":\"a\",\n\"i\":1}\n{\"t\":\"b\"}\n"), std::string("{\"t\":\"a\"} {\"t\":\"b\"}\n"),
-                           std::string("{\"t\":\"a\"}\n{\"t\":\n\"b\"}\n{\"t\":\"c\"}"), std::string("[\n{\"t\":\"a\"}\n]"),
-                           std::string("{\"t\":\"a\"}\n\"abc"), std::string("{\"t\":\"a\"}\n{\"t\":\"a\"} \"x"),
-                           std::string("{\"t\":\"a\"\n}"), std::string("\n\n  \n{\"t\":\"a\"}\n\r\n")}) {
+  for (std::string text : {std::string("{\"t\":\"a\",\n\"i\":1}\n{\"t\":\"b\"}\n"),
+                           std::string("{\"t\":\"a\"} {\"t\":\"b\"}\n"),
+                           std::string("{\"t\":\"a\"}\n{\"t\":\n\"b\"}\n{\"t\":\"c\"}"),
+                           std::string("[\n{\"t\":\"a\"}\n]"), std::string("{\"t\":\"a\"}\n\"abc"),
+                           std::string("{\"t\":\"a\"}\n{\"t\":\"a\"} \"x"), std::string("{\"t\":\"a\"\n}"),
+                           std::string("\n\n  \n{\"t\":\"a\"}\n\r\n")}) {
     const size_t size = text.size();
     text.append(kJsonPadding, '}');
     LineChunk chunk{text.data(), size, text.size(), 1};

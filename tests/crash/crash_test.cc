@@ -521,7 +521,8 @@ uint64_t RunAndKill(const std::vector<std::string>& args, double expected_secs, 
   Child c(args);
   const bool by_acks = args[0] == "ingest" && rng() % 3 == 0;
   if (by_acks) {
-    const size_t k = 1 + rng() % 4;
+    // An `acked` line per input chunk (some MB): a handful per run.
+    const size_t k = 1 + rng() % 3;
     c.Pump(Clock::now() + std::chrono::seconds(30), [&] { return c.AckLines() >= k; });
     std::uniform_int_distribution<int> us(0, 20000);
     c.Pump(Clock::now() + std::chrono::microseconds(us(rng)));
@@ -544,9 +545,103 @@ uint64_t RunAndKill(const std::vector<std::string>& args, double expected_secs, 
   return c.LastAcked();
 }
 
+constexpr uint64_t kSeal = 20000;
+
+// One seeded iteration in `work`: crash as planned, restart, finish, check.
+// `log` tells what happened (for the failure message and the test's output).
+void CrashIteration(uint64_t seed, const fs::path& work, const Timing& timing, int* kills, std::string* log) {
+  std::mt19937_64 rng(seed);
+  const fs::path dir = work / "data";
+  fs::create_directories(work);
+  const uint64_t n = 50000 + rng() % 150001;
+  const Plan plan = std::array{Plan::kIngest, Plan::kIngest, Plan::kIngest, Plan::kBatch, Plan::kBatch,
+                               Plan::kIngestTwice, Plan::kIngestThenBatch}[rng() % 7];
+  const std::string fsync = std::array{"always", "interval", "none"}[rng() % 3];
+  // For batch kills, sometimes leave all the sealing to the batch.
+  const uint64_t ingest_seal = plan == Plan::kBatch && rng() % 2 ? 1000000 : kSeal;
+  const std::vector<std::string> lines = Produce(n, seed);
+  const std::string input = JoinLines(lines);
+  WriteFile(work / "input.ndjson", input);
+  const double ingest_secs = static_cast<double>(n) * timing.ingest_secs_per_event;
+  const double batch_secs = static_cast<double>(n) * timing.batch_secs_per_event;
+  *log = std::string(PlanName(plan)) + ", " + std::to_string(n) + " events, fsync " + fsync;
+
+  // Ingests input lines [L, n), L the log's end (checked against the last
+  // acknowledged offset); killed if `kill`, else run to completion. Sets
+  // *ok unless an assertion failed.
+  uint64_t acked = 0;
+  auto resume_ingest = [&](bool kill, bool* ok) {
+    *ok = false;
+    // Killed before the directory existed: nothing to ask status about.
+    StatusJson s{"(no data directory yet)", 0, 0, std::nullopt};
+    if (fs::exists(dir / "FORMAT")) s = ReadStatus(dir);
+    ASSERT_TRUE(s.log_end.has_value()) << s.text;
+    const uint64_t L = *s.log_end;
+    ASSERT_GE(L, acked) << "acknowledged events were lost: " << s.text;
+    ASSERT_LE(L, n) << s.text;
+    *log += "; restart at " + std::to_string(L);
+    *ok = L == n;
+    if (*ok) return;
+    const fs::path rest = work / ("rest-" + std::to_string(L) + ".ndjson");
+    WriteFile(rest, JoinLines(lines, L));
+    const auto args = IngestArgs(dir, rest, fsync, kSeal);
+    if (kill) {
+      std::string what;
+      acked = std::max(acked, RunAndKill(args, static_cast<double>(n - L) * timing.ingest_secs_per_event, rng,
+                                         kills, &what));
+      *log += ", ingest " + what + " acked " + std::to_string(acked);
+    } else {
+      Ran r = RunLf(args);
+      ASSERT_EQ(r.code, 0) << Describe(args, r);
+    }
+    *ok = true;
+  };
+  bool ok = false;
+  const std::vector<std::string> batch_args = {"batch", "--data", dir.string(), "--seal-events",
+                                               std::to_string(kSeal)};
+
+  if (plan == Plan::kBatch) {
+    Ran r = RunLf(IngestArgs(dir, work / "input.ndjson", fsync, ingest_seal));
+    ASSERT_EQ(r.code, 0) << r.err;
+    acked = n;
+  } else {
+    std::string what;
+    acked = RunAndKill(IngestArgs(dir, work / "input.ndjson", fsync), ingest_secs, rng, kills, &what);
+    *log += ": ingest " + what + " acked " + std::to_string(acked);
+    if (plan == Plan::kIngestTwice) {
+      resume_ingest(/*kill=*/true, &ok);
+      if (!ok) return;
+    }
+  }
+  if (plan == Plan::kBatch || plan == Plan::kIngestThenBatch) {
+    if (plan == Plan::kIngestThenBatch) {
+      resume_ingest(/*kill=*/false, &ok);
+      if (!ok) return;
+    }
+    std::string what;
+    RunAndKill(batch_args, batch_secs, rng, kills, &what);
+    *log += ", batch " + what;
+  }
+  resume_ingest(/*kill=*/false, &ok);
+  if (!ok) return;
+  Ran b = RunLf(batch_args);
+  ASSERT_EQ(b.code, 0) << Describe(batch_args, b);
+
+  ExpectMasterHolds(dir, input, n);
+  ExpectStatusCovers(dir, n);
+  Eval(work / "input.ndjson", work / "eval");
+  ExpectViewsMatch(dir, work / "eval", lines);
+}
+
+int FailuresSoFar() {
+  const ::testing::TestResult* r = ::testing::UnitTest::GetInstance()->current_test_info()->result();
+  int failed = 0;
+  for (int i = 0; i < r->total_part_count(); ++i) failed += r->GetTestPartResult(i).failed();
+  return failed;
+}
+
 TEST(Crash, KillNineDuringIngestSealAndBatch) {
   constexpr int kIterations = 24;
-  constexpr uint64_t kSeal = 20000;
   TempDir tmp("kill");
   const auto started = Clock::now();
 
@@ -565,97 +660,34 @@ TEST(Crash, KillNineDuringIngestSealAndBatch) {
     timing.ingest_secs_per_event = std::chrono::duration<double>(t1 - t0).count() / n;
     timing.batch_secs_per_event = std::chrono::duration<double>(t2 - t1).count() / n;
     fs::remove_all(dir);
+    fs::remove(tmp.path() / "calibrate.ndjson");
   }
 
-  int kills = 0;
+  // Every seed runs even when an earlier one failed: a failing seed keeps
+  // its directory, the others clean up.
+  int kills = 0, failed_seeds = 0;
   for (int iter = 0; iter < kIterations; ++iter) {
     const uint64_t seed = 1000 + static_cast<uint64_t>(iter);
-    std::mt19937_64 rng(seed);
     const fs::path work = tmp.path() / ("seed-" + std::to_string(seed));
-    const fs::path dir = work / "data";
-    fs::create_directories(work);
-    SCOPED_TRACE("seed " + std::to_string(seed) + ", data dir " + dir.string());
-
-    const uint64_t n = 50000 + rng() % 150001;
-    const Plan plan = std::array{Plan::kIngest, Plan::kIngest, Plan::kIngest, Plan::kBatch, Plan::kBatch,
-                                 Plan::kIngestTwice, Plan::kIngestThenBatch}[rng() % 7];
-    const std::string fsync = std::array{"always", "interval", "none"}[rng() % 3];
-    // For batch kills, sometimes leave all the sealing to the batch.
-    const uint64_t ingest_seal = plan == Plan::kBatch && rng() % 2 ? 1000000 : kSeal;
-    const std::vector<std::string> lines = Produce(n, seed);
-    const std::string input = JoinLines(lines);
-    WriteFile(work / "input.ndjson", input);
-    const double ingest_secs = static_cast<double>(n) * timing.ingest_secs_per_event * 1.2;
-    const double batch_secs = static_cast<double>(n) * timing.batch_secs_per_event * 1.2;
-    std::string log = std::string(PlanName(plan)) + ", " + std::to_string(n) + " events, fsync " + fsync;
-
-    // Ingests input lines [L, n) with L the log's end (checked against the
-    // last acknowledged offset); killed if `kill`, else to completion.
-    uint64_t acked = 0;
-    auto resume_ingest = [&](bool kill) {
-      StatusJson s = ReadStatus(dir);
-      const uint64_t L = s.log_end.value_or(0);
-      if (fs::exists(dir / "FORMAT")) {
-        ASSERT_TRUE(s.log_end.has_value()) << s.text;
-      }
-      ASSERT_GE(L, acked) << "acknowledged events were lost: " << s.text;
-      ASSERT_LE(L, n) << s.text;
-      log += "; restart at " + std::to_string(L);
-      if (L == n) return;
-      const fs::path rest = work / ("rest-" + std::to_string(L) + ".ndjson");
-      WriteFile(rest, JoinLines(lines, L));
-      const auto args = IngestArgs(dir, rest, fsync, kSeal);
-      if (kill) {
-        std::string what;
-        acked = std::max(acked, RunAndKill(args, static_cast<double>(n - L) / n * ingest_secs, rng, &kills, &what));
-        log += ", ingest " + what + " acked " + std::to_string(acked);
-      } else {
-        Ran r = RunLf(args);
-        ASSERT_EQ(r.code, 0) << Describe(args, r);
-      }
-    };
-    const std::vector<std::string> batch_args = {"batch", "--data", dir.string(), "--seal-events",
-                                                 std::to_string(kSeal)};
-
-    if (plan == Plan::kBatch) {
-      Ran r = RunLf(IngestArgs(dir, work / "input.ndjson", fsync, ingest_seal));
-      ASSERT_EQ(r.code, 0) << r.err;
-      acked = n;
+    const int before = FailuresSoFar();
+    std::string log;
+    {
+      SCOPED_TRACE("seed " + std::to_string(seed) + ", data dir " + (work / "data").string());
+      CrashIteration(seed, work, timing, &kills, &log);
+    }
+    const bool ok = FailuresSoFar() == before;
+    std::printf("[ %s seed %llu ] %s\n", ok ? "    ok" : "FAILED", static_cast<unsigned long long>(seed),
+                log.c_str());
+    if (ok) {
+      fs::remove_all(work);
     } else {
-      std::string what;
-      acked = RunAndKill(IngestArgs(dir, work / "input.ndjson", fsync), ingest_secs, rng, &kills, &what);
-      log += ": ingest " + what + " acked " + std::to_string(acked);
-      if (plan == Plan::kIngestTwice) {
-        resume_ingest(/*kill=*/true);
-        if (HasFatalFailure()) break;
-      }
+      ++failed_seeds;
+      std::printf("  kept %s\n", work.c_str());
     }
-    if (plan == Plan::kBatch || plan == Plan::kIngestThenBatch) {
-      if (plan == Plan::kIngestThenBatch) {
-        resume_ingest(/*kill=*/false);
-        if (HasFatalFailure()) break;
-      }
-      std::string what;
-      RunAndKill(batch_args, batch_secs, rng, &kills, &what);
-      log += ", batch " + what;
-    }
-    resume_ingest(/*kill=*/false);
-    if (HasFatalFailure()) break;
-    Ran b = RunLf(batch_args);
-    ASSERT_EQ(b.code, 0) << Describe(batch_args, b);
-
-    SCOPED_TRACE(log);
-    ExpectMasterHolds(dir, input, n);
-    ExpectStatusCovers(dir, n);
-    Eval(work / "input.ndjson", work / "eval");
-    ExpectViewsMatch(dir, work / "eval", lines);
-    if (HasFailure()) break;
-    std::printf("[   seed %llu ] %s\n", static_cast<unsigned long long>(seed), log.c_str());
-    fs::remove_all(work);
   }
   const double secs = std::chrono::duration<double>(Clock::now() - started).count();
-  std::printf("%d kills landed mid-run in %d iterations, %.1f s\n", kills, kIterations, secs);
-  if (!HasFailure()) EXPECT_GE(kills, kIterations / 2) << "too few kills hit a running process";
+  std::printf("%d kills landed mid-run; %d of %d seeds failed; %.1f s\n", kills, failed_seeds, kIterations, secs);
+  EXPECT_GE(kills, kIterations / 2) << "too few kills hit a running process";
 }
 
 // A kill while the first ingest creates the directory leaves either a
@@ -686,7 +718,9 @@ TEST(Crash, KillDuringFirstIngestLeavesUsableDir) {
     const auto iargs = IngestArgs(dir, tmp.path() / "in.ndjson");
     Ran i = RunLf(iargs);
     EXPECT_EQ(i.code, 0) << Describe(iargs, i);
-    if (i.code == 0) EXPECT_EQ(ReadStatus(dir).log_end, lines.size());
+    if (i.code == 0) {
+      EXPECT_EQ(ReadStatus(dir).log_end, lines.size());
+    }
   }
 }
 

@@ -71,6 +71,11 @@ elif [[ $build_type != Release ]]; then
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi
 cmake --build "$build" --target lambdaflow >/dev/null
+# The source the binary was built from (other work may change it meanwhile).
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n $(git status --porcelain -- src CMakeLists.txt cmake 2>/dev/null) ]]; then
+  commit="$commit + uncommitted changes"
+fi
 
 # --- data -------------------------------------------------------------------
 mkdir -p bench/data bench/results
@@ -212,11 +217,11 @@ cp "$work/duck.out" "$work/duck.json"
 # --- report -----------------------------------------------------------------
 date=$(date +%Y-%m-%d)
 report=bench/results/batch-$date.md
-python3 - "$work" "$lines" "$bytes" "$new" "$runs" "$report" "$("$lf" --version 2>/dev/null | head -1 || true)" <<'PY'
+python3 - "$work" "$lines" "$bytes" "$new" "$runs" "$report" "$("$lf" --version 2>/dev/null | head -1 || true)" "$commit" <<'PY'
 import json, os, platform, re, subprocess, sys
 from datetime import datetime, timezone
 
-work, lines, nbytes, new, runs, report, lf_version = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], sys.argv[7]
+work, lines, nbytes, new, runs, report, lf_version, commit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], sys.argv[7], sys.argv[8]
 
 def runs_of(name):
     out = []
@@ -274,7 +279,11 @@ rows.append((f"sealing all {lines:,} at once (`batch` wall − its reported time
 # 2. full
 bf1 = best("batch_first")
 bf1_s, _ = batch_line(bf1["err"])
-row("batch (first; seals the tail)", bf1, bf1_s)
+def sealed(err):
+    m = re.search(r"sealed (\d+) event", err)
+    return int(m.group(1)) if m else 0
+row("batch (first; seals the tail)", bf1, bf1_s, f"sealed {sealed(bf1['err']):,} events left by ingest",
+    f"seal+open ≈ {bf1['wall'] - bf1_s:.3f}")
 full = best("batch_full")
 full_s, full_ph = batch_line(full["err"])
 row("batch --full --no-seal", full, full_s, f"{lines / full_ph.get('scan', full_s) / 1e6:.1f} M rows/s scanned",
@@ -431,7 +440,7 @@ text = "\n".join([
     f"- machine: {cpu or platform.processor()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
     f"load average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     + (" (other work was running: figures are pessimistic and noisy)" if load[0] > 0.5 * (os.cpu_count() or 1) else ""),
-    f"- {lf_version or 'lambdaflow (version unknown)'}; DuckDB {duck.get('version', '?')} (node, threads=2, in-memory table)",
+    f"- {lf_version or 'lambdaflow (version unknown)'} built from commit {commit}; DuckDB {duck.get('version', '?')} (node, threads=2, in-memory table)",
     f"- best of {runs} runs except single runs of the first batch, the all-at-once seal and the no-op batch; peak RSS is the "
     "largest of the runs (DuckDB's includes node and the table); load avg is the 1-minute load when the best run started",
     "- wall: whole process; CPU: its user + system time (the DuckDB row: the whole node process); reported: the time the command prints (ingest: its run; batch: after opening and sealing); "

@@ -90,7 +90,7 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
     for (size_t s = next++; s < segments.size(); s = next++) {
       // A full run also proves the raw events intact: the sidecars it scans
       // are derived from them, and damage must never go unnoticed.
-      Status st = options.full ? master_->VerifySegment(manifest.segments[s]) : Status::OK();
+      Status st = options.full ? master_->VerifyRawChecksum(manifest.segments[s]) : Status::OK();
       if (st.ok()) st = master_->ScanSegment(manifest.segments[s], [&](const Batch& batch) {
         for (size_t i = 0; i < plans.size(); ++i)
           if (s >= first[i]) partial[t][i]->Consume(batch);

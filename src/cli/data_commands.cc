@@ -263,6 +263,17 @@ class ServedVersion {
 
   const BatchVersion& version() const { return version_; }
 
+  // The stored TSV of a view, or "" when the name is not a current view.
+  Result<std::string> ReadTsv(std::string_view name) {
+    for (const auto& plan : plans_) {
+      if (!sql::IdentifierMatches(plan->name(), name, false)) continue;
+      const VersionView* vv = version_.FindView(plan->name());
+      if (!vv || vv->plan_fingerprint != plan->fingerprint()) return std::string();
+      return dir_->versions().ReadViewFile(version_, *vv, false);
+    }
+    return std::string();
+  }
+
   Result<const ViewResult*> Get(std::string_view name) {
     for (auto& r : results_)
       if (sql::IdentifierMatches(r->name, name, false)) return r.get();
@@ -290,6 +301,16 @@ class ServedVersion {
   std::vector<std::unique_ptr<ViewResult>> results_;
 };
 
+void PrintWatermark(const BatchVersion& v) {
+  const double age = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count() -
+                                         v.created_ms) /
+                     1000.0;
+  std::fprintf(stderr, "batch version %llu, watermark %s, age %.1f s\n", static_cast<unsigned long long>(v.number),
+               Watermarks(v.watermark).c_str(), age);
+}
+
 Status RunQueryCommand(const QueryArgs& a) {
   ASSIGN_OR_RETURN(ResultFormat format, ParseResultFormat(a.format));
   auto fs = NewPosixFileSystem();
@@ -298,6 +319,16 @@ Status RunQueryCommand(const QueryArgs& a) {
   // A bare name is the whole view; anything else is SQL.
   std::string sql = a.what;
   bool bare = !sql.empty() && sql.find_first_of(" \t\n(") == std::string::npos;
+  if (bare && format == ResultFormat::kTsv) {
+    // The batch run wrote exactly this TSV: serve the file (checked
+    // against the version manifest) instead of rebuilding it.
+    ASSIGN_OR_RETURN(std::string tsv, served->ReadTsv(a.what));
+    if (!tsv.empty()) {
+      RETURN_IF_ERROR(WriteStdout(tsv));
+      PrintWatermark(served->version());
+      return Status::OK();
+    }
+  }
   if (bare) sql = "SELECT * FROM \"" + a.what + "\"";
   Status lookup_error;
   auto result = RunQuery(sql, "query", [&](std::string_view name) -> const ViewResult* {
@@ -313,14 +344,7 @@ Status RunQueryCommand(const QueryArgs& a) {
   std::string out;
   AppendResult(*result, format, &out);
   RETURN_IF_ERROR(WriteStdout(out));
-  const BatchVersion& v = served->version();
-  const double age = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                             std::chrono::system_clock::now().time_since_epoch())
-                                             .count() -
-                                         v.created_ms) /
-                     1000.0;
-  std::fprintf(stderr, "batch version %llu, watermark %s, age %.1f s\n", static_cast<unsigned long long>(v.number),
-               Watermarks(v.watermark).c_str(), age);
+  PrintWatermark(served->version());
   return Status::OK();
 }
 

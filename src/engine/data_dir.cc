@@ -100,6 +100,9 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
   }
   MasterStoreOptions mopts;
   mopts.decoder = options.decoder;
+  // Level 1: sealing runs beside ingest; it halves compression time for
+  // about 10% more bytes than level 3.
+  mopts.zstd_level = 1;
   ASSIGN_OR_RETURN(d->master_, MasterStore::Open(fs, JoinPath(dir, "master"), d->schema(), partitions, mopts));
   d->versions_ = std::make_unique<VersionStore>(fs, d->batch_dir());
   return d;

@@ -2,6 +2,8 @@
 // with transparent sidecar rebuilds, and garbage collection.
 #include "master/master_store.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -325,6 +327,34 @@ Status MasterStore::VerifySegment(const SegmentInfo& seg) const {
   Status st = reader.ok() ? (*reader)->VerifyAll() : reader.status();
   if (st.ok() || st.code() == StatusCode::kIOError) return st;
   return RebuildSidecar(seg, st.code() == StatusCode::kNotFound ? "missing" : st.message());
+}
+
+Status MasterStore::VerifyRawChecksum(const SegmentInfo& seg) const {
+  ASSIGN_OR_RETURN(auto file, fs_->NewRandomAccessFile(PathOf(seg.raw_name)));
+  if (file->size() != seg.raw_bytes)
+    return Status::Corruption("raw segment " + SegmentLabel(seg) + " has " + std::to_string(file->size()) +
+                              " bytes, the manifest says " + std::to_string(seg.raw_bytes));
+  XXH64_state_t* state = XXH64_createState();
+  XXH64_reset(state, 0);
+  std::vector<char> buf(1 << 20);
+  uint64_t offset = 0;
+  Status st;
+  while (offset < seg.raw_bytes) {
+    auto n = file->Read(offset, std::min<uint64_t>(buf.size(), seg.raw_bytes - offset), buf.data());
+    if (!n.ok() || *n == 0) {
+      st = n.ok() ? Status::Corruption("raw segment " + SegmentLabel(seg) + " is shorter than its size") : n.status();
+      break;
+    }
+    XXH64_update(state, buf.data(), *n);
+    offset += *n;
+  }
+  const uint64_t hash = XXH64_digest(state);
+  XXH64_freeState(state);
+  RETURN_IF_ERROR(st);
+  if (hash != seg.raw_hash)
+    return Status::Corruption("raw segment " + SegmentLabel(seg) + " fails its checksum (the manifest's xxh64 "
+                              "differs): its events are damaged; restore the file from a backup");
+  return Status::OK();
 }
 
 Result<size_t> MasterStore::CollectGarbage() {

@@ -124,6 +124,9 @@ class MasterStore {
   // Checks a segment completely: the raw file against the manifest, and the
   // sidecar's every checksum (rebuilding it if needed, like a scan).
   Status VerifySegment(const SegmentInfo& seg) const;
+  // Checks only the raw file's size and checksum against the manifest (no
+  // decompression): cheap proof that the events are intact.
+  Status VerifyRawChecksum(const SegmentInfo& seg) const;
 
   // Removes files of the dataset that the manifest does not name: segment
   // files of crashed seals or of older schemas, and a leftover MANIFEST.tmp.

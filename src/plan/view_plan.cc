@@ -304,8 +304,10 @@ Status ViewState::Deserialize(std::string_view image) {
   in.remove_prefix(nkeys);
   if (!GetU64(&in, &ngroups)) return corrupt("truncated header");
   // Groups are read into a fresh state and then combined, so that loading
-  // into a non-empty state merges.
-  auto fresh = plan_.NewState();
+  // into a non-empty state merges; an empty keyed state is loaded directly.
+  const bool direct = nkeys > 0 && groups_.size() == 0;
+  std::unique_ptr<ViewState> fresh_holder = direct ? nullptr : plan_.NewState();
+  ViewState* fresh = direct ? this : fresh_holder.get();
   Batch keys(plan_.key_types(), 1);
   std::vector<const Vector*> key_ptrs;
   for (auto& col : keys.columns) key_ptrs.push_back(&col);
@@ -347,7 +349,7 @@ Status ViewState::Deserialize(std::string_view image) {
     }
   }
   if (!in.empty()) return corrupt(std::to_string(in.size()) + " trailing bytes");
-  Combine(*fresh);
+  if (!direct) Combine(*fresh);
   return Status::OK();
 }
 

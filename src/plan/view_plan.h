@@ -77,7 +77,8 @@ class ViewState {
   // A self-contained binary image of every group's keys and aggregate
   // states (docs/formats/view_state.md), and its inverse: Deserialize
   // combines the image into this state, so loading into a fresh state
-  // restores it exactly. Fails with Corruption on a damaged image.
+  // restores it exactly. Fails with Corruption on a damaged image; the
+  // state must then be discarded (it may hold part of the image).
   void Serialize(std::string* out) const;
   Status Deserialize(std::string_view image);
 

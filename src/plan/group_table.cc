@@ -155,10 +155,48 @@ void GroupTable::Probe(const std::vector<const Vector*>& keys, const uint32_t* r
   }
 }
 
+void GroupTable::FindOrInsertText(const std::vector<const Vector*>& keys, const uint32_t* rows, size_t count,
+                                  uint32_t* gids) {
+  // Dictionary-encoded columns (master-segment sidecars) hand out the same
+  // bytes at the same address for equal values: a small memo keyed by the
+  // address skips hashing and probing for repeats. It lives for one call
+  // only, while the input's memory cannot change.
+  struct Memo {
+    const char* data = nullptr;
+    size_t size = 0;
+    uint32_t gid = 0;
+  };
+  Memo memo[64];
+  const Vector& in = *keys[0];
+  if (hashes_.size() < 1) hashes_.resize(1);
+  for (size_t k = 0; k < count; ++k) {
+    const uint32_t row = rows[k];
+    const std::string_view v = in.strs[row];
+    Memo* m = nullptr;
+    if (in.valid[row] && v.data() != nullptr) {
+      m = &memo[((reinterpret_cast<uintptr_t>(v.data()) >> 3) ^ v.size()) & 63];
+      if (m->data == v.data() && m->size == v.size()) {
+        gids[k] = m->gid;
+        continue;
+      }
+    }
+    HashColumn(in, &row, 1, hashes_.data(), true);
+    Probe(keys, &row, 1, &gids[k], [&](uint32_t gid, uint32_t r) {
+      const Vector& st = keys_[0];
+      return st.valid[gid] == in.valid[r] && (!in.valid[r] || st.strs[gid] == in.strs[r]);
+    });
+    if (m) *m = Memo{v.data(), v.size(), gids[k]};
+  }
+}
+
 void GroupTable::FindOrInsert(const std::vector<const Vector*>& keys, const uint32_t* rows, size_t count,
                               uint32_t* gids) {
   if (keys_.empty()) {
     std::memset(gids, 0, count * sizeof(uint32_t));
+    return;
+  }
+  if (keys_.size() == 1 && PhysicalOf(keys_[0].type) == PhysicalType::kString) {
+    FindOrInsertText(keys, rows, count, gids);
     return;
   }
   if (hashes_.size() < count) hashes_.resize(count);
@@ -166,13 +204,7 @@ void GroupTable::FindOrInsert(const std::vector<const Vector*>& keys, const uint
   // Inlined comparisons for the common key shapes; KeysEqual for the rest.
   // The stored vectors may reallocate on insert, so they are read through
   // keys_ on every comparison.
-  if (keys_.size() == 1 && PhysicalOf(keys_[0].type) == PhysicalType::kString) {
-    const Vector& in = *keys[0];
-    Probe(keys, rows, count, gids, [&](uint32_t gid, uint32_t row) {
-      const Vector& st = keys_[0];
-      return st.valid[gid] == in.valid[row] && (!in.valid[row] || st.strs[gid] == in.strs[row]);
-    });
-  } else if (keys_.size() <= 2 && PhysicalOf(keys_[0].type) == PhysicalType::kInt64 &&
+  if (keys_.size() <= 2 && PhysicalOf(keys_[0].type) == PhysicalType::kInt64 &&
              PhysicalOf(keys_.back().type) == PhysicalType::kInt64) {
     const Vector& a = *keys[0];
     const Vector& b = *keys.back();

@@ -36,6 +36,7 @@ class GroupTable {
  private:
   void Grow();
   bool KeysEqual(uint32_t gid, const std::vector<const Vector*>& keys, uint32_t row) const;
+  void FindOrInsertText(const std::vector<const Vector*>& keys, const uint32_t* rows, size_t count, uint32_t* gids);
   template <typename Eq>
   void Probe(const std::vector<const Vector*>& keys, const uint32_t* rows, size_t count, uint32_t* gids, Eq eq);
   uint32_t Insert(const std::vector<const Vector*>& keys, uint32_t row);

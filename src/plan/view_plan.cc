@@ -132,12 +132,45 @@ std::vector<TypeId> ViewPlan::output_types() const {
   return types;
 }
 
-Status ViewState::FinalizeBatches(const FinalizedBatchFn& fn) const {
-  const sql::BoundView& v = plan_.view();
+std::vector<uint32_t> ViewState::SortedGroups() const {
   const size_t nkeys = groups_.num_keys();
   const size_t g = groups_.size();
-  // Group ids in ascending key order (NULLs first).
   std::vector<uint32_t> order(g);
+  bool all_int = nkeys > 0 && nkeys <= 2;
+  for (size_t c = 0; c < nkeys; ++c) all_int = all_int && PhysicalOf(groups_.key_column(c).type) == PhysicalType::kInt64;
+  if (all_int) {
+    // Up to two integer keys: sort compact (key, group) records instead of
+    // chasing group ids into the key columns on every comparison.
+    struct Rec {
+      uint64_t k[2];
+      uint32_t valid;
+      uint32_t gid;
+    };
+    std::vector<Rec> recs(g);
+    for (size_t i = 0; i < g; ++i) {
+      Rec& r = recs[i];
+      r.k[0] = r.k[1] = 0;
+      r.valid = 0;
+      r.gid = static_cast<uint32_t>(i);
+      for (size_t c = 0; c < nkeys; ++c) {
+        const Vector& col = groups_.key_column(c);
+        if (!col.valid[i]) continue;
+        r.valid |= 1u << (1 - c);  // key 0 is the more significant bit
+        r.k[c] = static_cast<uint64_t>(col.ints[i]) ^ (uint64_t{1} << 63);  // signed order as unsigned
+      }
+    }
+    std::sort(recs.begin(), recs.end(), [](const Rec& a, const Rec& b) {
+      // NULL (valid bit 0) sorts first; key 0 before key 1.
+      const uint32_t a0 = a.valid >> 1, b0 = b.valid >> 1;
+      if (a0 != b0) return a0 < b0;
+      if (a.k[0] != b.k[0]) return a.k[0] < b.k[0];
+      const uint32_t a1 = a.valid & 1, b1 = b.valid & 1;
+      if (a1 != b1) return a1 < b1;
+      return a.k[1] < b.k[1];
+    });
+    for (size_t i = 0; i < g; ++i) order[i] = recs[i].gid;
+    return order;
+  }
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
     for (size_t c = 0; c < nkeys; ++c) {
@@ -158,6 +191,14 @@ Status ViewState::FinalizeBatches(const FinalizedBatchFn& fn) const {
     }
     return false;
   });
+  return order;
+}
+
+Status ViewState::FinalizeBatches(const FinalizedBatchFn& fn) const {
+  const sql::BoundView& v = plan_.view();
+  const size_t nkeys = groups_.num_keys();
+  const size_t g = groups_.size();
+  const std::vector<uint32_t> order = SortedGroups();
   // Intermediate rows: keys then finalized aggregates, in batches.
   std::vector<TypeId> types = plan_.key_types();
   for (size_t i = 0; i < plan_.num_aggregates(); ++i) types.push_back(plan_.aggregate(i).result_type());

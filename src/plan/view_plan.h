@@ -86,6 +86,9 @@ class ViewState {
   size_t MemoryUsage() const;
 
  private:
+  // Group ids in ascending key order (NULLs first).
+  std::vector<uint32_t> SortedGroups() const;
+
   const ViewPlan& plan_;
   GroupTable groups_;
   std::vector<std::unique_ptr<AggregateStates>> states_;

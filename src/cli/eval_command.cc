@@ -45,13 +45,7 @@ class RejectFile {
   }
   void Write(const std::string& input, const Reject& r) {
     line_.clear();
-    line_ += "{\"input\":";
-    AppendJsonString(input, &line_);
-    line_ += ",\"line\":" + std::to_string(r.line) + ",\"reason\":\"" + RejectReasonName(r.reason) + "\",\"detail\":";
-    AppendJsonString(r.detail, &line_);
-    line_ += ",\"raw\":";
-    AppendJsonString(r.raw, &line_);
-    line_ += "}\n";
+    AppendRejectJsonLine(r, input, -1, &line_);
     if (ok_ && std::fwrite(line_.data(), 1, line_.size(), f_) != line_.size()) {
       ok_ = false;
       errno_ = errno;

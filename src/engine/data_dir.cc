@@ -164,17 +164,7 @@ Status DataDir::AppendRejects(const std::string& input, const std::vector<Reject
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
   std::string out;
-  for (const auto& r : rejects) {
-    out += "{\"time\":\"";
-    AppendTimestamp(now, &out);
-    out += "\",\"input\":";
-    AppendJsonString(input, &out);
-    out += ",\"line\":" + std::to_string(r.line) + ",\"reason\":\"" + RejectReasonName(r.reason) + "\",\"detail\":";
-    AppendJsonString(r.detail, &out);
-    out += ",\"raw\":";
-    AppendJsonString(r.raw, &out);
-    out += "}\n";
-  }
+  for (const auto& r : rejects) AppendRejectJsonLine(r, input, now, &out);
   RETURN_IF_ERROR(rejects_->Append(out));
   return rejects_->Sync();
 }

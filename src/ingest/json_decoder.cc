@@ -43,6 +43,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/format.h"
 #include "common/status.h"
 #include "common/time.h"
 
@@ -208,6 +209,23 @@ std::optional<int64_t> ParseSeedTimestamp(std::string_view s, DateCache* cache) 
 }
 
 }  // namespace
+
+void AppendRejectJsonLine(const Reject& r, std::string_view input, int64_t time_ms, std::string* out) {
+  out->push_back('{');
+  if (time_ms >= 0) {
+    out->append("\"time\":\"");
+    AppendTimestamp(time_ms, out);
+    out->append("\",");
+  }
+  out->append("\"input\":");
+  AppendJsonString(input, out);
+  out->append(",\"line\":" + std::to_string(r.line) + ",\"reason\":\"" + RejectReasonName(r.reason) +
+              "\",\"detail\":");
+  AppendJsonString(r.detail, out);
+  out->append(",\"raw\":");
+  AppendJsonString(r.raw, out);
+  out->append("}\n");
+}
 
 const char* RejectReasonName(RejectReason r) {
   switch (r) {

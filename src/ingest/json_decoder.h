@@ -57,6 +57,11 @@ struct Reject {
 // Bytes of an over-long line kept in Reject::raw.
 inline constexpr size_t kMaxRawRejectBytes = 1024;
 
+// Appends a reject as one JSON line: {"time"?, "input", "line", "reason",
+// "detail", "raw"}. `time_ms` < 0 leaves out "time". The one format of
+// reject files and the dead-letter store.
+void AppendRejectJsonLine(const Reject& reject, std::string_view input, int64_t time_ms, std::string* out);
+
 // Decodes NDJSON lines against a StreamSchema into Batch rows.
 //
 // Field matching: each field's key is compared with the column names, first

@@ -16,6 +16,7 @@
 #include "cli/command.h"
 #include "common/format.h"
 #include "engine/data_dir.h"
+#include "engine/ingestor.h"
 #include "ingest/input_reader.h"
 #include "plan/result_format.h"
 #include "serving/query.h"
@@ -109,6 +110,7 @@ class BackgroundSealer {
 
 struct IngestArgs {
   StoreFlags store;
+  int threads = 0;
   std::string views;
   std::vector<std::string> inputs;
   bool progress = false;
@@ -122,54 +124,24 @@ Status RunIngest(const IngestArgs& a) {
   const auto start = std::chrono::steady_clock::now();
   // Whole segments are sealed by a background thread while ingest goes on.
   BackgroundSealer sealer(dir.get());
-  JsonDecoder decoder(dir->schema(), options.decoder);
-  Batch batch(dir->schema().types());
-  uint64_t accepted = 0, rejected = 0, bytes = 0;
-  uint64_t by_reason[kNumRejectReasons] = {};
   const uint64_t first = dir->log()->end_offset(0);
-  InputReaderOptions ropts;
-  ropts.max_line_bytes = options.decoder.max_line_bytes;
-  ChunkBuffer buffer;
-  std::vector<std::string_view> records;
-  std::vector<Reject> rejects;
+  Ingestor ingestor(dir.get(), a.threads);
+  IngestStats stats;
   std::vector<std::string> inputs = a.inputs.empty() ? std::vector<std::string>{"-"} : a.inputs;
   for (const auto& input : inputs) {
-    ASSIGN_OR_RETURN(auto reader, InputReader::Open(input, ropts));
-    while (true) {
-      ASSIGN_OR_RETURN(bool more, reader->Next(&buffer));
-      if (!more) break;
-      records.clear();
-      rejects.clear();
-      LineSplitter lines(buffer.chunk());
-      std::string_view line;
-      size_t padded;
-      uint64_t line_no;
-      Reject reject;
-      while (lines.Next(&line, &padded, &line_no)) {
-        bool blank = false;
-        // Decoding validates; the log keeps the line's bytes as accepted.
-        if (decoder.Decode(line, padded, line_no, &batch, &reject, &blank)) {
-          if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-          records.push_back(line);
-          if (batch.full()) batch.Clear();
-        } else if (!blank) {
-          ++by_reason[static_cast<int>(reject.reason)];
-          rejects.push_back(std::move(reject));
-        }
-      }
-      batch.Clear();
-      // Rejects are kept before the accepted events are acknowledged.
-      RETURN_IF_ERROR(dir->AppendRejects(input, rejects));
-      // Pipelined: the log syncs in the background (group commit); what is
-      // acknowledged is what end_offset() reports.
-      if (!records.empty()) RETURN_IF_ERROR(dir->log()->AppendNoWait(0, records).status());
-      accepted += records.size();
-      rejected += rejects.size();
-      if (a.progress) std::printf("acked %llu\n", static_cast<unsigned long long>(dir->log()->end_offset(0))), std::fflush(stdout);
-      sealer.Poke();
-    }
-    bytes += reader->bytes_decoded();
+    RETURN_IF_ERROR(ingestor.IngestInput(
+        input,
+        [&] {
+          if (a.progress) {
+            std::printf("acked %llu\n", static_cast<unsigned long long>(dir->log()->end_offset(0)));
+            std::fflush(stdout);
+          }
+          sealer.Poke();
+        },
+        &stats));
   }
+  const uint64_t accepted = stats.accepted, rejected = stats.rejected, bytes = stats.bytes;
+  const uint64_t* by_reason = stats.rejected_by_reason;
   // Everything appended is acknowledged only once durable.
   const uint64_t appended = first + accepted;
   RETURN_IF_ERROR(dir->log()->WaitDurable(0, appended));
@@ -460,6 +432,7 @@ void RegisterDataCommands(CLI::App& app, int* exit_code) {
     auto* cmd = app.add_subcommand("ingest", "Validate NDJSON events and append them durably to the data directory");
     AddStoreFlags(cmd, &a->store, true);
     cmd->add_option("--views", a->views, "The views file (stored in the data directory on first use)");
+    cmd->add_option("--threads", a->threads, "Validation threads (default: one per core)");
     cmd->add_flag("--progress", a->progress, "Print `acked N` after each durable append (N = log end offset)");
     cmd->add_option("inputs", a->inputs, "NDJSON files (.zst decompressed); '-' or none reads standard input");
     Install(cmd, a, exit_code, RunIngest);

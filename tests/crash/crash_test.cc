@@ -785,12 +785,22 @@ TEST(Crash, CorruptVersionFileDetected) {
   const fs::path state = dir / "batch" / version / "revenue_by_product.state";
   ASSERT_TRUE(fs::exists(state)) << state;
   FlipByte(state);
-  const std::vector<std::string> qargs = {"query", "--data", dir.string(), "revenue_by_product", "--format", "tsv"};
+  // The state file is read for anything but the stored TSV of a whole view.
+  const std::vector<std::string> qargs = {"query", "--data", dir.string(), "revenue_by_product", "--format", "json"};
   Ran q = RunLf(qargs);
   EXPECT_NE(q.code, 0) << Describe(qargs, q);
   EXPECT_NE(q.err.find(version + "/revenue_by_product.state"), std::string::npos) << Describe(qargs, q);
   EXPECT_NE(q.err.find("lambdaflow batch"), std::string::npos) << Describe(qargs, q);
   EXPECT_EQ(q.out, "") << "a damaged view must not print rows";
+  // The stored TSV is checked against the version manifest as well.
+  const fs::path tsv = dir / "batch" / version / "revenue_by_product.tsv";
+  ASSERT_TRUE(fs::exists(tsv)) << tsv;
+  FlipByte(tsv);
+  const std::vector<std::string> targs = {"query", "--data", dir.string(), "revenue_by_product", "--format", "tsv"};
+  Ran t = RunLf(targs);
+  EXPECT_NE(t.code, 0) << Describe(targs, t);
+  EXPECT_NE(t.err.find(version + "/revenue_by_product.tsv"), std::string::npos) << Describe(targs, t);
+  EXPECT_EQ(t.out, "") << "a damaged view must not print rows";
 
   RUN_OK(b1, "batch", "--data", dir.string(), "--full");
   ExpectViewsMatch(dir, tmp.path() / "eval", lines);

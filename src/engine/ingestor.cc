@@ -1,0 +1,159 @@
+#include "engine/ingestor.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "ingest/input_reader.h"
+
+namespace lf {
+namespace {
+
+bool IsBlankLine(std::string_view line) {
+  for (char c : line)
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
+  return true;
+}
+
+struct ChunkResult {
+  ChunkBuffer* buffer = nullptr;
+  std::vector<std::string_view> records;  // views into buffer
+  std::vector<Reject> rejects;
+};
+
+}  // namespace
+
+Ingestor::Ingestor(DataDir* dir, int threads)
+    : dir_(dir), threads_(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))) {}
+
+Status Ingestor::IngestInput(const std::string& input, const std::function<void()>& after_chunk,
+                             IngestStats* stats) {
+  InputReaderOptions ropts;
+  ropts.max_line_bytes = dir_->options().decoder.max_line_bytes;
+  ASSIGN_OR_RETURN(auto reader, InputReader::Open(input, ropts));
+
+  const size_t nbuffers = static_cast<size_t>(threads_) * 2 + 2;
+  std::vector<ChunkBuffer> storage(nbuffers);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<ChunkBuffer*> free_buffers;
+  for (auto& b : storage) free_buffers.push_back(&b);
+  std::deque<std::pair<uint64_t, ChunkBuffer*>> jobs;
+  std::map<uint64_t, ChunkResult> done;
+  uint64_t chunks_read = 0;
+  bool reading_done = false, stop = false;
+  Status read_status;
+
+  std::thread reader_thread([&] {
+    while (true) {
+      ChunkBuffer* b;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return !free_buffers.empty() || stop; });
+        if (stop) break;
+        b = free_buffers.front();
+        free_buffers.pop_front();
+      }
+      auto more = reader->Next(b);
+      std::lock_guard lock(mu);
+      if (!more.ok() || !*more) {
+        if (!more.ok()) read_status = more.status();
+        free_buffers.push_back(b);
+        break;
+      }
+      jobs.emplace_back(chunks_read++, b);
+      cv.notify_all();
+    }
+    std::lock_guard lock(mu);
+    reading_done = true;
+    cv.notify_all();
+  });
+
+  auto worker = [&] {
+    JsonDecoder decoder(dir_->schema(), dir_->options().decoder);
+    Batch batch(dir_->schema().types());
+    while (true) {
+      std::pair<uint64_t, ChunkBuffer*> job;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return !jobs.empty() || reading_done || stop; });
+        if (stop || jobs.empty()) return;
+        job = jobs.front();
+        jobs.pop_front();
+      }
+      ChunkResult r;
+      r.buffer = job.second;
+      const LineChunk& c = job.second->chunk();
+      // Decoding validates; the rows themselves are not kept.
+      size_t pos = 0;
+      uint64_t lines = 0;
+      while (pos < c.size) {
+        pos += decoder.DecodeMany(c.data + pos, c.size - pos, c.padded_capacity - pos, c.first_line_no + lines,
+                                  &batch, &r.rejects, &lines);
+        if (batch.full()) batch.Clear();
+      }
+      batch.Clear();
+      // Accepted lines: every non-blank line that was not rejected.
+      LineSplitter splitter(c);
+      std::string_view line;
+      size_t padded;
+      uint64_t line_no;
+      size_t next_reject = 0;
+      while (splitter.Next(&line, &padded, &line_no)) {
+        if (next_reject < r.rejects.size() && r.rejects[next_reject].line == line_no) {
+          ++next_reject;
+          continue;
+        }
+        if (IsBlankLine(line)) continue;
+        if (line.back() == '\r') line.remove_suffix(1);
+        r.records.push_back(line);
+      }
+      std::lock_guard lock(mu);
+      done.emplace(job.first, std::move(r));
+      cv.notify_all();
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads_; ++t) workers.emplace_back(worker);
+
+  // Append chunk results in input order.
+  Status status;
+  for (uint64_t next = 0;; ++next) {
+    ChunkResult r;
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return done.count(next) || (reading_done && chunks_read == next); });
+      if (!done.count(next)) break;
+      r = std::move(done[next]);
+      done.erase(next);
+    }
+    // Rejects are kept before the accepted events are acknowledged.
+    status = dir_->AppendRejects(input, r.rejects);
+    if (status.ok() && !r.records.empty()) status = dir_->log()->AppendNoWait(0, r.records).status();
+    stats->accepted += r.records.size();
+    stats->rejected += r.rejects.size();
+    for (const auto& rej : r.rejects) ++stats->rejected_by_reason[static_cast<int>(rej.reason)];
+    {
+      std::lock_guard lock(mu);
+      free_buffers.push_back(r.buffer);
+      cv.notify_all();
+    }
+    if (!status.ok()) break;
+    if (after_chunk) after_chunk();
+  }
+  {
+    std::lock_guard lock(mu);
+    stop = true;
+    cv.notify_all();
+  }
+  reader_thread.join();
+  for (auto& w : workers) w.join();
+  stats->bytes += reader->bytes_decoded();
+  RETURN_IF_ERROR(status);
+  return read_status;
+}
+
+}  // namespace lf

@@ -68,7 +68,10 @@ std::string Watermarks(const std::vector<uint64_t>& w) {
 // writing a segment does not stall appends. Errors surface in Finish().
 class BackgroundSealer {
  public:
-  explicit BackgroundSealer(DataDir* dir) : dir_(dir), thread_([this] { Loop(); }) {}
+  // Seals every full segment, and also a partial one once the log has held
+  // unsealed events for `seal_age` (0: never by age).
+  BackgroundSealer(DataDir* dir, std::chrono::milliseconds seal_age)
+      : dir_(dir), seal_age_(seal_age), thread_([this] { Loop(); }) {}
   ~BackgroundSealer() { (void)Finish(); }
 
   void Poke() { cv_.notify_one(); }
@@ -89,11 +92,16 @@ class BackgroundSealer {
     std::unique_lock lock(mu_);
     // A seal in progress is finished at stop; none is started after it:
     // what is left is sealed by the next batch run (or ingest).
+    auto last_seal = std::chrono::steady_clock::now();
     while (true) {
       cv_.wait_for(lock, std::chrono::milliseconds(100));
       if (stop_) return;
       lock.unlock();
-      Status st = dir_->Seal(false).status();
+      const auto now = std::chrono::steady_clock::now();
+      const bool by_age = seal_age_.count() > 0 && now - last_seal >= seal_age_;
+      auto sealed = dir_->Seal(/*all=*/by_age);
+      Status st = sealed.status();
+      if (by_age || (sealed.ok() && *sealed > 0)) last_seal = now;
       lock.lock();
       if (!st.ok() && status_.ok()) status_ = st;
       if (!status_.ok()) return;
@@ -101,6 +109,7 @@ class BackgroundSealer {
   }
 
   DataDir* const dir_;
+  const std::chrono::milliseconds seal_age_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
@@ -111,6 +120,7 @@ class BackgroundSealer {
 struct IngestArgs {
   StoreFlags store;
   int threads = 0;
+  double seal_age = 10;
   std::string views;
   std::vector<std::string> inputs;
   bool progress = false;
@@ -123,7 +133,7 @@ Status RunIngest(const IngestArgs& a) {
   for (const auto& note : dir->log_recovery().notes) std::fprintf(stderr, "lambdaflow ingest: log recovery: %s\n", note.c_str());
   const auto start = std::chrono::steady_clock::now();
   // Whole segments are sealed by a background thread while ingest goes on.
-  BackgroundSealer sealer(dir.get());
+  BackgroundSealer sealer(dir.get(), std::chrono::milliseconds(static_cast<int64_t>(a.seal_age * 1000)));
   const uint64_t first = dir->log()->end_offset(0);
   Ingestor ingestor(dir.get(), a.threads);
   IngestStats stats;
@@ -433,6 +443,8 @@ void RegisterDataCommands(CLI::App& app, int* exit_code) {
     AddStoreFlags(cmd, &a->store, true);
     cmd->add_option("--views", a->views, "The views file (stored in the data directory on first use)");
     cmd->add_option("--threads", a->threads, "Validation threads (default: one per core)");
+    cmd->add_option("--seal-age", a->seal_age,
+                    "Seal a partial segment once events waited this many seconds unsealed (default 10; 0: never)");
     cmd->add_flag("--progress", a->progress, "Print `acked N` after each durable append (N = log end offset)");
     cmd->add_option("inputs", a->inputs, "NDJSON files (.zst decompressed); '-' or none reads standard input");
     Install(cmd, a, exit_code, RunIngest);

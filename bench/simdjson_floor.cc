@@ -11,6 +11,7 @@
 // touch are included, as they are for any reader of the file).
 
 #include <fcntl.h>
+#include <simdjson.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,8 +25,6 @@
 #include <string_view>
 #include <thread>
 #include <vector>
-
-#include <simdjson.h>
 
 namespace {
 

@@ -116,9 +116,12 @@ template <bool kIsMax>
 std::unique_ptr<AggregateStates> NewMinMax(TypeId arg) {
   using namespace agg_internal;
   switch (PhysicalOf(arg)) {
-    case PhysicalType::kInt64: return New<MinMaxOp<int64_t, int64_t, IntOrder, kIsMax>>(arg, arg);
-    case PhysicalType::kDouble: return New<MinMaxOp<double, double, DoubleOrder, kIsMax>>(arg, arg);
-    case PhysicalType::kString: return New<MinMaxOp<std::string_view, std::string, TextOrder, kIsMax>>(arg, arg);
+    case PhysicalType::kInt64:
+      return New<MinMaxOp<int64_t, int64_t, IntOrder, kIsMax>>(arg, arg);
+    case PhysicalType::kDouble:
+      return New<MinMaxOp<double, double, DoubleOrder, kIsMax>>(arg, arg);
+    case PhysicalType::kString:
+      return New<MinMaxOp<std::string_view, std::string, TextOrder, kIsMax>>(arg, arg);
   }
   return nullptr;
 }
@@ -142,7 +145,8 @@ Status NotNumeric(AggKind kind, TypeId arg) {
                                      " needs INT, BIGINT or DOUBLE; convert the text, e.g. " + fn +
                                      "(CAST(x AS DOUBLE))");
     case TypeId::kTimestamp:
-      return Status::InvalidArgument(call + " is not defined: adding points in time has no meaning; use MIN or "
+      return Status::InvalidArgument(call +
+                                     " is not defined: adding points in time has no meaning; use MIN or "
                                      "MAX, or aggregate a number derived from the timestamp");
     default:
       return Status::InvalidArgument(call + " is not defined: " + fn + " needs INT, BIGINT or DOUBLE");
@@ -153,13 +157,20 @@ Status NotNumeric(AggKind kind, TypeId arg) {
 
 const char* AggKindName(AggKind kind) {
   switch (kind) {
-    case AggKind::kCountStar: return "COUNT";
-    case AggKind::kCount: return "COUNT";
-    case AggKind::kSum: return "SUM";
-    case AggKind::kMin: return "MIN";
-    case AggKind::kMax: return "MAX";
-    case AggKind::kAvg: return "AVG";
-    case AggKind::kApproxCountDistinct: return "APPROX_COUNT_DISTINCT";
+    case AggKind::kCountStar:
+      return "COUNT";
+    case AggKind::kCount:
+      return "COUNT";
+    case AggKind::kSum:
+      return "SUM";
+    case AggKind::kMin:
+      return "MIN";
+    case AggKind::kMax:
+      return "MAX";
+    case AggKind::kAvg:
+      return "AVG";
+    case AggKind::kApproxCountDistinct:
+      return "APPROX_COUNT_DISTINCT";
   }
   return "?";
 }
@@ -203,19 +214,26 @@ std::unique_ptr<AggregateStates> AggregateFunction::NewStates() const {
   const TypeId res = result_type_;
   const PhysicalType phys = PhysicalOf(arg);
   switch (kind_) {
-    case AggKind::kCountStar: return New<CountOp<ArgUse::kNone>>(arg, res);
-    case AggKind::kCount: return New<CountOp<ArgUse::kValidOnly>>(arg, res);
+    case AggKind::kCountStar:
+      return New<CountOp<ArgUse::kNone>>(arg, res);
+    case AggKind::kCount:
+      return New<CountOp<ArgUse::kValidOnly>>(arg, res);
     case AggKind::kSum:
       return phys == PhysicalType::kDouble ? New<SumDoubleOp>(arg, res) : New<SumIntOp>(arg, res);
     case AggKind::kAvg:
       return phys == PhysicalType::kDouble ? New<AvgDoubleOp>(arg, res) : New<AvgIntOp>(arg, res);
-    case AggKind::kMin: return NewMinMax<false>(arg);
-    case AggKind::kMax: return NewMinMax<true>(arg);
+    case AggKind::kMin:
+      return NewMinMax<false>(arg);
+    case AggKind::kMax:
+      return NewMinMax<true>(arg);
     case AggKind::kApproxCountDistinct:
       switch (phys) {
-        case PhysicalType::kInt64: return New<HllOp<int64_t>>(arg, res);
-        case PhysicalType::kDouble: return New<HllOp<double>>(arg, res);
-        case PhysicalType::kString: return New<HllOp<std::string_view>>(arg, res);
+        case PhysicalType::kInt64:
+          return New<HllOp<int64_t>>(arg, res);
+        case PhysicalType::kDouble:
+          return New<HllOp<double>>(arg, res);
+        case PhysicalType::kString:
+          return New<HllOp<std::string_view>>(arg, res);
       }
   }
   CHECK(false, "NewStates: aggregate kind without states");

@@ -22,9 +22,9 @@
 namespace lf {
 
 enum class AggKind : uint8_t {
-  kCountStar,            // COUNT(*)
-  kCount,                // COUNT(x): non-NULL x
-  kSum,                  // SUM(x): integer sum exact (overflow is an error), DOUBLE compensated
+  kCountStar,  // COUNT(*)
+  kCount,      // COUNT(x): non-NULL x
+  kSum,        // SUM(x): integer sum exact (overflow is an error), DOUBLE compensated
   kMin,
   kMax,
   kAvg,                  // AVG(x) -> DOUBLE, state (sum, count)

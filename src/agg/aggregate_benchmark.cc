@@ -29,8 +29,12 @@ void BM_Update(benchmark::State& state, AggKind kind, TypeId type) {
     group[i] = static_cast<uint32_t>(rng() % groups);
     if (rng() % 20 == 0) continue;  // 5% NULL
     switch (PhysicalOf(v.type)) {
-      case PhysicalType::kInt64: v.SetInt(i, static_cast<int64_t>(rng() % 1000000)); break;
-      case PhysicalType::kDouble: v.SetDouble(i, static_cast<double>(rng() % 1000000) / 7); break;
+      case PhysicalType::kInt64:
+        v.SetInt(i, static_cast<int64_t>(rng() % 1000000));
+        break;
+      case PhysicalType::kDouble:
+        v.SetDouble(i, static_cast<double>(rng() % 1000000) / 7);
+        break;
       case PhysicalType::kString:
         text.push_back("product-" + std::to_string(rng() % 10000));
         v.SetString(i, text.back());
@@ -47,8 +51,7 @@ void BM_Update(benchmark::State& state, AggKind kind, TypeId type) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kRows));
 }
 
-#define LF_AGG_BENCH(name, kind, type) \
-  BENCHMARK_CAPTURE(BM_Update, name, kind, type)->Arg(100)->Arg(100000)
+#define LF_AGG_BENCH(name, kind, type) BENCHMARK_CAPTURE(BM_Update, name, kind, type)->Arg(100)->Arg(100000)
 
 LF_AGG_BENCH(count_star, AggKind::kCountStar, TypeId::kNull);
 LF_AGG_BENCH(count_bigint, AggKind::kCount, TypeId::kBigInt);

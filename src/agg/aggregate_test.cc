@@ -42,7 +42,9 @@ void RandomInput(TypeId type, size_t n, uint32_t groups, std::mt19937_64* rng, I
     in->group[i] = static_cast<uint32_t>((*rng)() % (groups - 1));
     if (type == TypeId::kNull || pct(*rng) < 10) continue;
     switch (type) {
-      case TypeId::kBoolean: in->vec.SetInt(i, (*rng)() % 2); break;
+      case TypeId::kBoolean:
+        in->vec.SetInt(i, (*rng)() % 2);
+        break;
       case TypeId::kInt:
         in->vec.SetInt(i, pct(*rng) < 80 ? static_cast<int64_t>((*rng)() % 201) - 100
                                          : static_cast<int32_t>(static_cast<uint32_t>((*rng)())));
@@ -64,8 +66,11 @@ void RandomInput(TypeId type, size_t n, uint32_t groups, std::mt19937_64* rng, I
         in->vec.SetString(i, in->text.back());
         break;
       }
-      case TypeId::kTimestamp: in->vec.SetInt(i, 1400000000000LL + static_cast<int64_t>((*rng)() % 10000000000ULL)); break;
-      case TypeId::kNull: break;
+      case TypeId::kTimestamp:
+        in->vec.SetInt(i, 1400000000000LL + static_cast<int64_t>((*rng)() % 10000000000ULL));
+        break;
+      case TypeId::kNull:
+        break;
     }
   }
 }
@@ -96,7 +101,8 @@ Value Oracle(const AggregateFunction& f, const Input& in, uint32_t group) {
   const TypeId t = f.arg_type();
   switch (f.kind()) {
     case AggKind::kCountStar:
-    case AggKind::kCount: return Value::Int(static_cast<int64_t>(rows.size()));
+    case AggKind::kCount:
+      return Value::Int(static_cast<int64_t>(rows.size()));
     case AggKind::kSum:
     case AggKind::kAvg: {
       if (rows.empty()) return Value::Null(f.result_type());
@@ -121,7 +127,8 @@ Value Oracle(const AggregateFunction& f, const Input& in, uint32_t group) {
       }
       return best;
     }
-    case AggKind::kApproxCountDistinct: break;
+    case AggKind::kApproxCountDistinct:
+      break;
   }
   return Value::Null();
 }
@@ -187,7 +194,8 @@ void CheckSplitCombine(AggKind kind, TypeId type, uint64_t seed) {
   }
   for (size_t p = 0; p < k; ++p) {
     std::shuffle(part_rows[p].begin(), part_rows[p].end(), rng);
-    UpdateRows(parts[p].get(), arg, part_rows[p], [&](uint32_t r) { return perm[p][in.group[r] + copy_of[r] * groups]; });
+    UpdateRows(parts[p].get(), arg, part_rows[p],
+               [&](uint32_t r) { return perm[p][in.group[r] + copy_of[r] * groups]; });
   }
   // Sometimes fold part 1 into part 0 first (a combine of combines).
   std::vector<size_t> order(k);
@@ -239,12 +247,12 @@ struct Sig {
 };
 
 std::vector<Sig> AllAccepted() {
-  const TypeId kAll[] = {TypeId::kNull, TypeId::kBoolean, TypeId::kInt, TypeId::kBigInt,
-                         TypeId::kDouble, TypeId::kText, TypeId::kTimestamp};
+  const TypeId kAll[] = {TypeId::kNull,   TypeId::kBoolean, TypeId::kInt,      TypeId::kBigInt,
+                         TypeId::kDouble, TypeId::kText,    TypeId::kTimestamp};
   std::vector<Sig> out = {{AggKind::kCountStar, TypeId::kNull}};
   for (TypeId t : kAll) {
-    for (AggKind k : {AggKind::kCount, AggKind::kSum, AggKind::kMin, AggKind::kMax, AggKind::kAvg,
-                      AggKind::kApproxCountDistinct}) {
+    for (AggKind k :
+         {AggKind::kCount, AggKind::kSum, AggKind::kMin, AggKind::kMax, AggKind::kAvg, AggKind::kApproxCountDistinct}) {
       if (AggregateFunction::Make(k, t).ok()) out.push_back({k, t});
     }
   }
@@ -255,7 +263,8 @@ TEST(AggregateTest, SplitCombineEqualsOnePassForEveryAggregate) {
   const auto sigs = AllAccepted();
   EXPECT_EQ(sigs.size(), 1u + 7 + 3 + 6 + 6 + 3 + 7);
   for (const Sig& s : sigs) {
-    for (uint64_t seed = 1; seed <= 12; ++seed) CheckSplitCombine(s.kind, s.type, seed * 7919 + static_cast<int>(s.type));
+    for (uint64_t seed = 1; seed <= 12; ++seed)
+      CheckSplitCombine(s.kind, s.type, seed * 7919 + static_cast<int>(s.type));
   }
 }
 
@@ -308,9 +317,9 @@ TEST(AggregateTest, SumOverflowInUpdateIsAnError) {
   auto f = MakeOrDie(AggKind::kSum, TypeId::kBigInt);
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
-  for (const auto& values : {std::vector<Value>{Value::Int(kMax), Value::Int(1)},
-                             std::vector<Value>{Value::Int(kMin), Value::Int(-1)},
-                             std::vector<Value>{Value::Int(kMax), Value::Int(kMax), Value::Int(kMax)}}) {
+  for (const auto& values :
+       {std::vector<Value>{Value::Int(kMax), Value::Int(1)}, std::vector<Value>{Value::Int(kMin), Value::Int(-1)},
+        std::vector<Value>{Value::Int(kMax), Value::Int(kMax), Value::Int(kMax)}}) {
     auto s = RunStates(*f, values);
     Value v;
     Status st = s->Finalize(0, &v);
@@ -374,7 +383,8 @@ TEST(AggregateTest, SumDoubleIsCompensated) {
 }
 
 TEST(AggregateTest, MinMaxTextIsBytewiseAndOwnsItsString) {
-  const std::vector<std::string> words = {"b", "a", "", "\xff", "Z", "ab", "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", "\xc3\xa9"};
+  const std::vector<std::string> words = {"b",       "a", "", "\xff", "Z", "ab", "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+                                          "\xc3\xa9"};
   auto fmin = MakeOrDie(AggKind::kMin, TypeId::kText);
   auto fmax = MakeOrDie(AggKind::kMax, TypeId::kText);
   auto smin = fmin->NewStates();
@@ -418,15 +428,18 @@ TEST(AggregateTest, NullsAndEmptyGroups) {
   EXPECT_EQ(RunOne(AggKind::kCount, TypeId::kInt, nulls).i, 0);
   EXPECT_EQ(RunOne(AggKind::kCountStar, TypeId::kNull, nulls).i, 2);
   EXPECT_EQ(RunOne(AggKind::kApproxCountDistinct, TypeId::kText, nulls).i, 0);
-  for (auto [kind, type] : {std::pair{AggKind::kSum, TypeId::kInt}, {AggKind::kSum, TypeId::kDouble},
-                            {AggKind::kAvg, TypeId::kBigInt}, {AggKind::kMin, TypeId::kText},
+  for (auto [kind, type] : {std::pair{AggKind::kSum, TypeId::kInt},
+                            {AggKind::kSum, TypeId::kDouble},
+                            {AggKind::kAvg, TypeId::kBigInt},
+                            {AggKind::kMin, TypeId::kText},
                             {AggKind::kMax, TypeId::kBoolean}}) {
     const Value v = RunOne(kind, type, nulls);
     EXPECT_TRUE(v.is_null);
     EXPECT_EQ(v.type, MakeOrDie(kind, type)->result_type());
   }
-  EXPECT_EQ(RunOne(AggKind::kAvg, TypeId::kInt, {Value::Int(1, TypeId::kInt), Value::Null(), Value::Int(2, TypeId::kInt)}).d,
-            1.5);
+  EXPECT_EQ(
+      RunOne(AggKind::kAvg, TypeId::kInt, {Value::Int(1, TypeId::kInt), Value::Null(), Value::Int(2, TypeId::kInt)}).d,
+      1.5);
   const Value m = RunOne(AggKind::kMax, TypeId::kTimestamp, {Value::Timestamp(5), Value::Timestamp(9)});
   EXPECT_EQ(m.type, TypeId::kTimestamp);
   EXPECT_EQ(m.i, 9);
@@ -460,7 +473,8 @@ TEST(AggregateTest, DeserializeRejectsDamage) {
     std::iota(all.begin(), all.end(), 0);
     auto s = f->NewStates();
     s->Resize(3);
-    UpdateRows(s.get(), sig.kind == AggKind::kCountStar ? nullptr : &in.vec, all, [&](uint32_t r) { return in.group[r]; });
+    UpdateRows(s.get(), sig.kind == AggKind::kCountStar ? nullptr : &in.vec, all,
+               [&](uint32_t r) { return in.group[r]; });
     auto back = f->NewStates();
     back->Resize(1);
     for (uint32_t g = 0; g < 3; ++g) {

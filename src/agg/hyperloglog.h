@@ -3,6 +3,8 @@
 // Ertl's improved estimator. Layout and error bound: docs/aggregates.md.
 #pragma once
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -10,8 +12,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <xxhash.h>
 
 #include "common/status.h"
 

@@ -111,9 +111,9 @@ TEST(HyperLogLogTest, BecomesDenseAfterMaxSparseRegisters) {
 // merge(A, B) has the same registers, representation and bytes as one pass
 // over A and B, for every pairing of sparse and dense.
 TEST(HyperLogLogTest, MergeEqualsOnePassAcrossRepresentations) {
-  const std::pair<size_t, size_t> sizes[] = {{0, 0},   {0, 5},     {5, 0},     {100, 100}, {150, 150}, {200, 300},
-                                             {256, 1}, {257, 0},   {300, 10},  {10, 300},  {5000, 5},  {5, 5000},
-                                             {4000, 4000}, {260, 260}, {120, 140}};
+  const std::pair<size_t, size_t> sizes[] = {{0, 0},     {0, 5},    {5, 0},       {100, 100}, {150, 150},
+                                             {200, 300}, {256, 1},  {257, 0},     {300, 10},  {10, 300},
+                                             {5000, 5},  {5, 5000}, {4000, 4000}, {260, 260}, {120, 140}};
   uint64_t seed = 1;
   for (auto [na, nb] : sizes) {
     SCOPED_TRACE(std::to_string(na) + " + " + std::to_string(nb));
@@ -180,9 +180,9 @@ TEST(HyperLogLogTest, DeserializeRejectsDamage) {
   EXPECT_EQ(bad(std::string("\x01\x00\x01\x00\x05\x00\x36", 7)), StatusCode::kCorruption);
   // too many sparse entries.
   EXPECT_EQ(bad(std::string("\x01\x00\x01\x01", 4) + std::string(257 * 3, '\0')), StatusCode::kCorruption);
-  EXPECT_EQ(bad(std::string("\x02\x00\x00\x00", 4)), StatusCode::kCorruption);  // version
-  EXPECT_EQ(bad(std::string("\x01\x07\x00\x00", 4)), StatusCode::kCorruption);  // form
-  EXPECT_EQ(bad(std::string("\x01\x01", 2) + std::string(3071, '\0')), StatusCode::kCorruption);  // short
+  EXPECT_EQ(bad(std::string("\x02\x00\x00\x00", 4)), StatusCode::kCorruption);                      // version
+  EXPECT_EQ(bad(std::string("\x01\x07\x00\x00", 4)), StatusCode::kCorruption);                      // form
+  EXPECT_EQ(bad(std::string("\x01\x01", 2) + std::string(3071, '\0')), StatusCode::kCorruption);    // short
   EXPECT_EQ(bad(std::string("\x01\x01", 2) + std::string(3072, '\xff')), StatusCode::kCorruption);  // 63 > 53
   EXPECT_EQ(bad(""), StatusCode::kCorruption);
 }

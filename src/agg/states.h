@@ -63,7 +63,9 @@ inline void CompensatedAdd(double* sum, double* comp, double x) {
 
 // Two's complement addition for counters merged from stored states: a
 // corrupt-but-well-formed state must not make Combine undefined behavior.
-inline int64_t WrapAdd(int64_t a, int64_t b) { return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b)); }
+inline int64_t WrapAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
 inline __int128 WrapAdd(__int128 a, __int128 b) {
   return static_cast<__int128>(static_cast<unsigned __int128>(a) + static_cast<unsigned __int128>(b));
 }
@@ -138,8 +140,7 @@ struct SumIntOp {
       return Status::OK();
     }
     if (s.overflow || s.sum > std::numeric_limits<int64_t>::max() || s.sum < std::numeric_limits<int64_t>::min()) {
-      return Status::OutOfRange(
-          "integer overflow in SUM: the sum exceeds BIGINT; use SUM(CAST(x AS DOUBLE))");
+      return Status::OutOfRange("integer overflow in SUM: the sum exceeds BIGINT; use SUM(CAST(x AS DOUBLE))");
     }
     *out = Value::Int(static_cast<int64_t>(s.sum));
     return Status::OK();

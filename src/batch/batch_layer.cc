@@ -1,11 +1,11 @@
 #include "batch/batch_layer.h"
 
+#include <xxhash.h>
+
 #include <atomic>
 #include <chrono>
 #include <mutex>
 #include <thread>
-
-#include <xxhash.h>
 
 #include "plan/result_format.h"
 
@@ -77,8 +77,8 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
   size_t lowest = segments.size();
   for (size_t f : first) lowest = std::min(lowest, f);
   report.segments_reused = lowest;
-  size_t nthreads = options.threads > 0 ? static_cast<size_t>(options.threads)
-                                        : std::max(1u, std::thread::hardware_concurrency());
+  size_t nthreads =
+      options.threads > 0 ? static_cast<size_t>(options.threads) : std::max(1u, std::thread::hardware_concurrency());
   nthreads = std::max<size_t>(1, std::min(nthreads, segments.size() - lowest));
   std::atomic<size_t> next{lowest};
   std::atomic<uint64_t> rows{0};
@@ -91,12 +91,13 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
       // A full run also proves the raw events intact: the sidecars it scans
       // are derived from them, and damage must never go unnoticed.
       Status st = options.full ? master_->VerifyRawChecksum(manifest.segments[s]) : Status::OK();
-      if (st.ok()) st = master_->ScanSegment(manifest.segments[s], [&](const Batch& batch) {
-        for (size_t i = 0; i < plans.size(); ++i)
-          if (s >= first[i]) partial[t][i]->Consume(batch);
-        rows += batch.size;
-        return Status::OK();
-      });
+      if (st.ok())
+        st = master_->ScanSegment(manifest.segments[s], [&](const Batch& batch) {
+          for (size_t i = 0; i < plans.size(); ++i)
+            if (s >= first[i]) partial[t][i]->Consume(batch);
+          rows += batch.size;
+          return Status::OK();
+        });
       if (!st.ok()) {
         std::lock_guard lock(err_mu);
         if (error.ok()) error = st;
@@ -143,8 +144,8 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
     states[i]->Serialize(&state);
     std::string tsv;
     AppendTsvHeader(plans[i]->output_names(), &tsv);
-    RETURN_IF_ERROR(states[i]->FinalizeBatches(
-        [&](const std::vector<const Vector*>& cols, const uint32_t* rows_out, size_t n) {
+    RETURN_IF_ERROR(
+        states[i]->FinalizeBatches([&](const std::vector<const Vector*>& cols, const uint32_t* rows_out, size_t n) {
           AppendTsvRows(cols, rows_out, n, &tsv);
           view.rows += n;
           return Status::OK();

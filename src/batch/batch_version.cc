@@ -1,11 +1,11 @@
 #include "batch/batch_version.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <sstream>
-
-#include <xxhash.h>
 
 namespace lf {
 namespace {
@@ -191,14 +191,14 @@ Status VersionStore::Publish(const BatchVersion& version, const std::vector<std:
   return Status::OK();
 }
 
-Result<std::string> VersionStore::ReadViewFile(const BatchVersion& version, const VersionView& view,
-                                               bool state) const {
+Result<std::string> VersionStore::ReadViewFile(const BatchVersion& version, const VersionView& view, bool state) const {
   std::string path = JoinPath(VersionDir(version.number), state ? StateFileName(view.name) : TsvFileName(view.name));
   ASSIGN_OR_RETURN(std::string data, fs_->ReadFile(path));
   uint64_t bytes = state ? view.state_bytes : view.tsv_bytes;
   uint64_t hash = state ? view.state_hash : view.tsv_hash;
   if (data.size() != bytes || XXH3_64bits(data.data(), data.size()) != hash)
-    return Status::Corruption(path + ": size or checksum does not match the version manifest; recompute with "
+    return Status::Corruption(path +
+                              ": size or checksum does not match the version manifest; recompute with "
                               "`lambdaflow batch`");
   return data;
 }

@@ -20,8 +20,8 @@ namespace lf {
 struct VersionView {
   std::string name;
   uint64_t plan_fingerprint = 0;
-  uint64_t groups = 0;        // groups in the state
-  uint64_t rows = 0;          // rows in the TSV (after HAVING)
+  uint64_t groups = 0;  // groups in the state
+  uint64_t rows = 0;    // rows in the TSV (after HAVING)
   uint64_t tsv_bytes = 0, tsv_hash = 0;
   uint64_t state_bytes = 0, state_hash = 0;
 };
@@ -34,10 +34,10 @@ struct VersionSegment {
 
 struct BatchVersion {
   uint64_t number = 0;
-  int64_t created_ms = 0;             // wall clock, ms since the epoch
-  uint64_t views_hash = 0;            // xxh64 of the views file text
+  int64_t created_ms = 0;   // wall clock, ms since the epoch
+  uint64_t views_hash = 0;  // xxh64 of the views file text
   uint64_t schema_fingerprint = 0;
-  std::vector<uint64_t> watermark;    // W per partition: every offset below is included
+  std::vector<uint64_t> watermark;  // W per partition: every offset below is included
   std::vector<VersionSegment> segments;
   std::vector<VersionView> views;
   std::vector<std::pair<std::string, double>> timings;  // phase -> seconds

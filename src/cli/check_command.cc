@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <string>
 
-#include "cli/command.h"
 #include "cli/cli_util.h"
+#include "cli/command.h"
 #include "sql/binder.h"
 
 namespace lf::cli {

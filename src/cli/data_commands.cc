@@ -3,12 +3,12 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
-#include <thread>
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "batch/batch_layer.h"
@@ -44,10 +44,14 @@ void AddStoreFlags(CLI::App* cmd, StoreFlags* f, bool writer) {
 
 Result<DataDirOptions> ToOptions(const StoreFlags& f) {
   DataDirOptions o;
-  if (f.fsync == "always") o.log.fsync = FsyncPolicy::kAlways;
-  else if (f.fsync == "interval") o.log.fsync = FsyncPolicy::kInterval;
-  else if (f.fsync == "none") o.log.fsync = FsyncPolicy::kNone;
-  else return Status::InvalidArgument("unknown --fsync '" + f.fsync + "': use always, interval or none");
+  if (f.fsync == "always")
+    o.log.fsync = FsyncPolicy::kAlways;
+  else if (f.fsync == "interval")
+    o.log.fsync = FsyncPolicy::kInterval;
+  else if (f.fsync == "none")
+    o.log.fsync = FsyncPolicy::kNone;
+  else
+    return Status::InvalidArgument("unknown --fsync '" + f.fsync + "': use always, interval or none");
   if (f.fsync_interval_ms < 0) return Status::InvalidArgument("--fsync-interval-ms must be >= 0");
   if (f.seal_events == 0) return Status::InvalidArgument("--seal-events must be positive");
   o.log.fsync_interval_ms = f.fsync_interval_ms;
@@ -130,7 +134,8 @@ Status RunIngest(const IngestArgs& a) {
   auto fs = NewPosixFileSystem();
   ASSIGN_OR_RETURN(DataDirOptions options, ToOptions(a.store));
   ASSIGN_OR_RETURN(auto dir, DataDir::Open(fs.get(), a.store.data, a.views, false, options));
-  for (const auto& note : dir->log_recovery().notes) std::fprintf(stderr, "lambdaflow ingest: log recovery: %s\n", note.c_str());
+  for (const auto& note : dir->log_recovery().notes)
+    std::fprintf(stderr, "lambdaflow ingest: log recovery: %s\n", note.c_str());
   const auto start = std::chrono::steady_clock::now();
   // Whole segments are sealed by a background thread while ingest goes on.
   BackgroundSealer sealer(dir.get(), std::chrono::milliseconds(static_cast<int64_t>(a.seal_age * 1000)));
@@ -340,8 +345,7 @@ struct StatusArgs {
 Status RunStatus(const StatusArgs& a) {
   auto fs = NewPosixFileSystem();
   ASSIGN_OR_RETURN(bool exists, fs->Exists(JoinPath(a.store.data, "FORMAT")));
-  if (!exists)
-    return Status::NotFound("'" + a.store.data + "' is not a lambdaflow data directory");
+  if (!exists) return Status::NotFound("'" + a.store.data + "' is not a lambdaflow data directory");
   ASSIGN_OR_RETURN(bool has_views, fs->Exists(JoinPath(a.store.data, "views.sql")));
   if (!has_views) {
     // Created, but nothing ingested yet (views are stored before any event).
@@ -367,9 +371,9 @@ Status RunStatus(const StatusArgs& a) {
   if (dir->log())
     for (int p = 0; p < dir->log()->partitions(); ++p) log_end.push_back(dir->log()->end_offset(p));
   ASSIGN_OR_RETURN(auto current, dir->versions().Current());
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   std::string out;
   if (a.format == "json") {
     out += "{\"data\":";
@@ -391,14 +395,14 @@ Status RunStatus(const StatusArgs& a) {
     out += "]}\n";
   } else if (a.format == "text") {
     out += "data directory  " + a.store.data + "\n";
-    out += "log end         " + (busy ? std::string("unknown (in use by another process)") : Watermarks(log_end)) +
-           "\n";
+    out +=
+        "log end         " + (busy ? std::string("unknown (in use by another process)") : Watermarks(log_end)) + "\n";
     out += "sealed          " + Watermarks(m.sealed) + " in " + std::to_string(m.segments.size()) + " segment(s)\n";
     if (current) {
       char age[64];
       std::snprintf(age, sizeof(age), "%.1f s", static_cast<double>(now - current->created_ms) / 1000.0);
-      out += "batch version   " + std::to_string(current->number) + ", watermark " +
-             Watermarks(current->watermark) + ", age " + age + "\n";
+      out += "batch version   " + std::to_string(current->number) + ", watermark " + Watermarks(current->watermark) +
+             ", age " + age + "\n";
     } else {
       out += "batch version   none yet (run `lambdaflow batch`)\n";
     }

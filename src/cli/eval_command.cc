@@ -129,8 +129,8 @@ Status RunEval(const EvalArgs& args) {
   options.decoder.max_line_bytes = args.max_line_bytes;
   std::vector<std::string> inputs = args.inputs.empty() ? std::vector<std::string>{"-"} : args.inputs;
   EvalStats stats;
-  ASSIGN_OR_RETURN(auto states, EvaluateInputs(plan_ptrs, catalog.streams[static_cast<size_t>(stream)], inputs,
-                                               options, on_reject, &stats));
+  ASSIGN_OR_RETURN(auto states, EvaluateInputs(plan_ptrs, catalog.streams[static_cast<size_t>(stream)], inputs, options,
+                                               on_reject, &stats));
   if (rejects) RETURN_IF_ERROR(rejects->Close());
 
   std::string printed;
@@ -141,8 +141,8 @@ Status RunEval(const EvalArgs& args) {
       // Streamed from the state's column vectors: no per-value objects.
       result.name = plans[i]->name();
       AppendTsvHeader(plans[i]->output_names(), &text);
-      RETURN_IF_ERROR(states[i]->FinalizeBatches(
-          [&](const std::vector<const Vector*>& cols, const uint32_t* rows, size_t n) {
+      RETURN_IF_ERROR(
+          states[i]->FinalizeBatches([&](const std::vector<const Vector*>& cols, const uint32_t* rows, size_t n) {
             AppendTsvRows(cols, rows, n, &text);
             return Status::OK();
           }));
@@ -162,8 +162,7 @@ Status RunEval(const EvalArgs& args) {
   if (args.out_dir.empty()) RETURN_IF_ERROR(WriteStdout(printed));
 
   std::string summary = "lambdaflow eval: " + std::to_string(stats.lines) + " lines, " +
-                        std::to_string(stats.accepted) + " accepted, " + std::to_string(stats.rejected) +
-                        " rejected";
+                        std::to_string(stats.accepted) + " accepted, " + std::to_string(stats.rejected) + " rejected";
   bool first = true;
   for (int r = 0; r < kNumRejectReasons; ++r) {
     if (!stats.rejected_by_reason[r]) continue;

@@ -16,9 +16,9 @@ enum class StatusCode : int {
   kOk = 0,
   kInvalidArgument,  // the caller's input is wrong (bad SQL, bad flag, bad row)
   kNotFound,
-  kCorruption,       // stored data fails a check
-  kIOError,          // the operating system said no
-  kOutOfRange,       // arithmetic overflow, value out of a type's range
+  kCorruption,  // stored data fails a check
+  kIOError,     // the operating system said no
+  kOutOfRange,  // arithmetic overflow, value out of a type's range
   kUnimplemented,
   kInternal,
 };
@@ -56,8 +56,8 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}            // NOLINT(google-explicit-constructor)
-  Result(Status status) : v_(std::move(status)) {}     // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
+  Result(Status status) : v_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   const Status& status() const {
@@ -81,10 +81,10 @@ class [[nodiscard]] Result {
 #define LF_CONCAT_INNER(a, b) a##b
 #define LF_CONCAT(a, b) LF_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)            \
-  do {                                   \
-    ::lf::Status _lf_st = (expr);        \
-    if (!_lf_st.ok()) return _lf_st;     \
+#define RETURN_IF_ERROR(expr)        \
+  do {                               \
+    ::lf::Status _lf_st = (expr);    \
+    if (!_lf_st.ok()) return _lf_st; \
   } while (0)
 
 #define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
@@ -96,8 +96,8 @@ class [[nodiscard]] Result {
 #define ASSIGN_OR_RETURN(lhs, expr) ASSIGN_OR_RETURN_IMPL(LF_CONCAT(_lf_res_, __LINE__), lhs, expr)
 
 // Always-on invariant check for storage and engine invariants.
-#define CHECK(cond, msg)                                   \
-  do {                                                     \
+#define CHECK(cond, msg)                                                      \
+  do {                                                                        \
     if (!(cond)) ::lf::internal::CheckFailed(#cond, msg, __FILE__, __LINE__); \
   } while (0)
 

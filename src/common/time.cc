@@ -131,15 +131,24 @@ std::optional<int64_t> ParseTimestamp(std::string_view s) {
 
 std::optional<TimeUnit> ParseTimeUnit(std::string_view s) {
   static const std::pair<const char*, TimeUnit> kUnits[] = {
-      {"millisecond", TimeUnit::kMillisecond}, {"milliseconds", TimeUnit::kMillisecond},
-      {"second", TimeUnit::kSecond}, {"seconds", TimeUnit::kSecond},
-      {"minute", TimeUnit::kMinute}, {"minutes", TimeUnit::kMinute},
-      {"hour", TimeUnit::kHour}, {"hours", TimeUnit::kHour},
-      {"day", TimeUnit::kDay}, {"days", TimeUnit::kDay},
-      {"week", TimeUnit::kWeek}, {"weeks", TimeUnit::kWeek},
-      {"month", TimeUnit::kMonth}, {"months", TimeUnit::kMonth},
-      {"quarter", TimeUnit::kQuarter}, {"quarters", TimeUnit::kQuarter},
-      {"year", TimeUnit::kYear}, {"years", TimeUnit::kYear},
+      {"millisecond", TimeUnit::kMillisecond},
+      {"milliseconds", TimeUnit::kMillisecond},
+      {"second", TimeUnit::kSecond},
+      {"seconds", TimeUnit::kSecond},
+      {"minute", TimeUnit::kMinute},
+      {"minutes", TimeUnit::kMinute},
+      {"hour", TimeUnit::kHour},
+      {"hours", TimeUnit::kHour},
+      {"day", TimeUnit::kDay},
+      {"days", TimeUnit::kDay},
+      {"week", TimeUnit::kWeek},
+      {"weeks", TimeUnit::kWeek},
+      {"month", TimeUnit::kMonth},
+      {"months", TimeUnit::kMonth},
+      {"quarter", TimeUnit::kQuarter},
+      {"quarters", TimeUnit::kQuarter},
+      {"year", TimeUnit::kYear},
+      {"years", TimeUnit::kYear},
   };
   for (const auto& [name, unit] : kUnits)
     if (EqualsIgnoreCase(s, name)) return unit;
@@ -148,15 +157,24 @@ std::optional<TimeUnit> ParseTimeUnit(std::string_view s) {
 
 const char* TimeUnitName(TimeUnit u) {
   switch (u) {
-    case TimeUnit::kMillisecond: return "millisecond";
-    case TimeUnit::kSecond: return "second";
-    case TimeUnit::kMinute: return "minute";
-    case TimeUnit::kHour: return "hour";
-    case TimeUnit::kDay: return "day";
-    case TimeUnit::kWeek: return "week";
-    case TimeUnit::kMonth: return "month";
-    case TimeUnit::kQuarter: return "quarter";
-    case TimeUnit::kYear: return "year";
+    case TimeUnit::kMillisecond:
+      return "millisecond";
+    case TimeUnit::kSecond:
+      return "second";
+    case TimeUnit::kMinute:
+      return "minute";
+    case TimeUnit::kHour:
+      return "hour";
+    case TimeUnit::kDay:
+      return "day";
+    case TimeUnit::kWeek:
+      return "week";
+    case TimeUnit::kMonth:
+      return "month";
+    case TimeUnit::kQuarter:
+      return "quarter";
+    case TimeUnit::kYear:
+      return "year";
   }
   return "?";
 }
@@ -164,11 +182,16 @@ const char* TimeUnitName(TimeUnit u) {
 int64_t TruncateTimestamp(TimeUnit unit, int64_t ms) {
   auto floor_to = [&](int64_t step) { return FloorDiv(ms, step) * step; };
   switch (unit) {
-    case TimeUnit::kMillisecond: return ms;
-    case TimeUnit::kSecond: return floor_to(1000);
-    case TimeUnit::kMinute: return floor_to(60000);
-    case TimeUnit::kHour: return floor_to(3600000);
-    case TimeUnit::kDay: return floor_to(kMsPerDay);
+    case TimeUnit::kMillisecond:
+      return ms;
+    case TimeUnit::kSecond:
+      return floor_to(1000);
+    case TimeUnit::kMinute:
+      return floor_to(60000);
+    case TimeUnit::kHour:
+      return floor_to(3600000);
+    case TimeUnit::kDay:
+      return floor_to(kMsPerDay);
     case TimeUnit::kWeek: {
       // 1970-01-01 was a Thursday; Monday 1969-12-29 is day -3.
       int64_t days = FloorDiv(ms, kMsPerDay);
@@ -190,10 +213,18 @@ int64_t TruncateTimestamp(TimeUnit unit, int64_t ms) {
 
 std::optional<TimeField> ParseTimeField(std::string_view s) {
   static const std::pair<const char*, TimeField> kFields[] = {
-      {"year", TimeField::kYear},     {"quarter", TimeField::kQuarter}, {"month", TimeField::kMonth},
-      {"week", TimeField::kWeek},     {"day", TimeField::kDay},         {"hour", TimeField::kHour},
-      {"minute", TimeField::kMinute}, {"second", TimeField::kSecond},   {"millisecond", TimeField::kMillisecond},
-      {"milliseconds", TimeField::kMillisecond}, {"dow", TimeField::kDayOfWeek}, {"doy", TimeField::kDayOfYear},
+      {"year", TimeField::kYear},
+      {"quarter", TimeField::kQuarter},
+      {"month", TimeField::kMonth},
+      {"week", TimeField::kWeek},
+      {"day", TimeField::kDay},
+      {"hour", TimeField::kHour},
+      {"minute", TimeField::kMinute},
+      {"second", TimeField::kSecond},
+      {"millisecond", TimeField::kMillisecond},
+      {"milliseconds", TimeField::kMillisecond},
+      {"dow", TimeField::kDayOfWeek},
+      {"doy", TimeField::kDayOfYear},
       {"epoch", TimeField::kEpoch},
   };
   for (const auto& [name, field] : kFields)
@@ -205,17 +236,28 @@ int64_t ExtractField(TimeField field, int64_t ms) {
   CivilTime t = ToCivil(ms);
   int64_t days = FloorDiv(ms, kMsPerDay);
   switch (field) {
-    case TimeField::kYear: return t.year;
-    case TimeField::kQuarter: return (t.month - 1) / 3 + 1;
-    case TimeField::kMonth: return t.month;
-    case TimeField::kDay: return t.day;
-    case TimeField::kHour: return t.hour;
-    case TimeField::kMinute: return t.minute;
-    case TimeField::kSecond: return t.second;
-    case TimeField::kMillisecond: return t.second * 1000 + t.millis;
-    case TimeField::kDayOfWeek: return ((days % 7) + 7 + 4) % 7;  // 1970-01-01 was a Thursday (4)
-    case TimeField::kDayOfYear: return days - DaysFromCivil(t.year, 1, 1) + 1;
-    case TimeField::kEpoch: return FloorDiv(ms, 1000);
+    case TimeField::kYear:
+      return t.year;
+    case TimeField::kQuarter:
+      return (t.month - 1) / 3 + 1;
+    case TimeField::kMonth:
+      return t.month;
+    case TimeField::kDay:
+      return t.day;
+    case TimeField::kHour:
+      return t.hour;
+    case TimeField::kMinute:
+      return t.minute;
+    case TimeField::kSecond:
+      return t.second;
+    case TimeField::kMillisecond:
+      return t.second * 1000 + t.millis;
+    case TimeField::kDayOfWeek:
+      return ((days % 7) + 7 + 4) % 7;  // 1970-01-01 was a Thursday (4)
+    case TimeField::kDayOfYear:
+      return days - DaysFromCivil(t.year, 1, 1) + 1;
+    case TimeField::kEpoch:
+      return FloorDiv(ms, 1000);
     case TimeField::kWeek: {
       // ISO week: the week (Monday-based) containing this date's Thursday.
       int64_t dow_mon0 = ((days % 7) + 7 + 3) % 7;  // 0 = Monday

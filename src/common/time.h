@@ -33,7 +33,20 @@ const char* TimeUnitName(TimeUnit u);
 // DATE_TRUNC: the start of the unit containing `ms`. Weeks start on Monday.
 int64_t TruncateTimestamp(TimeUnit unit, int64_t ms);
 
-enum class TimeField : uint8_t { kYear, kQuarter, kMonth, kWeek, kDay, kHour, kMinute, kSecond, kMillisecond, kDayOfWeek, kDayOfYear, kEpoch };
+enum class TimeField : uint8_t {
+  kYear,
+  kQuarter,
+  kMonth,
+  kWeek,
+  kDay,
+  kHour,
+  kMinute,
+  kSecond,
+  kMillisecond,
+  kDayOfWeek,
+  kDayOfYear,
+  kEpoch
+};
 std::optional<TimeField> ParseTimeField(std::string_view s);
 // EXTRACT: the field as an integer (second is 0-59; epoch is seconds;
 // dow is 0 = Sunday .. 6 = Saturday; week is the ISO week).

@@ -21,9 +21,9 @@ TEST(ParseTimestamp, IsoForms) {
 }
 
 TEST(ParseTimestamp, RejectsBadForms) {
-  for (const char* s : {"", "2014", "2014-13-01", "2014-02-29", "2014-11-01 24:00:00", "2014-11-01 19:60",
-                        "2014-11-01X19:35", "2014-11-01 19:35:41.", "2014-11-01 19:35:41Zjunk", "hello",
-                        "2014-11-01T19:35:41+25:00"}) {
+  for (const char* s :
+       {"", "2014", "2014-13-01", "2014-02-29", "2014-11-01 24:00:00", "2014-11-01 19:60", "2014-11-01X19:35",
+        "2014-11-01 19:35:41.", "2014-11-01 19:35:41Zjunk", "hello", "2014-11-01T19:35:41+25:00"}) {
     EXPECT_FALSE(ParseTimestamp(s).has_value()) << s;
   }
   EXPECT_TRUE(ParseTimestamp("2016-02-29").has_value());

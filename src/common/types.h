@@ -9,10 +9,10 @@
 namespace lf {
 
 enum class TypeId : uint8_t {
-  kNull,       // the type of an untyped NULL literal; never a column type
+  kNull,  // the type of an untyped NULL literal; never a column type
   kBoolean,
-  kInt,        // 32-bit signed; stored as int64 in vectors, range-checked on input
-  kBigInt,     // 64-bit signed
+  kInt,     // 32-bit signed; stored as int64 in vectors, range-checked on input
+  kBigInt,  // 64-bit signed
   kDouble,
   kText,       // UTF-8
   kTimestamp,  // milliseconds since the Unix epoch, UTC
@@ -27,9 +27,12 @@ enum class PhysicalType : uint8_t { kInt64, kDouble, kString };
 
 inline PhysicalType PhysicalOf(TypeId t) {
   switch (t) {
-    case TypeId::kDouble: return PhysicalType::kDouble;
-    case TypeId::kText: return PhysicalType::kString;
-    default: return PhysicalType::kInt64;
+    case TypeId::kDouble:
+      return PhysicalType::kDouble;
+    case TypeId::kText:
+      return PhysicalType::kString;
+    default:
+      return PhysicalType::kInt64;
   }
 }
 
@@ -40,16 +43,50 @@ inline bool IsNumeric(TypeId t) { return IsInteger(t) || t == TypeId::kDouble; }
 struct Value {
   TypeId type = TypeId::kNull;
   bool is_null = true;
-  int64_t i = 0;     // kBoolean (0/1), kInt, kBigInt, kTimestamp
-  double d = 0;      // kDouble
-  std::string s;     // kText
+  int64_t i = 0;  // kBoolean (0/1), kInt, kBigInt, kTimestamp
+  double d = 0;   // kDouble
+  std::string s;  // kText
 
-  static Value Null(TypeId t = TypeId::kNull) { Value v; v.type = t; return v; }
-  static Value Bool(bool b) { Value v; v.type = TypeId::kBoolean; v.is_null = false; v.i = b; return v; }
-  static Value Int(int64_t x, TypeId t = TypeId::kBigInt) { Value v; v.type = t; v.is_null = false; v.i = x; return v; }
-  static Value Double(double x) { Value v; v.type = TypeId::kDouble; v.is_null = false; v.d = x; return v; }
-  static Value Text(std::string x) { Value v; v.type = TypeId::kText; v.is_null = false; v.s = std::move(x); return v; }
-  static Value Timestamp(int64_t ms) { Value v; v.type = TypeId::kTimestamp; v.is_null = false; v.i = ms; return v; }
+  static Value Null(TypeId t = TypeId::kNull) {
+    Value v;
+    v.type = t;
+    return v;
+  }
+  static Value Bool(bool b) {
+    Value v;
+    v.type = TypeId::kBoolean;
+    v.is_null = false;
+    v.i = b;
+    return v;
+  }
+  static Value Int(int64_t x, TypeId t = TypeId::kBigInt) {
+    Value v;
+    v.type = t;
+    v.is_null = false;
+    v.i = x;
+    return v;
+  }
+  static Value Double(double x) {
+    Value v;
+    v.type = TypeId::kDouble;
+    v.is_null = false;
+    v.d = x;
+    return v;
+  }
+  static Value Text(std::string x) {
+    Value v;
+    v.type = TypeId::kText;
+    v.is_null = false;
+    v.s = std::move(x);
+    return v;
+  }
+  static Value Timestamp(int64_t ms) {
+    Value v;
+    v.type = TypeId::kTimestamp;
+    v.is_null = false;
+    v.i = ms;
+    return v;
+  }
 
   bool operator==(const Value& o) const;
   // SQL-ish total order for sorting output rows: NULLs first, then by value.

@@ -8,9 +8,15 @@ Value Vector::GetValue(size_t i) const {
   v.type = type;
   v.is_null = false;
   switch (PhysicalOf(type)) {
-    case PhysicalType::kInt64: v.i = ints[i]; break;
-    case PhysicalType::kDouble: v.d = dbls[i]; break;
-    case PhysicalType::kString: v.s.assign(strs[i]); break;
+    case PhysicalType::kInt64:
+      v.i = ints[i];
+      break;
+    case PhysicalType::kDouble:
+      v.d = dbls[i];
+      break;
+    case PhysicalType::kString:
+      v.s.assign(strs[i]);
+      break;
   }
   return v;
 }
@@ -21,9 +27,15 @@ void Vector::SetValue(size_t i, const Value& v, StringArena* arena) {
     return;
   }
   switch (PhysicalOf(type)) {
-    case PhysicalType::kInt64: SetInt(i, v.type == TypeId::kDouble ? int64_t(v.d) : v.i); break;
-    case PhysicalType::kDouble: SetDouble(i, v.type == TypeId::kDouble ? v.d : double(v.i)); break;
-    case PhysicalType::kString: SetString(i, arena->Copy(v.s)); break;
+    case PhysicalType::kInt64:
+      SetInt(i, v.type == TypeId::kDouble ? int64_t(v.d) : v.i);
+      break;
+    case PhysicalType::kDouble:
+      SetDouble(i, v.type == TypeId::kDouble ? v.d : double(v.i));
+      break;
+    case PhysicalType::kString:
+      SetString(i, arena->Copy(v.s));
+      break;
   }
 }
 

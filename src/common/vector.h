@@ -34,17 +34,32 @@ struct Vector {
     dbls.clear();
     strs.clear();
     switch (PhysicalOf(t)) {
-      case PhysicalType::kInt64: ints.assign(capacity, 0); break;
-      case PhysicalType::kDouble: dbls.assign(capacity, 0); break;
-      case PhysicalType::kString: strs.assign(capacity, {}); break;
+      case PhysicalType::kInt64:
+        ints.assign(capacity, 0);
+        break;
+      case PhysicalType::kDouble:
+        dbls.assign(capacity, 0);
+        break;
+      case PhysicalType::kString:
+        strs.assign(capacity, {});
+        break;
     }
   }
   size_t capacity() const { return valid.size(); }
 
   void SetNull(size_t i) { valid[i] = 0; }
-  void SetInt(size_t i, int64_t x) { valid[i] = 1; ints[i] = x; }
-  void SetDouble(size_t i, double x) { valid[i] = 1; dbls[i] = x; }
-  void SetString(size_t i, std::string_view x) { valid[i] = 1; strs[i] = x; }
+  void SetInt(size_t i, int64_t x) {
+    valid[i] = 1;
+    ints[i] = x;
+  }
+  void SetDouble(size_t i, double x) {
+    valid[i] = 1;
+    dbls[i] = x;
+  }
+  void SetString(size_t i, std::string_view x) {
+    valid[i] = 1;
+    strs[i] = x;
+  }
   bool IsNull(size_t i) const { return valid[i] == 0; }
 
   // Row i as a Value (copies text). For tests, output and slow paths.
@@ -59,8 +74,8 @@ struct Batch {
   static constexpr size_t kCapacity = 2048;
 
   std::vector<Vector> columns;
-  size_t size = 0;            // rows in use
-  StringArena arena;          // owns the bytes of string columns
+  size_t size = 0;    // rows in use
+  StringArena arena;  // owns the bytes of string columns
 
   Batch() = default;
   explicit Batch(const std::vector<TypeId>& types, size_t capacity = kCapacity) { Init(types, capacity); }

@@ -38,7 +38,8 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
     d->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (d->lock_fd_ < 0) return Status::FromErrno(errno, "cannot open " + lock_path);
     if (::flock(d->lock_fd_, LOCK_EX | LOCK_NB) != 0)
-      return Status::IOError("'" + dir + "' is in use by another lambdaflow process (ingest, batch or run); "
+      return Status::IOError("'" + dir +
+                             "' is in use by another lambdaflow process (ingest, batch or run); "
                              "wait for it to finish");
   }
   ASSIGN_OR_RETURN(bool has_format, fs->Exists(format_path));
@@ -55,7 +56,8 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
         RETURN_IF_ERROR(fs->Remove(JoinPath(dir, e)));
         continue;
       }
-      return Status::InvalidArgument("'" + dir + "' is not empty and is not a lambdaflow data directory; "
+      return Status::InvalidArgument("'" + dir +
+                                     "' is not empty and is not a lambdaflow data directory; "
                                      "choose a new or empty directory");
     }
     RETURN_IF_ERROR(fs->WriteFileAtomic(format_path, kFormatLine));
@@ -85,7 +87,8 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
     if (changed && !read_only) RETURN_IF_ERROR(fs->WriteFileAtomic(stored_views, d->views_text_));
   } else {
     if (!has_views)
-      return Status::NotFound("'" + dir + "' has no views file yet (nothing was ingested); pass --views VIEWS.sql "
+      return Status::NotFound("'" + dir +
+                              "' has no views file yet (nothing was ingested); pass --views VIEWS.sql "
                               "to ingest or batch");
     ASSIGN_OR_RETURN(d->views_text_, fs->ReadFile(stored_views));
     ASSIGN_OR_RETURN(d->catalog_, sql::CompileViews(d->views_text_, stored_views));

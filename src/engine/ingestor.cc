@@ -27,10 +27,10 @@ struct ChunkResult {
 }  // namespace
 
 Ingestor::Ingestor(DataDir* dir, int threads)
-    : dir_(dir), threads_(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))) {}
+    : dir_(dir),
+      threads_(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))) {}
 
-Status Ingestor::IngestInput(const std::string& input, const std::function<void()>& after_chunk,
-                             IngestStats* stats) {
+Status Ingestor::IngestInput(const std::string& input, const std::function<void()>& after_chunk, IngestStats* stats) {
   InputReaderOptions ropts;
   ropts.max_line_bytes = dir_->options().decoder.max_line_bytes;
   ASSIGN_OR_RETURN(auto reader, InputReader::Open(input, ropts));
@@ -91,8 +91,8 @@ Status Ingestor::IngestInput(const std::string& input, const std::function<void(
       size_t pos = 0;
       uint64_t lines = 0;
       while (pos < c.size) {
-        pos += decoder.DecodeMany(c.data + pos, c.size - pos, c.padded_capacity - pos, c.first_line_no + lines,
-                                  &batch, &r.rejects, &lines);
+        pos += decoder.DecodeMany(c.data + pos, c.size - pos, c.padded_capacity - pos, c.first_line_no + lines, &batch,
+                                  &r.rejects, &lines);
         if (batch.full()) batch.Clear();
       }
       batch.Clear();

@@ -3,7 +3,6 @@
 #include "ingest/input_reader.h"
 
 #include <emmintrin.h>
-
 #include <fcntl.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -90,7 +89,9 @@ struct DCtxDeleter {
 class ZstdSource final : public InputReader::Source {
  public:
   ZstdSource(std::unique_ptr<Source> file, ZSTD_DCtx* dctx, std::string name)
-      : file_(std::move(file)), dctx_(dctx), name_(std::move(name)),
+      : file_(std::move(file)),
+        dctx_(dctx),
+        name_(std::move(name)),
         in_(std::make_unique_for_overwrite<char[]>(kZstdInputBytes)) {}
 
   Result<size_t> Read(char* dst, size_t n) override {

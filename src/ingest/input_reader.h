@@ -57,7 +57,9 @@ class ChunkBuffer {
 class LineSplitter {
  public:
   explicit LineSplitter(const LineChunk& chunk)
-      : pos_(chunk.data), end_(chunk.data + chunk.size), limit_(chunk.data + chunk.padded_capacity),
+      : pos_(chunk.data),
+        end_(chunk.data + chunk.size),
+        limit_(chunk.data + chunk.padded_capacity),
         line_no_(chunk.first_line_no) {}
 
   // The next line; false when the chunk is exhausted.

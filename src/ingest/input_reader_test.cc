@@ -96,8 +96,8 @@ std::vector<std::string> Texts(const std::vector<Line>& lines) {
 std::string MakeLines(int n, std::mt19937* rng, std::vector<std::string>* want) {
   std::string all;
   for (int i = 0; i < n; ++i) {
-    std::string line = R"({"zipcode":)" + std::to_string(i) + R"(,"ProductName":")" +
-                       std::string((*rng)() % 200, 'p') + R"("})";
+    std::string line =
+        R"({"zipcode":)" + std::to_string(i) + R"(,"ProductName":")" + std::string((*rng)() % 200, 'p') + R"("})";
     want->push_back(line);
     all += line + "\n";
   }

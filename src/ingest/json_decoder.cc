@@ -126,12 +126,18 @@ bool IsFraction(std::string_view number) { return number.find_first_of(".eE") !=
 
 const char* JsonTypeName(od::json_type t) {
   switch (t) {
-    case od::json_type::array: return "array";
-    case od::json_type::object: return "object";
-    case od::json_type::number: return "number";
-    case od::json_type::string: return "string";
-    case od::json_type::boolean: return "boolean";
-    case od::json_type::null: return "null";
+    case od::json_type::array:
+      return "array";
+    case od::json_type::object:
+      return "object";
+    case od::json_type::number:
+      return "number";
+    case od::json_type::string:
+      return "string";
+    case od::json_type::boolean:
+      return "boolean";
+    case od::json_type::null:
+      return "null";
   }
   return "value";
 }
@@ -219,8 +225,7 @@ void AppendRejectJsonLine(const Reject& r, std::string_view input, int64_t time_
   }
   out->append("\"input\":");
   AppendJsonString(input, out);
-  out->append(",\"line\":" + std::to_string(r.line) + ",\"reason\":\"" + RejectReasonName(r.reason) +
-              "\",\"detail\":");
+  out->append(",\"line\":" + std::to_string(r.line) + ",\"reason\":\"" + RejectReasonName(r.reason) + "\",\"detail\":");
   AppendJsonString(r.detail, out);
   out->append(",\"raw\":");
   AppendJsonString(r.raw, out);
@@ -229,16 +234,26 @@ void AppendRejectJsonLine(const Reject& r, std::string_view input, int64_t time_
 
 const char* RejectReasonName(RejectReason r) {
   switch (r) {
-    case RejectReason::kMalformedJson: return "malformed_json";
-    case RejectReason::kNotAnObject: return "not_an_object";
-    case RejectReason::kMissingField: return "missing_field";
-    case RejectReason::kNullField: return "null_field";
-    case RejectReason::kWrongType: return "wrong_type";
-    case RejectReason::kOutOfRange: return "out_of_range";
-    case RejectReason::kBadTimestamp: return "bad_timestamp";
-    case RejectReason::kInvalidUtf8: return "invalid_utf8";
-    case RejectReason::kLineTooLong: return "line_too_long";
-    case RejectReason::kDuplicateField: return "duplicate_field";
+    case RejectReason::kMalformedJson:
+      return "malformed_json";
+    case RejectReason::kNotAnObject:
+      return "not_an_object";
+    case RejectReason::kMissingField:
+      return "missing_field";
+    case RejectReason::kNullField:
+      return "null_field";
+    case RejectReason::kWrongType:
+      return "wrong_type";
+    case RejectReason::kOutOfRange:
+      return "out_of_range";
+    case RejectReason::kBadTimestamp:
+      return "bad_timestamp";
+    case RejectReason::kInvalidUtf8:
+      return "invalid_utf8";
+    case RejectReason::kLineTooLong:
+      return "line_too_long";
+    case RejectReason::kDuplicateField:
+      return "duplicate_field";
   }
   return "unknown";
 }
@@ -345,17 +360,17 @@ struct JsonDecoder::Impl {
   std::vector<uint32_t> seen;
   uint32_t line_gen = 0;
   DateCache date_cache;
-  size_t next_col = 0;           // the column expected next: fields usually come in schema order
+  size_t next_col = 0;              // the column expected next: fields usually come in schema order
   std::unique_ptr<char[]> scratch;  // padded copy of lines that arrive without padding
   size_t scratch_size = 0;
-  Reject* reject = nullptr;      // of the current Decode call
+  Reject* reject = nullptr;  // of the current Decode call
 
   // DecodeMany state.
-  od::parser stream_parser;      // capacity kWindowBytes, allocated on first use
-  std::vector<size_t> line_ends;  // of the current window: offset of each line's '\n' (or of the window's end)
+  od::parser stream_parser;             // capacity kWindowBytes, allocated on first use
+  std::vector<size_t> line_ends;        // of the current window: offset of each line's '\n' (or of the window's end)
   size_t window_rows = kMaxWindowRows;  // adaptive limit on the rows of a window
-  Reject stream_reject;          // why StreamWindow stopped (unused: Decode redoes that line)
-  Reject line_reject;            // of a line DecodeMany hands to Decode
+  Reject stream_reject;                 // why StreamWindow stopped (unused: Decode redoes that line)
+  Reject line_reject;                   // of a line DecodeMany hands to Decode
 };
 
 // Compares the raw key bytes (after the opening quote) with `name`. The key
@@ -566,7 +581,7 @@ bool JsonDecoder::Impl::ValidateUnknown(od::value v, std::string_view key, int d
   for (auto field_result : obj) {
     if (error_code err = field_result.error()) return FailJson(err);
     od::field& field = field_result.value_unsafe();  // no copy
-    std::string_view key;  // set only when the raw key matched no column
+    std::string_view key;                            // set only when the raw key matched no column
     int c;
     if (next_col < columns.size() && columns[next_col].raw_matchable &&
         RawKeyMatches(field.key().raw(), columns[next_col])) {  // the usual case, inline
@@ -627,8 +642,8 @@ size_t JsonDecoder::Impl::StreamWindow(const char* data, size_t len, Batch* batc
   od::document_stream stream;
   if (stream_parser.iterate_many(data, len, kWindowBytes).get(stream) != simdjson::SUCCESS) return 0;
   const size_t nlines = line_ends.size();
-  size_t done = 0;    // lines decoded
-  size_t clean = 0;   // bytes [0, clean) are decoded lines
+  size_t done = 0;   // lines decoded
+  size_t clean = 0;  // bytes [0, clean) are decoded lines
   for (auto it = stream.begin(); it != stream.end(); ++it) {
     od::document_reference doc;
     if ((*it).get(doc) != simdjson::SUCCESS) break;
@@ -677,8 +692,8 @@ JsonDecoder::JsonDecoder(const StreamSchema& schema, DecoderOptions opts)
 
 JsonDecoder::~JsonDecoder() = default;
 
-bool JsonDecoder::Decode(std::string_view line, size_t padded_capacity, uint64_t line_no, Batch* batch,
-                         Reject* reject, bool* blank) {
+bool JsonDecoder::Decode(std::string_view line, size_t padded_capacity, uint64_t line_no, Batch* batch, Reject* reject,
+                         bool* blank) {
   CHECK(batch->columns.size() == impl_->columns.size(), "batch columns do not match the schema");
   CHECK(!batch->full(), "Decode into a full batch");
   *blank = false;
@@ -723,8 +738,8 @@ size_t JsonDecoder::DecodeMany(const char* data, size_t size, size_t padded_capa
   CHECK(batch->columns.size() == impl_->columns.size(), "batch columns do not match the schema");
   CHECK(!batch->full(), "DecodeMany into a full batch");
   Impl& im = *impl_;
-  size_t pos = 0;      // bytes consumed
-  uint64_t done = 0;   // lines consumed
+  size_t pos = 0;     // bytes consumed
+  uint64_t done = 0;  // lines consumed
   // Decodes the line at `pos` with Decode (unless blank: the batch may be
   // full); returns whether it was blank.
   auto decode_line = [&] {
@@ -733,8 +748,8 @@ size_t JsonDecoder::DecodeMany(const char* data, size_t size, size_t padded_capa
     const size_t n = nl != nullptr ? static_cast<size_t>(nl - p) : size - pos;
     const bool blank = IsBlank(std::string_view(p, n));
     bool ignored;
-    if (!blank && !Decode(std::string_view(p, n), padded_capacity - pos, first_line_no + done, batch,
-                          &im.line_reject, &ignored)) {
+    if (!blank && !Decode(std::string_view(p, n), padded_capacity - pos, first_line_no + done, batch, &im.line_reject,
+                          &ignored)) {
       rejects->push_back(std::move(im.line_reject));
     }
     pos += nl != nullptr ? n + 1 : n;

@@ -29,16 +29,16 @@ struct DecoderOptions {
 // Why a line was rejected. The names returned by RejectReasonName are stable
 // snake_case codes used in reject files, metrics and HTTP errors.
 enum class RejectReason : uint8_t {
-  kMalformedJson,    // not JSON, truncated, or content after the object
-  kNotAnObject,      // valid start of a JSON value, but not an object
-  kMissingField,     // a NOT NULL column has no field
-  kNullField,        // JSON null for a NOT NULL column
-  kWrongType,        // e.g. a string for DOUBLE, a fraction for INT
-  kOutOfRange,       // e.g. 2^31 for INT, 1e400 for DOUBLE
-  kBadTimestamp,     // a string that ParseTimestamp does not accept
-  kInvalidUtf8,      // anywhere in the line, even in ignored fields
-  kLineTooLong,      // longer than DecoderOptions::max_line_bytes
-  kDuplicateField,   // a column's field appears twice
+  kMalformedJson,   // not JSON, truncated, or content after the object
+  kNotAnObject,     // valid start of a JSON value, but not an object
+  kMissingField,    // a NOT NULL column has no field
+  kNullField,       // JSON null for a NOT NULL column
+  kWrongType,       // e.g. a string for DOUBLE, a fraction for INT
+  kOutOfRange,      // e.g. 2^31 for INT, 1e400 for DOUBLE
+  kBadTimestamp,    // a string that ParseTimestamp does not accept
+  kInvalidUtf8,     // anywhere in the line, even in ignored fields
+  kLineTooLong,     // longer than DecoderOptions::max_line_bytes
+  kDuplicateField,  // a column's field appears twice
 };
 inline constexpr int kNumRejectReasons = 10;
 

@@ -33,8 +33,8 @@ StreamSchema SeedSchema(bool product_not_null = true) {
 StreamSchema AllTypesSchema() {
   StreamSchema s;
   s.name = "all";
-  s.columns = {{"i", TypeId::kInt, false},      {"b", TypeId::kBigInt, false}, {"d", TypeId::kDouble, false},
-               {"t", TypeId::kText, false},     {"f", TypeId::kBoolean, false}, {"ts", TypeId::kTimestamp, false}};
+  s.columns = {{"i", TypeId::kInt, false},  {"b", TypeId::kBigInt, false},  {"d", TypeId::kDouble, false},
+               {"t", TypeId::kText, false}, {"f", TypeId::kBoolean, false}, {"ts", TypeId::kTimestamp, false}};
   return s;
 }
 
@@ -220,7 +220,8 @@ TEST(JsonDecoderTest, SeedTimestampFastPathAgreesWithParseTimestamp) {
 
 TEST(JsonDecoderTest, BadTimestamps) {
   DecoderHarness h(AllTypesSchema());
-  for (const char* ts : {R"("2014-13-01")", R"("2014-02-30 00:00")", R"("yesterday")", R"("")", R"("2014-11-01 24:00")"}) {
+  for (const char* ts :
+       {R"("2014-13-01")", R"("2014-02-30 00:00")", R"("yesterday")", R"("")", R"("2014-11-01 24:00")"}) {
     std::string line = std::string(R"({"ts":)") + ts + "}";
     EXPECT_EQ(h.Rejected(line), RejectReason::kBadTimestamp) << line;
     EXPECT_NE(h.reject().detail.find(std::string(ts)), std::string::npos) << h.reject().detail;  // quotes the value
@@ -263,11 +264,34 @@ TEST(JsonDecoderTest, OutOfRange) {
 
 TEST(JsonDecoderTest, MalformedJson) {
   DecoderHarness h(AllTypesSchema());
-  for (const char* line : {R"({"i":1)", R"({"i":1,})", R"({"i" 1})", R"({"i":01})", R"({"i":1x})", R"({"i":-})",
-                           R"({"d":1.})", R"({"d":.5})", R"({"f":tru})", R"({"f":truex})", R"({"t":nul})",
-                           R"({"t":"\q"})", R"({"t":"\ud800"})", R"({"t":"abc)", R"({i:1})", R"({"i":1}})",
-                           "{} {}", "{}x", R"({"i":1} 2)", "{", "}", R"({"x":tru})", R"({"x":[1,})",
-                           R"({"x":{"a" 1}})", R"({"x":"\z"})", R"({"x":1.})", R"({"x\q":1})", "x",
+  for (const char* line : {R"({"i":1)",
+                           R"({"i":1,})",
+                           R"({"i" 1})",
+                           R"({"i":01})",
+                           R"({"i":1x})",
+                           R"({"i":-})",
+                           R"({"d":1.})",
+                           R"({"d":.5})",
+                           R"({"f":tru})",
+                           R"({"f":truex})",
+                           R"({"t":nul})",
+                           R"({"t":"\q"})",
+                           R"({"t":"\ud800"})",
+                           R"({"t":"abc)",
+                           R"({i:1})",
+                           R"({"i":1}})",
+                           "{} {}",
+                           "{}x",
+                           R"({"i":1} 2)",
+                           "{",
+                           "}",
+                           R"({"x":tru})",
+                           R"({"x":[1,})",
+                           R"({"x":{"a" 1}})",
+                           R"({"x":"\z"})",
+                           R"({"x":1.})",
+                           R"({"x\q":1})",
+                           "x",
                            R"({"i":1,"i")"}) {
     EXPECT_EQ(h.Rejected(line), RejectReason::kMalformedJson) << line << " -> " << h.reject().detail;
   }
@@ -339,10 +363,10 @@ TEST(JsonDecoderTest, EscapesAndUnicodeInStrings) {
 
 TEST(JsonDecoderTest, InvalidUtf8Anywhere) {
   DecoderHarness h(AllTypesSchema());
-  for (std::string line : {std::string("{\"t\":\"\xff\"}"), std::string("{\"x\":\"\xc3\"}"),
-                           std::string("{\"\xc3\x28\":1}"), std::string("{\"x\":[\"ok\",\"\xed\xa0\x80\"]}"),
-                           std::string("{\"x\":\"\xc0\xaf\"}"), std::string("{\"t\":\"a\"} \xff"),
-                           std::string("{\"x\":\"\xf4\x90\x80\x80\"}")}) {
+  for (std::string line :
+       {std::string("{\"t\":\"\xff\"}"), std::string("{\"x\":\"\xc3\"}"), std::string("{\"\xc3\x28\":1}"),
+        std::string("{\"x\":[\"ok\",\"\xed\xa0\x80\"]}"), std::string("{\"x\":\"\xc0\xaf\"}"),
+        std::string("{\"t\":\"a\"} \xff"), std::string("{\"x\":\"\xf4\x90\x80\x80\"}")}) {
     EXPECT_EQ(h.Rejected(line), RejectReason::kInvalidUtf8) << h.reject().detail;
   }
 }
@@ -444,7 +468,9 @@ std::string RenderRow(const Batch& batch, size_t row) {
       continue;
     }
     switch (PhysicalOf(v.type)) {
-      case PhysicalType::kInt64: out += std::to_string(v.ints[row]); break;
+      case PhysicalType::kInt64:
+        out += std::to_string(v.ints[row]);
+        break;
       case PhysicalType::kDouble: {
         uint64_t bits;
         std::memcpy(&bits, &v.dbls[row], sizeof(bits));
@@ -533,8 +559,8 @@ Outcome DecodeWithMany(JsonDecoder* decoder, const LineChunk& chunk, size_t pref
 StreamSchema ManySchema() {
   StreamSchema s;
   s.name = "many";
-  s.columns = {{"i", TypeId::kInt, false},     {"b", TypeId::kBigInt, false},  {"d", TypeId::kDouble, false},
-               {"t", TypeId::kText, true},     {"f", TypeId::kBoolean, false}, {"ts", TypeId::kTimestamp, false}};
+  s.columns = {{"i", TypeId::kInt, false}, {"b", TypeId::kBigInt, false},  {"d", TypeId::kDouble, false},
+               {"t", TypeId::kText, true}, {"f", TypeId::kBoolean, false}, {"ts", TypeId::kTimestamp, false}};
   return s;
 }
 
@@ -571,37 +597,55 @@ class LineMaker {
 
   std::string Line() {
     switch (rng_() % 32) {
-      case 0: return Pick({"", " ", "\t ", "\r", "  \r"});  // blank
-      case 1: return Good() + "\r";
+      case 0:
+        return Pick({"", " ", "\t ", "\r", "  \r"});  // blank
+      case 1:
+        return Good() + "\r";
       case 2: {  // truncated
         std::string g = Good();
         return g.substr(0, 1 + rng_() % (g.size() - 1));
       }
-      case 3: return Pick({"{} {}", "{}x", R"({"t":"a"}})", R"({"t":"a"} 2)", "{", "}", "]", "[", "x", "{}{}"});
-      case 4: return Pick({"[]", "[1,2]", "1", R"("s")", "true", "null", "-0.5"});  // not objects
-      case 5: {  // invalid UTF-8
+      case 3:
+        return Pick({"{} {}", "{}x", R"({"t":"a"}})", R"({"t":"a"} 2)", "{", "}", "]", "[", "x", "{}{}"});
+      case 4:
+        return Pick({"[]", "[1,2]", "1", R"("s")", "true", "null", "-0.5"});  // not objects
+      case 5: {                                                               // invalid UTF-8
         std::string g = Good();
         size_t q = g.find('{') + 1;
         return g.substr(0, q) + "\"x\":\"\xff\xc3\"," + g.substr(q);
       }
-      case 6: return R"({"t":")" + std::string(400, 'a') + R"("})";  // too long
-      case 7: return Pick({R"({"i":1})", R"({"t":null})", "{}"});  // NOT NULL column missing or null
-      case 8: return Pick({R"({"t":"a","i":1.5})", R"({"t":"a","d":"16"})", R"({"t":16})", R"({"t":"a","f":1})",
-                           R"({"t":"a","ts":[1]})", R"({"t":"a","b":2.5})"});  // wrong types
-      case 9: return Pick({R"({"t":"a","i":2147483648})", R"({"t":"a","b":9223372036854775808})",
-                           R"({"t":"a","d":1e400})"});  // out of range
-      case 10: return Pick({R"({"t":"a","ts":"yesterday"})", R"({"t":"a","ts":"2014-13-01"})"});
-      case 11: return Pick({R"({"t":"a","t":"b"})", R"({"t":"a","T":"b"})", R"({"t":"a","i":1,"i":null})"});
-      case 12: return Pick({"{\"t\":\"a\tb\"}", std::string("{\"t\":\"a\0b\"}", 11), R"({"t":"\q"})",
-                            R"({"t":"\ud800"})"});  // control characters, bad escapes
-      case 13: return Pick({R"({"t":"a",)", R"({"t":"a","x":[)", R"({"t":)"});  // open: continues on the next line?
-      case 14: return Pick({R"("t":"b"})", R"(1]})", R"(]})", "}"});  // closes what an earlier line opened
-      case 15: return Pick({R"({"t":"abc)", R"("abc)", R"({"t":"a"} "x)"});  // unclosed strings
-      case 16: return R"({"t":"a","x":)" + std::string(200, '[') + std::string(200, ']') + "}";  // too deep
-      case 17: return Pick({R"({"t":"a","x":tru})", R"({"t":"a","i":01})", R"({"t":"a","d":1.})",
-                            R"({"t":"a","x":1.})", R"({"t":"a","i":-})"});
-      case 18: return Pick({R"({"t":"a","zip\u0063ode":1})", R"({"T":"b","I":3})", R"({"t\u0041":"x","t":"y"})"});
-      default: return Good();
+      case 6:
+        return R"({"t":")" + std::string(400, 'a') + R"("})";  // too long
+      case 7:
+        return Pick({R"({"i":1})", R"({"t":null})", "{}"});  // NOT NULL column missing or null
+      case 8:
+        return Pick({R"({"t":"a","i":1.5})", R"({"t":"a","d":"16"})", R"({"t":16})", R"({"t":"a","f":1})",
+                     R"({"t":"a","ts":[1]})", R"({"t":"a","b":2.5})"});  // wrong types
+      case 9:
+        return Pick({R"({"t":"a","i":2147483648})", R"({"t":"a","b":9223372036854775808})",
+                     R"({"t":"a","d":1e400})"});  // out of range
+      case 10:
+        return Pick({R"({"t":"a","ts":"yesterday"})", R"({"t":"a","ts":"2014-13-01"})"});
+      case 11:
+        return Pick({R"({"t":"a","t":"b"})", R"({"t":"a","T":"b"})", R"({"t":"a","i":1,"i":null})"});
+      case 12:
+        return Pick({"{\"t\":\"a\tb\"}", std::string("{\"t\":\"a\0b\"}", 11), R"({"t":"\q"})",
+                     R"({"t":"\ud800"})"});  // control characters, bad escapes
+      case 13:
+        return Pick({R"({"t":"a",)", R"({"t":"a","x":[)", R"({"t":)"});  // open: continues on the next line?
+      case 14:
+        return Pick({R"("t":"b"})", R"(1]})", R"(]})", "}"});  // closes what an earlier line opened
+      case 15:
+        return Pick({R"({"t":"abc)", R"("abc)", R"({"t":"a"} "x)"});  // unclosed strings
+      case 16:
+        return R"({"t":"a","x":)" + std::string(200, '[') + std::string(200, ']') + "}";  // too deep
+      case 17:
+        return Pick({R"({"t":"a","x":tru})", R"({"t":"a","i":01})", R"({"t":"a","d":1.})", R"({"t":"a","x":1.})",
+                     R"({"t":"a","i":-})"});
+      case 18:
+        return Pick({R"({"t":"a","zip\u0063ode":1})", R"({"T":"b","I":3})", R"({"t\u0041":"x","t":"y"})"});
+      default:
+        return Good();
     }
   }
 
@@ -691,12 +735,11 @@ TEST(JsonDecoderManyTest, DocumentsAcrossLines) {
   const StreamSchema schema = ManySchema();
   JsonDecoder reference(schema);
   JsonDecoder many(schema);
-  for (std::string text : {std::string("{\"t\":\"a\",\n\"i\":1}\n{\"t\":\"b\"}\n"),
-                           std::string("{\"t\":\"a\"} {\"t\":\"b\"}\n"),
-                           std::string("{\"t\":\"a\"}\n{\"t\":\n\"b\"}\n{\"t\":\"c\"}"),
-                           std::string("[\n{\"t\":\"a\"}\n]"), std::string("{\"t\":\"a\"}\n\"abc"),
-                           std::string("{\"t\":\"a\"}\n{\"t\":\"a\"} \"x"), std::string("{\"t\":\"a\"\n}"),
-                           std::string("\n\n  \n{\"t\":\"a\"}\n\r\n")}) {
+  for (std::string text :
+       {std::string("{\"t\":\"a\",\n\"i\":1}\n{\"t\":\"b\"}\n"), std::string("{\"t\":\"a\"} {\"t\":\"b\"}\n"),
+        std::string("{\"t\":\"a\"}\n{\"t\":\n\"b\"}\n{\"t\":\"c\"}"), std::string("[\n{\"t\":\"a\"}\n]"),
+        std::string("{\"t\":\"a\"}\n\"abc"), std::string("{\"t\":\"a\"}\n{\"t\":\"a\"} \"x"),
+        std::string("{\"t\":\"a\"\n}"), std::string("\n\n  \n{\"t\":\"a\"}\n\r\n")}) {
     const size_t size = text.size();
     text.append(kJsonPadding, '}');
     LineChunk chunk{text.data(), size, text.size(), 1};
@@ -734,16 +777,16 @@ TEST(JsonDecoderManyTest, StopsWhenTheBatchIsFull) {
 
 TEST(JsonDecoderManyTest, RejectsKeepLineNumbersAndTextOutlivesTheInput) {
   JsonDecoder decoder(SeedSchema());
-  std::string text = std::string(kSeedLine) + "\n" + R"({"ProductName":"a","price":"x"})" + "\r\n\n" +
-                     R"({"ProductName":"later"})";
+  std::string text =
+      std::string(kSeedLine) + "\n" + R"({"ProductName":"a","price":"x"})" + "\r\n\n" + R"({"ProductName":"later"})";
   const size_t size = text.size();
   text.append(kJsonPadding, ' ');
   Batch batch(SeedSchema().types());
   std::vector<Reject> rejects;
   uint64_t lines = 0;
   size_t pos = 0;
-  while (pos < size) pos += decoder.DecodeMany(text.data() + pos, size - pos, text.size() - pos, 41 + lines, &batch,
-                                               &rejects, &lines);
+  while (pos < size)
+    pos += decoder.DecodeMany(text.data() + pos, size - pos, text.size() - pos, 41 + lines, &batch, &rejects, &lines);
   ASSERT_EQ(rejects.size(), 1u);
   EXPECT_EQ(rejects[0].line, 42u);
   EXPECT_EQ(rejects[0].reason, RejectReason::kWrongType);

@@ -11,7 +11,7 @@
 namespace lf {
 
 struct ColumnSchema {
-  std::string name;      // as written in the CREATE STREAM (quotes removed)
+  std::string name;  // as written in the CREATE STREAM (quotes removed)
   TypeId type = TypeId::kText;
   bool not_null = false;
 };

@@ -352,7 +352,8 @@ Status MasterStore::VerifyRawChecksum(const SegmentInfo& seg) const {
   XXH64_freeState(state);
   RETURN_IF_ERROR(st);
   if (hash != seg.raw_hash)
-    return Status::Corruption("raw segment " + SegmentLabel(seg) + " fails its checksum (the manifest's xxh64 "
+    return Status::Corruption("raw segment " + SegmentLabel(seg) +
+                              " fails its checksum (the manifest's xxh64 "
                               "differs): its events are damaged; restore the file from a backup");
   return Status::OK();
 }

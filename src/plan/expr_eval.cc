@@ -52,9 +52,15 @@ void ArithInt(OpKind op, const Vector& a, const Vector& b, Vector& r, size_t n) 
     int64_t x = a.ints[i], y = b.ints[i], z = 0;
     bool bad = false;
     switch (op) {
-      case OpKind::kAdd: bad = __builtin_add_overflow(x, y, &z); break;
-      case OpKind::kSub: bad = __builtin_sub_overflow(x, y, &z); break;
-      case OpKind::kMul: bad = __builtin_mul_overflow(x, y, &z); break;
+      case OpKind::kAdd:
+        bad = __builtin_add_overflow(x, y, &z);
+        break;
+      case OpKind::kSub:
+        bad = __builtin_sub_overflow(x, y, &z);
+        break;
+      case OpKind::kMul:
+        bad = __builtin_mul_overflow(x, y, &z);
+        break;
       case OpKind::kDiv:
         bad = y == 0 || (x == std::numeric_limits<int64_t>::min() && y == -1);
         z = bad ? 0 : x / y;
@@ -63,7 +69,8 @@ void ArithInt(OpKind op, const Vector& a, const Vector& b, Vector& r, size_t n) 
         bad = y == 0;
         z = bad || y == -1 ? 0 : x % y;
         break;
-      default: bad = true;
+      default:
+        bad = true;
     }
     r.ints[i] = z;
     r.valid[i] = valid & !bad;
@@ -75,16 +82,29 @@ void ArithDouble(OpKind op, const Vector& a, const Vector& b, Vector& r, size_t 
     uint8_t valid = a.valid[i] & b.valid[i];
     double x = a.dbls[i], y = b.dbls[i], z = 0;
     switch (op) {
-      case OpKind::kAdd: z = x + y; break;
-      case OpKind::kSub: z = x - y; break;
-      case OpKind::kMul: z = x * y; break;
+      case OpKind::kAdd:
+        z = x + y;
+        break;
+      case OpKind::kSub:
+        z = x - y;
+        break;
+      case OpKind::kMul:
+        z = x * y;
+        break;
       case OpKind::kDiv:
-        if (y == 0) valid = 0; else z = x / y;
+        if (y == 0)
+          valid = 0;
+        else
+          z = x / y;
         break;
       case OpKind::kMod:
-        if (y == 0) valid = 0; else z = std::fmod(x, y);
+        if (y == 0)
+          valid = 0;
+        else
+          z = std::fmod(x, y);
         break;
-      default: valid = 0;
+      default:
+        valid = 0;
     }
     r.dbls[i] = z;
     r.valid[i] = valid;
@@ -94,13 +114,20 @@ void ArithDouble(OpKind op, const Vector& a, const Vector& b, Vector& r, size_t 
 template <typename T>
 bool CompareOp(OpKind op, const T& x, const T& y) {
   switch (op) {
-    case OpKind::kEq: return x == y;
-    case OpKind::kNe: return x != y;
-    case OpKind::kLt: return x < y;
-    case OpKind::kLe: return x <= y;
-    case OpKind::kGt: return x > y;
-    case OpKind::kGe: return x >= y;
-    default: return false;
+    case OpKind::kEq:
+      return x == y;
+    case OpKind::kNe:
+      return x != y;
+    case OpKind::kLt:
+      return x < y;
+    case OpKind::kLe:
+      return x <= y;
+    case OpKind::kGt:
+      return x > y;
+    case OpKind::kGe:
+      return x >= y;
+    default:
+      return false;
   }
 }
 
@@ -114,13 +141,26 @@ void CompareLoop(OpKind op, const Vector& a, const Vector& b, Vector& r, size_t 
     }
   };
   switch (op) {
-    case OpKind::kEq: run([](const T& x, const T& y) { return x == y; }); break;
-    case OpKind::kNe: run([](const T& x, const T& y) { return x != y; }); break;
-    case OpKind::kLt: run([](const T& x, const T& y) { return x < y; }); break;
-    case OpKind::kLe: run([](const T& x, const T& y) { return x <= y; }); break;
-    case OpKind::kGt: run([](const T& x, const T& y) { return x > y; }); break;
-    case OpKind::kGe: run([](const T& x, const T& y) { return x >= y; }); break;
-    default: break;
+    case OpKind::kEq:
+      run([](const T& x, const T& y) { return x == y; });
+      break;
+    case OpKind::kNe:
+      run([](const T& x, const T& y) { return x != y; });
+      break;
+    case OpKind::kLt:
+      run([](const T& x, const T& y) { return x < y; });
+      break;
+    case OpKind::kLe:
+      run([](const T& x, const T& y) { return x <= y; });
+      break;
+    case OpKind::kGt:
+      run([](const T& x, const T& y) { return x > y; });
+      break;
+    case OpKind::kGe:
+      run([](const T& x, const T& y) { return x >= y; });
+      break;
+    default:
+      break;
   }
 }
 
@@ -140,9 +180,12 @@ void Compare(OpKind op, const Vector& a, const Vector& b, Vector& r, size_t n) {
 
 bool SameValue(const Vector& a, size_t i, const Vector& b, size_t j) {
   switch (PhysicalOf(a.type)) {
-    case PhysicalType::kInt64: return a.ints[i] == b.ints[j];
-    case PhysicalType::kDouble: return a.dbls[i] == b.dbls[j];
-    case PhysicalType::kString: return a.strs[i] == b.strs[j];
+    case PhysicalType::kInt64:
+      return a.ints[i] == b.ints[j];
+    case PhysicalType::kDouble:
+      return a.dbls[i] == b.dbls[j];
+    case PhysicalType::kString:
+      return a.strs[i] == b.strs[j];
   }
   return false;
 }
@@ -151,9 +194,15 @@ bool SameValue(const Vector& a, size_t i, const Vector& b, size_t j) {
 void CopyRow(const Vector& src, Vector& dst, size_t i) {
   dst.valid[i] = src.valid[i];
   switch (PhysicalOf(dst.type)) {
-    case PhysicalType::kInt64: dst.ints[i] = src.ints[i]; break;
-    case PhysicalType::kDouble: dst.dbls[i] = src.dbls[i]; break;
-    case PhysicalType::kString: dst.strs[i] = src.strs[i]; break;
+    case PhysicalType::kInt64:
+      dst.ints[i] = src.ints[i];
+      break;
+    case PhysicalType::kDouble:
+      dst.dbls[i] = src.dbls[i];
+      break;
+    case PhysicalType::kString:
+      dst.strs[i] = src.strs[i];
+      break;
   }
 }
 
@@ -192,25 +241,40 @@ void CastRow(const Vector& src, size_t i, Vector& dst, Node& n) {
     return;
   }
   auto set_int = [&](int64_t x) {
-    if (to == TypeId::kInt && (x < INT32_MIN || x > INT32_MAX)) dst.SetNull(i);
-    else dst.SetInt(i, x);
+    if (to == TypeId::kInt && (x < INT32_MIN || x > INT32_MAX))
+      dst.SetNull(i);
+    else
+      dst.SetInt(i, x);
   };
   auto from_double = [&](double d) {
-    if (!(d >= -9.2233720368547758e18 && d < 9.2233720368547758e18)) dst.SetNull(i);
-    else set_int(static_cast<int64_t>(d));
+    if (!(d >= -9.2233720368547758e18 && d < 9.2233720368547758e18))
+      dst.SetNull(i);
+    else
+      set_int(static_cast<int64_t>(d));
   };
   switch (to) {
     case TypeId::kText: {
       std::string& s = n.scratch;
       s.clear();
       switch (from) {
-        case TypeId::kBoolean: s = src.ints[i] ? "true" : "false"; break;
+        case TypeId::kBoolean:
+          s = src.ints[i] ? "true" : "false";
+          break;
         case TypeId::kInt:
-        case TypeId::kBigInt: s = std::to_string(src.ints[i]); break;
-        case TypeId::kDouble: AppendDouble(src.dbls[i], &s); break;
-        case TypeId::kTimestamp: AppendTimestamp(src.ints[i], &s); break;
-        case TypeId::kText: s.assign(src.strs[i]); break;
-        case TypeId::kNull: break;
+        case TypeId::kBigInt:
+          s = std::to_string(src.ints[i]);
+          break;
+        case TypeId::kDouble:
+          AppendDouble(src.dbls[i], &s);
+          break;
+        case TypeId::kTimestamp:
+          AppendTimestamp(src.ints[i], &s);
+          break;
+        case TypeId::kText:
+          s.assign(src.strs[i]);
+          break;
+        case TypeId::kNull:
+          break;
       }
       dst.SetString(i, n.arena.Copy(s));
       return;
@@ -218,7 +282,10 @@ void CastRow(const Vector& src, size_t i, Vector& dst, Node& n) {
     case TypeId::kDouble:
       if (from == TypeId::kText) {
         double d;
-        if (ParseNumber(src.strs[i], &d)) dst.SetDouble(i, d); else dst.SetNull(i);
+        if (ParseNumber(src.strs[i], &d))
+          dst.SetDouble(i, d);
+        else
+          dst.SetNull(i);
       } else if (from == TypeId::kDouble) {
         dst.SetDouble(i, src.dbls[i]);
       } else {
@@ -228,9 +295,12 @@ void CastRow(const Vector& src, size_t i, Vector& dst, Node& n) {
     case TypeId::kBoolean:
       if (from == TypeId::kText) {
         std::string_view s = src.strs[i];
-        if (s == "true" || s == "t" || s == "1" || s == "TRUE") dst.SetInt(i, 1);
-        else if (s == "false" || s == "f" || s == "0" || s == "FALSE") dst.SetInt(i, 0);
-        else dst.SetNull(i);
+        if (s == "true" || s == "t" || s == "1" || s == "TRUE")
+          dst.SetInt(i, 1);
+        else if (s == "false" || s == "f" || s == "0" || s == "FALSE")
+          dst.SetInt(i, 0);
+        else
+          dst.SetNull(i);
       } else if (from == TypeId::kDouble) {
         dst.SetInt(i, src.dbls[i] != 0);
       } else {
@@ -240,7 +310,10 @@ void CastRow(const Vector& src, size_t i, Vector& dst, Node& n) {
     case TypeId::kTimestamp:
       if (from == TypeId::kText) {
         auto ts = ParseTimestamp(src.strs[i]);
-        if (ts) dst.SetInt(i, *ts); else dst.SetNull(i);
+        if (ts)
+          dst.SetInt(i, *ts);
+        else
+          dst.SetNull(i);
       } else if (from == TypeId::kDouble) {
         from_double(src.dbls[i]);
       } else {
@@ -252,16 +325,21 @@ void CastRow(const Vector& src, size_t i, Vector& dst, Node& n) {
       if (from == TypeId::kText) {
         int64_t x;
         double d;
-        if (ParseNumber(src.strs[i], &x)) set_int(x);
-        else if (ParseNumber(src.strs[i], &d)) from_double(d);
-        else dst.SetNull(i);
+        if (ParseNumber(src.strs[i], &x))
+          set_int(x);
+        else if (ParseNumber(src.strs[i], &d))
+          from_double(d);
+        else
+          dst.SetNull(i);
       } else if (from == TypeId::kDouble) {
         from_double(src.dbls[i]);
       } else {
         set_int(src.ints[i]);
       }
       return;
-    case TypeId::kNull: dst.SetNull(i); return;
+    case TypeId::kNull:
+      dst.SetNull(i);
+      return;
   }
 }
 
@@ -273,11 +351,20 @@ const Vector& EvalFunction(Node& n, const Batch& in, size_t count) {
     case BoundKind::kDateTrunc: {
       int64_t step = 0;
       switch (e.unit) {
-        case TimeUnit::kSecond: step = 1000; break;
-        case TimeUnit::kMinute: step = 60000; break;
-        case TimeUnit::kHour: step = 3600000; break;
-        case TimeUnit::kDay: step = 86400000; break;
-        default: break;
+        case TimeUnit::kSecond:
+          step = 1000;
+          break;
+        case TimeUnit::kMinute:
+          step = 60000;
+          break;
+        case TimeUnit::kHour:
+          step = 3600000;
+          break;
+        case TimeUnit::kDay:
+          step = 86400000;
+          break;
+        default:
+          break;
       }
       if (step) {
         for (size_t i = 0; i < count; ++i) {
@@ -365,7 +452,8 @@ const Vector& EvalFunction(Node& n, const Batch& in, size_t count) {
       }
       return r;
     }
-    default: break;
+    default:
+      break;
   }
   return r;
 }
@@ -377,7 +465,8 @@ const Vector& Eval(Node& n, const Batch& in) {
   Prepare(n, count);
   Vector& r = n.result;
   switch (e.kind) {
-    case BoundKind::kColumn: break;
+    case BoundKind::kColumn:
+      break;
     case BoundKind::kConstant:
       if (!n.constant_filled) {
         Value v = e.constant;
@@ -410,8 +499,10 @@ const Vector& Eval(Node& n, const Batch& in) {
     case BoundKind::kArith: {
       const Vector& a = Eval(*n.children[0], in);
       const Vector& b = Eval(*n.children[1], in);
-      if (e.type == TypeId::kDouble) ArithDouble(e.op, a, b, r, count);
-      else ArithInt(e.op, a, b, r, count);
+      if (e.type == TypeId::kDouble)
+        ArithDouble(e.op, a, b, r, count);
+      else
+        ArithInt(e.op, a, b, r, count);
       return r;
     }
     case BoundKind::kConcat: {
@@ -482,9 +573,12 @@ const Vector& Eval(Node& n, const Batch& in) {
             break;
           }
         }
-        if (found) r.SetInt(i, !e.negated);
-        else if (saw_null) r.SetNull(i);
-        else r.SetInt(i, e.negated);
+        if (found)
+          r.SetInt(i, !e.negated);
+        else if (saw_null)
+          r.SetNull(i);
+        else
+          r.SetInt(i, e.negated);
       }
       return r;
     }
@@ -545,7 +639,8 @@ const Vector& Eval(Node& n, const Batch& in) {
       for (size_t i = 0; i < count; ++i) CastRow(a, i, r, n);
       return r;
     }
-    default: return EvalFunction(n, in, count);
+    default:
+      return EvalFunction(n, in, count);
   }
   return r;
 }

@@ -1,7 +1,8 @@
 #include "plan/group_table.h"
 
-#include <cstring>
 #include <xxhash.h>
+
+#include <cstring>
 
 namespace lf {
 namespace {
@@ -97,8 +98,12 @@ uint32_t GroupTable::Insert(const std::vector<const Vector*>& keys, uint32_t row
     const Vector& in = *keys[c];
     stored.valid.push_back(in.valid[row]);
     switch (PhysicalOf(stored.type)) {
-      case PhysicalType::kInt64: stored.ints.push_back(in.valid[row] ? in.ints[row] : 0); break;
-      case PhysicalType::kDouble: stored.dbls.push_back(in.valid[row] ? in.dbls[row] : 0); break;
+      case PhysicalType::kInt64:
+        stored.ints.push_back(in.valid[row] ? in.ints[row] : 0);
+        break;
+      case PhysicalType::kDouble:
+        stored.dbls.push_back(in.valid[row] ? in.dbls[row] : 0);
+        break;
       case PhysicalType::kString:
         stored.strs.push_back(in.valid[row] ? arena_.Copy(in.strs[row]) : std::string_view());
         break;
@@ -205,7 +210,7 @@ void GroupTable::FindOrInsert(const std::vector<const Vector*>& keys, const uint
   // The stored vectors may reallocate on insert, so they are read through
   // keys_ on every comparison.
   if (keys_.size() <= 2 && PhysicalOf(keys_[0].type) == PhysicalType::kInt64 &&
-             PhysicalOf(keys_.back().type) == PhysicalType::kInt64) {
+      PhysicalOf(keys_.back().type) == PhysicalType::kInt64) {
     const Vector& a = *keys[0];
     const Vector& b = *keys.back();
     Probe(keys, rows, count, gids, [&](uint32_t gid, uint32_t row) {

@@ -41,12 +41,12 @@ class GroupTable {
   void Probe(const std::vector<const Vector*>& keys, const uint32_t* rows, size_t count, uint32_t* gids, Eq eq);
   uint32_t Insert(const std::vector<const Vector*>& keys, uint32_t row);
 
-  std::vector<Vector> keys_;       // grown with push_back-style appends
-  std::vector<uint64_t> slots_;    // 0 = empty; else (hash >> 32) << 32 | (gid + 1)
+  std::vector<Vector> keys_;     // grown with push_back-style appends
+  std::vector<uint64_t> slots_;  // 0 = empty; else (hash >> 32) << 32 | (gid + 1)
   size_t mask_ = 0;
   size_t size_ = 0;
   StringArena arena_;
-  std::vector<uint64_t> hashes_;   // scratch, one per input row
+  std::vector<uint64_t> hashes_;  // scratch, one per input row
 };
 
 }  // namespace lf

@@ -87,8 +87,8 @@ Result<std::vector<std::unique_ptr<ViewState>>> EvaluateInputs(const std::vector
                                                                const EvalOptions& options,
                                                                const RejectHandler& on_reject, EvalStats* stats) {
   auto start = std::chrono::steady_clock::now();
-  size_t nthreads = options.threads > 0 ? static_cast<size_t>(options.threads)
-                                        : std::max(1u, std::thread::hardware_concurrency());
+  size_t nthreads =
+      options.threads > 0 ? static_cast<size_t>(options.threads) : std::max(1u, std::thread::hardware_concurrency());
   ChunkQueue queue(nthreads * 2 + 1);
   std::vector<Worker> workers(nthreads);
   std::mutex reject_mu;

@@ -24,11 +24,11 @@ struct EvalOptions {
 };
 
 struct EvalStats {
-  uint64_t lines = 0;      // non-blank lines seen
+  uint64_t lines = 0;  // non-blank lines seen
   uint64_t accepted = 0;
   uint64_t rejected = 0;
   uint64_t rejected_by_reason[kNumRejectReasons] = {};
-  uint64_t bytes = 0;      // input bytes after decompression
+  uint64_t bytes = 0;  // input bytes after decompression
   double seconds = 0;
 };
 

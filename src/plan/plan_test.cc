@@ -41,7 +41,10 @@ TEST(GroupTable, ManyKeysGetStableDenseIds) {
       batch.size = std::min<size_t>(Batch::kCapacity, static_cast<size_t>(kKeys - from));
       for (size_t k = 0; k < batch.size; ++k) {
         int i = from + static_cast<int>(k);
-        if (i % 1000 == 0) batch.columns[0].SetNull(k); else batch.columns[0].SetInt(k, i);
+        if (i % 1000 == 0)
+          batch.columns[0].SetNull(k);
+        else
+          batch.columns[0].SetInt(k, i);
         batch.columns[1].SetString(k, batch.arena.Copy(names[static_cast<size_t>(i)]));
       }
       table.FindOrInsert(keys, rows.data(), batch.size, gids.data());
@@ -82,10 +85,15 @@ TEST(ViewState, CombineOfRandomSplitsEqualsOnePass) {
     for (size_t i = from; i < to; ++i) {
       size_t k = i - from;
       std::mt19937_64 row_rng(i);
-      if (row_rng() % 10 == 0) b->columns[0].SetNull(k); else b->columns[0].SetInt(k, static_cast<int64_t>(row_rng() % 1000));
+      if (row_rng() % 10 == 0)
+        b->columns[0].SetNull(k);
+      else
+        b->columns[0].SetInt(k, static_cast<int64_t>(row_rng() % 1000));
       b->columns[1].SetString(k, b->arena.Copy(std::string(1, static_cast<char>('a' + row_rng() % 5))));
-      if (row_rng() % 7 == 0) b->columns[2].SetNull(k);
-      else b->columns[2].SetDouble(k, static_cast<double>(static_cast<int64_t>(row_rng() % 2001) - 1000) / 8);
+      if (row_rng() % 7 == 0)
+        b->columns[2].SetNull(k);
+      else
+        b->columns[2].SetDouble(k, static_cast<double>(static_cast<int64_t>(row_rng() % 2001) - 1000) / 8);
     }
     b->size = to - from;
   };

@@ -21,11 +21,21 @@ void AppendTsvValue(const Value& v, std::string* out) {
     return;
   }
   switch (v.type) {
-    case TypeId::kText: AppendTsvEscaped(v.s, out); break;
-    case TypeId::kDouble: AppendDouble(v.d, out); break;
-    case TypeId::kTimestamp: AppendTimestamp(v.i, out); break;
-    case TypeId::kBoolean: out->append(v.i ? "true" : "false"); break;
-    default: out->append(std::to_string(v.i)); break;
+    case TypeId::kText:
+      AppendTsvEscaped(v.s, out);
+      break;
+    case TypeId::kDouble:
+      AppendDouble(v.d, out);
+      break;
+    case TypeId::kTimestamp:
+      AppendTimestamp(v.i, out);
+      break;
+    case TypeId::kBoolean:
+      out->append(v.i ? "true" : "false");
+      break;
+    default:
+      out->append(std::to_string(v.i));
+      break;
   }
 }
 
@@ -35,18 +45,26 @@ void AppendJsonValue(const Value& v, std::string* out) {
     return;
   }
   switch (v.type) {
-    case TypeId::kText: AppendJsonString(v.s, out); break;
+    case TypeId::kText:
+      AppendJsonString(v.s, out);
+      break;
     case TypeId::kDouble:
-      if (std::isfinite(v.d)) AppendDouble(v.d, out);
-      else out->append("null");
+      if (std::isfinite(v.d))
+        AppendDouble(v.d, out);
+      else
+        out->append("null");
       break;
     case TypeId::kTimestamp:
       out->push_back('"');
       AppendTimestamp(v.i, out);
       out->push_back('"');
       break;
-    case TypeId::kBoolean: out->append(v.i ? "true" : "false"); break;
-    default: out->append(std::to_string(v.i)); break;
+    case TypeId::kBoolean:
+      out->append(v.i ? "true" : "false");
+      break;
+    default:
+      out->append(std::to_string(v.i));
+      break;
   }
 }
 
@@ -85,10 +103,18 @@ void AppendTsvRows(const std::vector<const Vector*>& cols, const uint32_t* rows,
         continue;
       }
       switch (v.type) {
-        case TypeId::kText: AppendTsvEscaped(v.strs[r], out); break;
-        case TypeId::kDouble: AppendDouble(v.dbls[r], out); break;
-        case TypeId::kTimestamp: AppendTimestamp(v.ints[r], out); break;
-        case TypeId::kBoolean: out->append(v.ints[r] ? "true" : "false"); break;
+        case TypeId::kText:
+          AppendTsvEscaped(v.strs[r], out);
+          break;
+        case TypeId::kDouble:
+          AppendDouble(v.dbls[r], out);
+          break;
+        case TypeId::kTimestamp:
+          AppendTimestamp(v.ints[r], out);
+          break;
+        case TypeId::kBoolean:
+          out->append(v.ints[r] ? "true" : "false");
+          break;
         default: {
           auto res = std::to_chars(buf, buf + sizeof(buf), v.ints[r]);
           out->append(buf, res.ptr);
@@ -141,8 +167,10 @@ void AppendTable(const ViewResult& r, std::string* out) {
     std::vector<std::string> line;
     for (size_t c = 0; c < ncols; ++c) {
       std::string s;
-      if (row[c].is_null) s = "NULL";
-      else AppendTsvValue(row[c], &s);
+      if (row[c].is_null)
+        s = "NULL";
+      else
+        AppendTsvValue(row[c], &s);
       width[c] = std::max(width[c], DisplayWidth(s));
       line.push_back(std::move(s));
     }
@@ -180,9 +208,15 @@ void AppendTable(const ViewResult& r, std::string* out) {
 
 void AppendResult(const ViewResult& r, ResultFormat f, std::string* out) {
   switch (f) {
-    case ResultFormat::kTsv: AppendTsv(r, out); break;
-    case ResultFormat::kJson: AppendJson(r, out); break;
-    case ResultFormat::kTable: AppendTable(r, out); break;
+    case ResultFormat::kTsv:
+      AppendTsv(r, out);
+      break;
+    case ResultFormat::kJson:
+      AppendJson(r, out);
+      break;
+    case ResultFormat::kTable:
+      AppendTable(r, out);
+      break;
   }
 }
 

@@ -1,10 +1,10 @@
 #include "plan/view_plan.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <cstring>
 #include <numeric>
-
-#include <xxhash.h>
 
 namespace lf {
 
@@ -103,9 +103,15 @@ namespace {
 void CopyCell(const Vector& src, size_t i, Vector& dst, size_t k) {
   dst.valid[k] = src.valid[i];
   switch (PhysicalOf(dst.type)) {
-    case PhysicalType::kInt64: dst.ints[k] = src.ints[i]; break;
-    case PhysicalType::kDouble: dst.dbls[k] = src.dbls[i]; break;
-    case PhysicalType::kString: dst.strs[k] = src.strs[i]; break;
+    case PhysicalType::kInt64:
+      dst.ints[k] = src.ints[i];
+      break;
+    case PhysicalType::kDouble:
+      dst.dbls[k] = src.dbls[i];
+      break;
+    case PhysicalType::kString:
+      dst.strs[k] = src.strs[i];
+      break;
   }
 }
 
@@ -137,7 +143,8 @@ std::vector<uint32_t> ViewState::SortedGroups() const {
   const size_t g = groups_.size();
   std::vector<uint32_t> order(g);
   bool all_int = nkeys > 0 && nkeys <= 2;
-  for (size_t c = 0; c < nkeys; ++c) all_int = all_int && PhysicalOf(groups_.key_column(c).type) == PhysicalType::kInt64;
+  for (size_t c = 0; c < nkeys; ++c)
+    all_int = all_int && PhysicalOf(groups_.key_column(c).type) == PhysicalType::kInt64;
   if (all_int) {
     // Up to two integer keys: sort compact (key, group) records instead of
     // chasing group ids into the key columns on every comparison.
@@ -155,7 +162,7 @@ std::vector<uint32_t> ViewState::SortedGroups() const {
       for (size_t c = 0; c < nkeys; ++c) {
         const Vector& col = groups_.key_column(c);
         if (!col.valid[i]) continue;
-        r.valid |= 1u << (1 - c);  // key 0 is the more significant bit
+        r.valid |= 1u << (1 - c);                                           // key 0 is the more significant bit
         r.k[c] = static_cast<uint64_t>(col.ints[i]) ^ (uint64_t{1} << 63);  // signed order as unsigned
       }
     }
@@ -219,10 +226,9 @@ Status ViewState::FinalizeBatches(const FinalizedBatchFn& fn) const {
         Status st = states_[i]->Finalize(gid, &value);
         if (!st.ok()) {
           std::string key;
-          for (size_t c = 0; c < nkeys; ++c)
-            key += (c ? ", " : "") + groups_.key_column(c).GetValue(gid).DebugString();
-          return Status(st.code(), "view '" + v.name + "'" + (nkeys ? " group (" + key + ")" : "") + ": " +
-                                       st.message());
+          for (size_t c = 0; c < nkeys; ++c) key += (c ? ", " : "") + groups_.key_column(c).GetValue(gid).DebugString();
+          return Status(st.code(),
+                        "view '" + v.name + "'" + (nkeys ? " group (" + key + ")" : "") + ": " + st.message());
         }
         batch.columns[nkeys + i].SetValue(k, value, &batch.arena);
       }
@@ -306,7 +312,9 @@ void ViewState::Serialize(std::string* out) const {
       }
       out->push_back(1);
       switch (PhysicalOf(col.type)) {
-        case PhysicalType::kInt64: PutU64(static_cast<uint64_t>(col.ints[g]), out); break;
+        case PhysicalType::kInt64:
+          PutU64(static_cast<uint64_t>(col.ints[g]), out);
+          break;
         case PhysicalType::kDouble: {
           uint64_t bits;
           std::memcpy(&bits, &col.dbls[g], 8);
@@ -367,7 +375,9 @@ Status ViewState::Deserialize(std::string_view image) {
       uint64_t v;
       if (!GetU64(&in, &v)) return corrupt("truncated group " + std::to_string(g));
       switch (PhysicalOf(col.type)) {
-        case PhysicalType::kInt64: col.SetInt(0, static_cast<int64_t>(v)); break;
+        case PhysicalType::kInt64:
+          col.SetInt(0, static_cast<int64_t>(v));
+          break;
         case PhysicalType::kDouble: {
           double d;
           std::memcpy(&d, &v, 8);

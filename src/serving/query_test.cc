@@ -35,9 +35,7 @@ TEST(Query, WholeView) {
             "ProductName\torders\trevenue\np1\t10\t100.5\np2\t30\t20\np3\t20\t\\N\np4\t5\t400\n");
 }
 
-TEST(Query, KeyLookup) {
-  EXPECT_EQ(RunSql("SELECT orders FROM revenue WHERE productname = 'p2'"), "orders\n30\n");
-}
+TEST(Query, KeyLookup) { EXPECT_EQ(RunSql("SELECT orders FROM revenue WHERE productname = 'p2'"), "orders\n30\n"); }
 
 TEST(Query, TopN) {
   EXPECT_EQ(RunSql("SELECT ProductName, orders FROM revenue ORDER BY orders DESC LIMIT 2"),

@@ -4,23 +4,40 @@ namespace lf::sql {
 
 const char* OpName(OpKind op) {
   switch (op) {
-    case OpKind::kNone: return "";
-    case OpKind::kNeg: return "-";
-    case OpKind::kNot: return "NOT";
-    case OpKind::kAdd: return "+";
-    case OpKind::kSub: return "-";
-    case OpKind::kMul: return "*";
-    case OpKind::kDiv: return "/";
-    case OpKind::kMod: return "%";
-    case OpKind::kConcat: return "||";
-    case OpKind::kEq: return "=";
-    case OpKind::kNe: return "<>";
-    case OpKind::kLt: return "<";
-    case OpKind::kLe: return "<=";
-    case OpKind::kGt: return ">";
-    case OpKind::kGe: return ">=";
-    case OpKind::kAnd: return "AND";
-    case OpKind::kOr: return "OR";
+    case OpKind::kNone:
+      return "";
+    case OpKind::kNeg:
+      return "-";
+    case OpKind::kNot:
+      return "NOT";
+    case OpKind::kAdd:
+      return "+";
+    case OpKind::kSub:
+      return "-";
+    case OpKind::kMul:
+      return "*";
+    case OpKind::kDiv:
+      return "/";
+    case OpKind::kMod:
+      return "%";
+    case OpKind::kConcat:
+      return "||";
+    case OpKind::kEq:
+      return "=";
+    case OpKind::kNe:
+      return "<>";
+    case OpKind::kLt:
+      return "<";
+    case OpKind::kLe:
+      return "<=";
+    case OpKind::kGt:
+      return ">";
+    case OpKind::kGe:
+      return ">=";
+    case OpKind::kAnd:
+      return "AND";
+    case OpKind::kOr:
+      return "OR";
   }
   return "?";
 }

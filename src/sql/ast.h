@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/types.h"
@@ -22,7 +22,7 @@ struct SourceLoc {
 };
 
 struct Identifier {
-  std::string text;     // without quotes
+  std::string text;  // without quotes
   bool quoted = false;
   SourceLoc loc;
 };
@@ -44,24 +44,35 @@ enum class ExprKind : uint8_t {
 
 enum class OpKind : uint8_t {
   kNone,
-  kNeg, kNot,                                    // unary
-  kAdd, kSub, kMul, kDiv, kMod,                  // arithmetic
-  kConcat,                                       // ||
-  kEq, kNe, kLt, kLe, kGt, kGe,                  // comparison
-  kAnd, kOr,                                     // logic
+  kNeg,
+  kNot,  // unary
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,     // arithmetic
+  kConcat,  // ||
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,  // comparison
+  kAnd,
+  kOr,  // logic
 };
 
 const char* OpName(OpKind op);
 
 struct Expr {
   ExprKind kind = ExprKind::kLiteral;
-  SourceLoc loc;                 // where the expression starts
-  std::string text;              // the expression's source text, for output column names
+  SourceLoc loc;     // where the expression starts
+  std::string text;  // the expression's source text, for output column names
 
-  Value literal;                 // kLiteral
-  Identifier name;               // kColumn; kFunction (function name)
-  OpKind op = OpKind::kNone;     // kUnary, kBinary
-  bool negated = false;          // kIsNull, kIn, kBetween, kLike
+  Value literal;              // kLiteral
+  Identifier name;            // kColumn; kFunction (function name)
+  OpKind op = OpKind::kNone;  // kUnary, kBinary
+  bool negated = false;       // kIsNull, kIn, kBetween, kLike
   std::vector<std::unique_ptr<Expr>> args;
   std::unique_ptr<Expr> case_operand;  // kCase: CASE x WHEN ...
   std::unique_ptr<Expr> else_expr;     // kCase

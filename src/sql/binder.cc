@@ -142,8 +142,8 @@ class ExprBinder {
     if (found < 0) {
       std::vector<std::string> names;
       for (const auto& c : stream_.columns) names.push_back(c.name);
-      return Error(id.loc,
-                   "unknown column '" + id.text + "'" + Suggest(id.text, names) + " in " + kind_ + " '" + stream_.name + "'");
+      return Error(id.loc, "unknown column '" + id.text + "'" + Suggest(id.text, names) + " in " + kind_ + " '" +
+                               stream_.name + "'");
     }
     return found;
   }
@@ -610,8 +610,8 @@ Status Refuse(std::string_view source, SourceLoc loc, const std::string& msg) {
 
 // Binds a SELECT as a view named `name`. A query (is_query) may have
 // ORDER BY and LIMIT (handled by the caller) and need not aggregate.
-Result<BoundView> BindSelectAsView(const std::string& name, const SelectStmt& s, const std::vector<StreamSchema>& streams,
-                                   std::string_view source, bool is_query) {
+Result<BoundView> BindSelectAsView(const std::string& name, const SelectStmt& s,
+                                   const std::vector<StreamSchema>& streams, std::string_view source, bool is_query) {
   BoundView view;
   view.name = name;
   for (size_t i = 0; i < streams.size(); ++i)
@@ -786,9 +786,9 @@ Result<BoundQuery> BindQuery(const SelectStmt& s, const StreamSchema& view_colum
     const Expr& e = *o.expr;
     if (e.kind == ExprKind::kLiteral && IsInteger(e.literal.type)) {
       if (e.literal.i < 1 || e.literal.i > static_cast<int64_t>(q.output_names.size()))
-        return Refuse(source, e.loc, "ORDER BY position " + std::to_string(e.literal.i) +
-                                         " is not in the select list (1.." + std::to_string(q.output_names.size()) +
-                                         ")");
+        return Refuse(source, e.loc,
+                      "ORDER BY position " + std::to_string(e.literal.i) + " is not in the select list (1.." +
+                          std::to_string(q.output_names.size()) + ")");
       order.column = static_cast<int>(e.literal.i - 1);
     } else if (e.kind == ExprKind::kColumn) {
       for (size_t c = 0; c < q.output_names.size() && order.column < 0; ++c)
@@ -812,9 +812,10 @@ Result<BoundQuery> BindQuery(const SelectStmt& s, const StreamSchema& view_colum
     }
     if (order.column < 0) {
       std::string what = e.kind == ExprKind::kColumn ? "'" + e.name.text + "'" : "'" + e.text + "'";
-      return Refuse(source, e.loc, "ORDER BY " + what + " is not a column of the result" +
-                                       Suggest(e.kind == ExprKind::kColumn ? e.name.text : e.text, q.output_names) +
-                                       "; order by an output column, its alias or its position");
+      return Refuse(source, e.loc,
+                    "ORDER BY " + what + " is not a column of the result" +
+                        Suggest(e.kind == ExprKind::kColumn ? e.name.text : e.text, q.output_names) +
+                        "; order by an output column, its alias or its position");
     }
     q.order_by.push_back(order);
   }

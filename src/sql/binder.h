@@ -22,7 +22,7 @@ struct BoundAggregate {
   std::unique_ptr<BoundExpr> arg;     // nullptr for COUNT(*); over the stream's columns
   std::unique_ptr<BoundExpr> filter;  // FILTER (WHERE ...); nullptr if absent
   TypeId result_type;
-  std::string text;                   // canonical form, for dedup and messages
+  std::string text;  // canonical form, for dedup and messages
 };
 
 struct OutputColumn {
@@ -37,12 +37,12 @@ struct OutputColumn {
 // aggregated by `aggregates`, and finalized into `outputs` (after `having`).
 struct BoundView {
   std::string name;
-  int stream = -1;                                // index into Catalog::streams
-  std::unique_ptr<BoundExpr> where;               // nullptr: all rows
-  std::vector<std::unique_ptr<BoundExpr>> keys;   // over the stream's columns
-  std::vector<std::string> key_names;             // output-style names of the keys
+  int stream = -1;                               // index into Catalog::streams
+  std::unique_ptr<BoundExpr> where;              // nullptr: all rows
+  std::vector<std::unique_ptr<BoundExpr>> keys;  // over the stream's columns
+  std::vector<std::string> key_names;            // output-style names of the keys
   std::vector<BoundAggregate> aggregates;
-  std::unique_ptr<BoundExpr> having;              // over the intermediate row; nullptr: all groups
+  std::unique_ptr<BoundExpr> having;  // over the intermediate row; nullptr: all groups
   std::vector<OutputColumn> outputs;
 };
 

@@ -23,24 +23,29 @@ enum class BoundKind : uint8_t {
   kCompare,   // children[0] op children[1]: kEq..kGe
   kAnd,       // children[0] AND children[1] (three-valued)
   kOr,
-  kIsNull,    // children[0] IS [NOT] NULL (negated)
-  kIn,        // children[0] [NOT] IN (children[1..])
-  kLike,      // children[0] [NOT] LIKE children[1]
-  kCase,      // WHEN children[2k] THEN children[2k+1] ...; ELSE children.back() (always present; NULL if not written)
-  kCast,      // CAST(children[0] AS type)
-  kCoalesce,  // first non-NULL of children
-  kDateTrunc, // DATE_TRUNC(unit, children[0])
-  kExtract,   // EXTRACT(field FROM children[0])
-  kLower, kUpper, kLength, kSubstr, kAbs, kRound,
+  kIsNull,     // children[0] IS [NOT] NULL (negated)
+  kIn,         // children[0] [NOT] IN (children[1..])
+  kLike,       // children[0] [NOT] LIKE children[1]
+  kCase,       // WHEN children[2k] THEN children[2k+1] ...; ELSE children.back() (always present; NULL if not written)
+  kCast,       // CAST(children[0] AS type)
+  kCoalesce,   // first non-NULL of children
+  kDateTrunc,  // DATE_TRUNC(unit, children[0])
+  kExtract,    // EXTRACT(field FROM children[0])
+  kLower,
+  kUpper,
+  kLength,
+  kSubstr,
+  kAbs,
+  kRound,
 };
 
 struct BoundExpr {
   BoundKind kind = BoundKind::kConstant;
-  TypeId type = TypeId::kNull;  // result type
-  Value constant;               // kConstant
-  int column = -1;              // kColumn
-  OpKind op = OpKind::kNone;    // kArith, kCompare
-  bool negated = false;         // kIsNull, kIn, kLike
+  TypeId type = TypeId::kNull;         // result type
+  Value constant;                      // kConstant
+  int column = -1;                     // kColumn
+  OpKind op = OpKind::kNone;           // kArith, kCompare
+  bool negated = false;                // kIsNull, kIn, kLike
   TimeUnit unit = TimeUnit::kHour;     // kDateTrunc
   TimeField field = TimeField::kYear;  // kExtract
   std::vector<std::unique_ptr<BoundExpr>> children;

@@ -23,11 +23,11 @@
 // seed); a passing one removes it.
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
 #include <zstd.h>
 
 #include <algorithm>
@@ -47,8 +47,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #ifndef LAMBDAFLOW_BIN
 #error "LAMBDAFLOW_BIN must name the lambdaflow binary"
@@ -204,7 +202,8 @@ class Child {
 
   // Collects output until `done()` holds, both pipes reach EOF, or the
   // deadline passes. Returns done().
-  bool Pump(Clock::time_point deadline, const std::function<bool()>& done = [] { return false; }) {
+  bool Pump(
+      Clock::time_point deadline, const std::function<bool()>& done = [] { return false; }) {
     while (!done() && (out_fd_ >= 0 || err_fd_ >= 0)) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
       if (left <= 0) break;
@@ -297,12 +296,12 @@ std::string Describe(const std::vector<std::string>& args, const Ran& r) {
   return s + "\n  exit " + std::to_string(r.code) + "\n  stderr: " + r.err;
 }
 
-#define RUN_OK(var, ...)                                   \
-  Ran var;                                                 \
-  {                                                        \
-    const std::vector<std::string> args_ = {__VA_ARGS__};  \
-    var = RunLf(args_);                                      \
-    ASSERT_EQ(var.code, 0) << Describe(args_, var);        \
+#define RUN_OK(var, ...)                                  \
+  Ran var;                                                \
+  {                                                       \
+    const std::vector<std::string> args_ = {__VA_ARGS__}; \
+    var = RunLf(args_);                                   \
+    ASSERT_EQ(var.code, 0) << Describe(args_, var);       \
   }
 
 // ---------------------------------------------------------------------------
@@ -435,8 +434,9 @@ std::vector<std::string> Produce(uint64_t count, uint64_t seed) {
 
 std::vector<std::string> IngestArgs(const fs::path& dir, const fs::path& input, const std::string& fsync = "interval",
                                     uint64_t seal_events = 20000) {
-  return {"ingest", "--data",        dir.string(), "--views", LF_EXAMPLE_VIEWS, "--progress", "--fsync",
-          fsync,    "--seal-events", std::to_string(seal_events), input.string()};
+  return {"ingest",      "--data",  dir.string(), "--views",       LF_EXAMPLE_VIEWS,
+          "--progress",  "--fsync", fsync,        "--seal-events", std::to_string(seal_events),
+          input.string()};
 }
 
 // ---------------------------------------------------------------------------
@@ -499,10 +499,14 @@ enum class Plan { kIngest, kBatch, kIngestTwice, kIngestThenBatch };
 
 const char* PlanName(Plan p) {
   switch (p) {
-    case Plan::kIngest: return "kill ingest";
-    case Plan::kBatch: return "kill batch";
-    case Plan::kIngestTwice: return "kill ingest, kill the restarted ingest";
-    case Plan::kIngestThenBatch: return "kill ingest, kill the batch";
+    case Plan::kIngest:
+      return "kill ingest";
+    case Plan::kBatch:
+      return "kill batch";
+    case Plan::kIngestTwice:
+      return "kill ingest, kill the restarted ingest";
+    case Plan::kIngestThenBatch:
+      return "kill ingest, kill the batch";
   }
   return "?";
 }
@@ -516,8 +520,8 @@ struct Timing {
 // expected run time, or after a random number of `acked` lines), drains its
 // output and reaps it. Returns the last acknowledged offset it printed
 // (output printed before the kill counts: it was acknowledged).
-uint64_t RunAndKill(const std::vector<std::string>& args, double expected_secs, std::mt19937_64& rng,
-                    int* kills, std::string* what) {
+uint64_t RunAndKill(const std::vector<std::string>& args, double expected_secs, std::mt19937_64& rng, int* kills,
+                    std::string* what) {
   Child c(args);
   const bool by_acks = args[0] == "ingest" && rng() % 3 == 0;
   if (by_acks) {
@@ -554,8 +558,8 @@ void CrashIteration(uint64_t seed, const fs::path& work, const Timing& timing, i
   const fs::path dir = work / "data";
   fs::create_directories(work);
   const uint64_t n = 50000 + rng() % 150001;
-  const Plan plan = std::array{Plan::kIngest, Plan::kIngest, Plan::kIngest, Plan::kBatch, Plan::kBatch,
-                               Plan::kIngestTwice, Plan::kIngestThenBatch}[rng() % 7];
+  const Plan plan = std::array{Plan::kIngest, Plan::kIngest,      Plan::kIngest,         Plan::kBatch,
+                               Plan::kBatch,  Plan::kIngestTwice, Plan::kIngestThenBatch}[rng() % 7];
   const std::string fsync = std::array{"always", "interval", "none"}[rng() % 3];
   // For batch kills, sometimes leave all the sealing to the batch.
   const uint64_t ingest_seal = plan == Plan::kBatch && rng() % 2 ? 1000000 : kSeal;
@@ -587,8 +591,8 @@ void CrashIteration(uint64_t seed, const fs::path& work, const Timing& timing, i
     const auto args = IngestArgs(dir, rest, fsync, kSeal);
     if (kill) {
       std::string what;
-      acked = std::max(acked, RunAndKill(args, static_cast<double>(n - L) * timing.ingest_secs_per_event, rng,
-                                         kills, &what));
+      acked = std::max(acked,
+                       RunAndKill(args, static_cast<double>(n - L) * timing.ingest_secs_per_event, rng, kills, &what));
       *log += ", ingest " + what + " acked " + std::to_string(acked);
     } else {
       Ran r = RunLf(args);
@@ -597,8 +601,7 @@ void CrashIteration(uint64_t seed, const fs::path& work, const Timing& timing, i
     *ok = true;
   };
   bool ok = false;
-  const std::vector<std::string> batch_args = {"batch", "--data", dir.string(), "--seal-events",
-                                               std::to_string(kSeal)};
+  const std::vector<std::string> batch_args = {"batch", "--data", dir.string(), "--seal-events", std::to_string(kSeal)};
 
   if (plan == Plan::kBatch) {
     Ran r = RunLf(IngestArgs(dir, work / "input.ndjson", fsync, ingest_seal));
@@ -676,8 +679,7 @@ TEST(Crash, KillNineDuringIngestSealAndBatch) {
       CrashIteration(seed, work, timing, &kills, &log);
     }
     const bool ok = FailuresSoFar() == before;
-    std::printf("[ %s seed %llu ] %s\n", ok ? "    ok" : "FAILED", static_cast<unsigned long long>(seed),
-                log.c_str());
+    std::printf("[ %s seed %llu ] %s\n", ok ? "    ok" : "FAILED", static_cast<unsigned long long>(seed), log.c_str());
     if (ok) {
       fs::remove_all(work);
     } else {

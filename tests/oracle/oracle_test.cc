@@ -20,11 +20,11 @@
 // legitimately add (1e-12 of the sum of absolute values). Rows must come in
 // ascending order of the group columns, NULLs first.
 
+#include <gtest/gtest.h>
+#include <simdjson.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <simdjson.h>
 
 #include <algorithm>
 #include <charconv>
@@ -40,8 +40,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #ifndef LAMBDAFLOW_BIN
 #error "LAMBDAFLOW_BIN must name the lambdaflow binary"
@@ -166,11 +164,20 @@ std::string TsvEscape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -316,14 +323,20 @@ std::vector<std::string> CompareView(sqlite3* db, const std::string& sqlite_sql,
       Kind kind = static_cast<size_t>(ci) < cols.size() ? cols[static_cast<size_t>(ci)].kind : Kind::kDoubleApprox;
       switch (kind) {
         case Kind::kInt:
-        case Kind::kApprox5: cell.text = std::to_string(sqlite3_column_int64(st, ci)); break;
+        case Kind::kApprox5:
+          cell.text = std::to_string(sqlite3_column_int64(st, ci));
+          break;
         case Kind::kDoubleExact:
-        case Kind::kDoubleApprox: cell.text = Shortest(cell.d); break;
+        case Kind::kDoubleApprox:
+          cell.text = Shortest(cell.d);
+          break;
         case Kind::kText:
           cell.text = TsvEscape(std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(st, ci)),
                                                  static_cast<size_t>(sqlite3_column_bytes(st, ci))));
           break;
-        case Kind::kTimestamp: cell.text = FormatTimestamp(sqlite3_column_int64(st, ci)); break;
+        case Kind::kTimestamp:
+          cell.text = FormatTimestamp(sqlite3_column_int64(st, ci));
+          break;
       }
     }
     want.push_back(std::move(row));
@@ -374,8 +387,8 @@ std::vector<std::string> CompareView(sqlite3* db, const std::string& sqlite_sql,
       if (!ok) bad += " " + cols[c].name + " (lambdaflow " + g + ", sqlite " + w.text + ")";
     }
     if (!bad.empty()) {
-      diff("row " + std::to_string(r + 1) + ":" + bad + "\n    lambdaflow: " + lines[r + 1] + "\n    sqlite:     " +
-           want_line);
+      diff("row " + std::to_string(r + 1) + ":" + bad + "\n    lambdaflow: " + lines[r + 1] +
+           "\n    sqlite:     " + want_line);
     }
   }
   return diffs;
@@ -411,7 +424,9 @@ struct Rng {
   int64_t Int(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(gen() % static_cast<uint64_t>(hi - lo + 1)); }
   bool Chance(int percent) { return Int(0, 99) < percent; }
   template <class T>
-  const T& Pick(const std::vector<T>& v) { return v[static_cast<size_t>(Int(0, static_cast<int64_t>(v.size()) - 1))]; }
+  const T& Pick(const std::vector<T>& v) {
+    return v[static_cast<size_t>(Int(0, static_cast<int64_t>(v.size()) - 1))];
+  }
   std::mt19937_64 gen;
 };
 
@@ -424,8 +439,9 @@ struct Event {
 
 const std::vector<std::string>& TextPool() {
   static const std::vector<std::string> pool = {
-      "product1", "product2", "product3", "product10", "Product2", "", "a", "a b", "tab\there", "x\ty\t",
-      "back\\slash", "quote\"d", "it's", "Ärger", "ärger", "日本", "naïve", "🚀 launch", "zz", "~", "é",
+      "product1", "product2",  "product3", "product10",   "Product2", "",     "a",
+      "a b",      "tab\there", "x\ty\t",   "back\\slash", "quote\"d", "it's", "Ärger",
+      "ärger",    "日本",      "naïve",    "🚀 launch",    "zz",       "~",    "é",
   };
   return pool;
 }
@@ -482,8 +498,9 @@ constexpr const char* kStream =
     "  ProductName TEXT,\n  timestamp TIMESTAMP NOT NULL\n);\n";
 
 void LoadEvents(Db& db, const std::vector<Event>& events) {
-  db.Exec("CREATE TABLE events (zipcode INTEGER, qty INTEGER, price REAL, weight REAL, ProductName TEXT, "
-          "timestamp INTEGER NOT NULL)");
+  db.Exec(
+      "CREATE TABLE events (zipcode INTEGER, qty INTEGER, price REAL, weight REAL, ProductName TEXT, "
+      "timestamp INTEGER NOT NULL)");
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db.get(), "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", -1, &st, nullptr), SQLITE_OK);
   db.Exec("BEGIN");
@@ -509,8 +526,24 @@ enum class Ty { kInt, kDouble, kText, kTs, kBool };
 enum class Dialect { kLambdaflow, kSqlite };
 
 struct Expr {
-  enum K { kCol, kLit, kBin, kCmp, kAnd, kOr, kNot, kIsNull, kIn, kBetween, kLike, kCase, kCastDouble, kCoalesce,
-           kDateTrunc, kExtract } k;
+  enum K {
+    kCol,
+    kLit,
+    kBin,
+    kCmp,
+    kAnd,
+    kOr,
+    kNot,
+    kIsNull,
+    kIn,
+    kBetween,
+    kLike,
+    kCase,
+    kCastDouble,
+    kCoalesce,
+    kDateTrunc,
+    kExtract
+  } k;
   Ty ty;
   std::string s;  // column name, literal as SQL, operator, unit or field
   bool negated = false;
@@ -526,20 +559,28 @@ std::string Render(const Expr& e, Dialect d) {
   auto r = [&](size_t i) { return Render(e.kids[i], d); };
   switch (e.k) {
     case Expr::kCol:
-    case Expr::kLit: return e.s;
+    case Expr::kLit:
+      return e.s;
     case Expr::kBin:
-    case Expr::kCmp: return "(" + r(0) + " " + e.s + " " + r(1) + ")";
-    case Expr::kAnd: return "(" + r(0) + " AND " + r(1) + ")";
-    case Expr::kOr: return "(" + r(0) + " OR " + r(1) + ")";
-    case Expr::kNot: return "(NOT " + r(0) + ")";
-    case Expr::kIsNull: return "(" + r(0) + (e.negated ? " IS NOT NULL)" : " IS NULL)");
+    case Expr::kCmp:
+      return "(" + r(0) + " " + e.s + " " + r(1) + ")";
+    case Expr::kAnd:
+      return "(" + r(0) + " AND " + r(1) + ")";
+    case Expr::kOr:
+      return "(" + r(0) + " OR " + r(1) + ")";
+    case Expr::kNot:
+      return "(NOT " + r(0) + ")";
+    case Expr::kIsNull:
+      return "(" + r(0) + (e.negated ? " IS NOT NULL)" : " IS NULL)");
     case Expr::kIn: {
       std::string out = "(" + r(0) + (e.negated ? " NOT IN (" : " IN (");
       for (size_t i = 1; i < e.kids.size(); ++i) out += (i > 1 ? ", " : "") + r(i);
       return out + "))";
     }
-    case Expr::kBetween: return "(" + r(0) + (e.negated ? " NOT BETWEEN " : " BETWEEN ") + r(1) + " AND " + r(2) + ")";
-    case Expr::kLike: return "(" + r(0) + (e.negated ? " NOT LIKE " : " LIKE ") + r(1) + ")";
+    case Expr::kBetween:
+      return "(" + r(0) + (e.negated ? " NOT BETWEEN " : " BETWEEN ") + r(1) + " AND " + r(2) + ")";
+    case Expr::kLike:
+      return "(" + r(0) + (e.negated ? " NOT LIKE " : " LIKE ") + r(1) + ")";
     case Expr::kCase: {
       std::string out = "CASE";
       size_t i = 0;
@@ -547,8 +588,10 @@ std::string Render(const Expr& e, Dialect d) {
       if (i < e.kids.size()) out += " ELSE " + r(i);
       return out + " END";
     }
-    case Expr::kCastDouble: return "CAST(" + r(0) + (d == Dialect::kSqlite ? " AS REAL)" : " AS DOUBLE)");
-    case Expr::kCoalesce: return "COALESCE(" + r(0) + ", " + r(1) + ")";
+    case Expr::kCastDouble:
+      return "CAST(" + r(0) + (d == Dialect::kSqlite ? " AS REAL)" : " AS DOUBLE)");
+    case Expr::kCoalesce:
+      return "COALESCE(" + r(0) + ", " + r(1) + ")";
     case Expr::kDateTrunc: {
       if (d == Dialect::kLambdaflow) return "DATE_TRUNC('" + e.s + "', " + r(0) + ")";
       if (e.s == "minute") return "((" + r(0) + " / 60000) * 60000)";
@@ -587,58 +630,89 @@ class ViewGen {
   Expr Int(int depth) {
     int choice = static_cast<int>(rng_.Int(0, depth > 0 ? 10 : 2));
     switch (choice) {
-      case 0: return Leaf(Expr::kCol, Ty::kInt, rng_.Chance(50) ? "zipcode" : "qty");
-      case 1: return Leaf(Expr::kCol, Ty::kInt, "qty");
-      case 2: return IntLit(-20, 20);
-      case 3: return Node(Expr::kBin, Ty::kInt, rng_.Chance(50) ? "+" : "-", {Int(depth - 1), Int(depth - 1)});
-      case 4: return Node(Expr::kBin, Ty::kInt, "*", {Int(0), IntLit(-10, 10)});
+      case 0:
+        return Leaf(Expr::kCol, Ty::kInt, rng_.Chance(50) ? "zipcode" : "qty");
+      case 1:
+        return Leaf(Expr::kCol, Ty::kInt, "qty");
+      case 2:
+        return IntLit(-20, 20);
+      case 3:
+        return Node(Expr::kBin, Ty::kInt, rng_.Chance(50) ? "+" : "-", {Int(depth - 1), Int(depth - 1)});
+      case 4:
+        return Node(Expr::kBin, Ty::kInt, "*", {Int(0), IntLit(-10, 10)});
       case 5:  // truncating division; a zero divisor (a column can be 0) gives NULL in both
         return Node(Expr::kBin, Ty::kInt, "/", {Int(depth - 1), rng_.Chance(70) ? IntLit(-300, 300) : Int(0)});
-      case 6: return Node(Expr::kCase, Ty::kInt, "", CaseKids(depth, [&] { return Int(depth - 1); }));
-      case 7: return Node(Expr::kCoalesce, Ty::kInt, "", {Int(depth - 1), Int(0)});
-      case 8: return Node(Expr::kExtract, Ty::kInt, rng_.Pick(std::vector<std::string>{"minute", "hour", "day", "month", "year"}), {TsCol()});
-      default: return Int(0);
+      case 6:
+        return Node(Expr::kCase, Ty::kInt, "", CaseKids(depth, [&] { return Int(depth - 1); }));
+      case 7:
+        return Node(Expr::kCoalesce, Ty::kInt, "", {Int(depth - 1), Int(0)});
+      case 8:
+        return Node(Expr::kExtract, Ty::kInt,
+                    rng_.Pick(std::vector<std::string>{"minute", "hour", "day", "month", "year"}), {TsCol()});
+      default:
+        return Int(0);
     }
   }
 
   Expr Double(int depth) {
     int choice = static_cast<int>(rng_.Int(0, depth > 0 ? 9 : 2));
     switch (choice) {
-      case 0: return Leaf(Expr::kCol, Ty::kDouble, "price");
-      case 1: return Leaf(Expr::kCol, Ty::kDouble, "weight");
-      case 2: return DoubleLit();
-      case 3: return Node(Expr::kBin, Ty::kDouble, rng_.Chance(50) ? "+" : "-", {Double(depth - 1), rng_.Chance(70) ? Double(depth - 1) : Int(0)});
-      case 4: return Node(Expr::kBin, Ty::kDouble, "*", {Double(depth - 1), rng_.Chance(50) ? Double(0) : Int(0)});
-      case 5: return Node(Expr::kBin, Ty::kDouble, "/", {Double(depth - 1), rng_.Chance(50) ? Double(0) : IntLit(1, 9)});
-      case 6: return Node(Expr::kCastDouble, Ty::kDouble, "", {Int(depth - 1)});
-      case 7: return Node(Expr::kCase, Ty::kDouble, "", CaseKids(depth, [&] { return Double(depth - 1); }));
-      case 8: return Node(Expr::kCoalesce, Ty::kDouble, "", {Double(depth - 1), DoubleLit()});
-      default: return Double(0);
+      case 0:
+        return Leaf(Expr::kCol, Ty::kDouble, "price");
+      case 1:
+        return Leaf(Expr::kCol, Ty::kDouble, "weight");
+      case 2:
+        return DoubleLit();
+      case 3:
+        return Node(Expr::kBin, Ty::kDouble, rng_.Chance(50) ? "+" : "-",
+                    {Double(depth - 1), rng_.Chance(70) ? Double(depth - 1) : Int(0)});
+      case 4:
+        return Node(Expr::kBin, Ty::kDouble, "*", {Double(depth - 1), rng_.Chance(50) ? Double(0) : Int(0)});
+      case 5:
+        return Node(Expr::kBin, Ty::kDouble, "/", {Double(depth - 1), rng_.Chance(50) ? Double(0) : IntLit(1, 9)});
+      case 6:
+        return Node(Expr::kCastDouble, Ty::kDouble, "", {Int(depth - 1)});
+      case 7:
+        return Node(Expr::kCase, Ty::kDouble, "", CaseKids(depth, [&] { return Double(depth - 1); }));
+      case 8:
+        return Node(Expr::kCoalesce, Ty::kDouble, "", {Double(depth - 1), DoubleLit()});
+      default:
+        return Double(0);
     }
   }
 
   Expr Text(int depth) {
     int choice = static_cast<int>(rng_.Int(0, depth > 0 ? 4 : 1));
     switch (choice) {
-      case 0: return Leaf(Expr::kCol, Ty::kText, "ProductName");
-      case 1: return rng_.Chance(30) ? TextLit() : Leaf(Expr::kCol, Ty::kText, "ProductName");
-      case 2: return Node(Expr::kCase, Ty::kText, "", CaseKids(depth, [&] { return TextLit(); }));
-      case 3: return Node(Expr::kCoalesce, Ty::kText, "", {Leaf(Expr::kCol, Ty::kText, "ProductName"), TextLit()});
-      default: return Text(0);
+      case 0:
+        return Leaf(Expr::kCol, Ty::kText, "ProductName");
+      case 1:
+        return rng_.Chance(30) ? TextLit() : Leaf(Expr::kCol, Ty::kText, "ProductName");
+      case 2:
+        return Node(Expr::kCase, Ty::kText, "", CaseKids(depth, [&] { return TextLit(); }));
+      case 3:
+        return Node(Expr::kCoalesce, Ty::kText, "", {Leaf(Expr::kCol, Ty::kText, "ProductName"), TextLit()});
+      default:
+        return Text(0);
     }
   }
 
   Expr Ts() {
     if (rng_.Chance(30)) return TsCol();
-    return Node(Expr::kDateTrunc, Ty::kTs, rng_.Pick(std::vector<std::string>{"minute", "hour", "day", "month", "year"}), {TsCol()});
+    return Node(Expr::kDateTrunc, Ty::kTs,
+                rng_.Pick(std::vector<std::string>{"minute", "hour", "day", "month", "year"}), {TsCol()});
   }
 
   Expr Any(int depth) {
     switch (rng_.Int(0, 3)) {
-      case 0: return Int(depth);
-      case 1: return Double(depth);
-      case 2: return Text(depth);
-      default: return Ts();
+      case 0:
+        return Int(depth);
+      case 1:
+        return Double(depth);
+      case 2:
+        return Text(depth);
+      default:
+        return Ts();
     }
   }
 
@@ -646,10 +720,14 @@ class ViewGen {
     static const std::vector<std::string> cmp = {"=", "<>", "<", "<=", ">", ">="};
     int choice = static_cast<int>(rng_.Int(0, depth > 0 ? 11 : 7));
     switch (choice) {
-      case 0: return Node(Expr::kCmp, Ty::kBool, rng_.Pick(cmp), {Int(1), Int(1)});
-      case 1: return Node(Expr::kCmp, Ty::kBool, rng_.Pick(cmp), {Double(1), rng_.Chance(50) ? Double(1) : Int(0)});
-      case 2: return Node(Expr::kCmp, Ty::kBool, rng_.Pick(cmp), {Text(1), TextLit()});
-      case 3: return Node(Expr::kIsNull, Ty::kBool, "", {Any(1)}, rng_.Chance(50));
+      case 0:
+        return Node(Expr::kCmp, Ty::kBool, rng_.Pick(cmp), {Int(1), Int(1)});
+      case 1:
+        return Node(Expr::kCmp, Ty::kBool, rng_.Pick(cmp), {Double(1), rng_.Chance(50) ? Double(1) : Int(0)});
+      case 2:
+        return Node(Expr::kCmp, Ty::kBool, rng_.Pick(cmp), {Text(1), TextLit()});
+      case 3:
+        return Node(Expr::kIsNull, Ty::kBool, "", {Any(1)}, rng_.Chance(50));
       case 4: {
         std::vector<Expr> kids;
         if (rng_.Chance(50)) {
@@ -663,34 +741,52 @@ class ViewGen {
         return Node(Expr::kIn, Ty::kBool, "", std::move(kids), rng_.Chance(30));
       }
       case 5: {
-        if (rng_.Chance(50)) return Node(Expr::kBetween, Ty::kBool, "", {Int(1), IntLit(-500, 100), IntLit(0, 96000)}, rng_.Chance(30));
+        if (rng_.Chance(50))
+          return Node(Expr::kBetween, Ty::kBool, "", {Int(1), IntLit(-500, 100), IntLit(0, 96000)}, rng_.Chance(30));
         return Node(Expr::kBetween, Ty::kBool, "", {Double(1), DoubleLit(), DoubleLit()}, rng_.Chance(30));
       }
       case 6: {
-        static const std::vector<std::string> pats = {"'product%'", "'%2'", "'%\u00e4%'", "'_'", "'a%b'", "'%\t%'", "'P%'", "'%'"};
-        return Node(Expr::kLike, Ty::kBool, "", {Text(1), Leaf(Expr::kLit, Ty::kText, rng_.Pick(pats))}, rng_.Chance(30));
+        static const std::vector<std::string> pats = {"'product%'", "'%2'",   "'%\u00e4%'", "'_'",
+                                                      "'a%b'",      "'%\t%'", "'P%'",       "'%'"};
+        return Node(Expr::kLike, Ty::kBool, "", {Text(1), Leaf(Expr::kLit, Ty::kText, rng_.Pick(pats))},
+                    rng_.Chance(30));
       }
-      case 7: return Node(Expr::kCmp, Ty::kBool, rng_.Pick(cmp), {Leaf(Expr::kCol, Ty::kInt, "zipcode"), IntLit(0, 96000)});
-      case 8: return Node(Expr::kAnd, Ty::kBool, "", {Bool(depth - 1), Bool(depth - 1)});
-      case 9: return Node(Expr::kOr, Ty::kBool, "", {Bool(depth - 1), Bool(depth - 1)});
-      case 10: return Node(Expr::kNot, Ty::kBool, "", {Bool(depth - 1)});
-      default: return Bool(0);
+      case 7:
+        return Node(Expr::kCmp, Ty::kBool, rng_.Pick(cmp), {Leaf(Expr::kCol, Ty::kInt, "zipcode"), IntLit(0, 96000)});
+      case 8:
+        return Node(Expr::kAnd, Ty::kBool, "", {Bool(depth - 1), Bool(depth - 1)});
+      case 9:
+        return Node(Expr::kOr, Ty::kBool, "", {Bool(depth - 1), Bool(depth - 1)});
+      case 10:
+        return Node(Expr::kNot, Ty::kBool, "", {Bool(depth - 1)});
+      default:
+        return Bool(0);
     }
   }
 
   // A group key: usually of modest cardinality.
   Expr GroupKey() {
     switch (rng_.Int(0, 9)) {
-      case 0: return Leaf(Expr::kCol, Ty::kInt, "zipcode");
-      case 1: return Leaf(Expr::kCol, Ty::kText, "ProductName");
-      case 2: return Node(Expr::kBin, Ty::kInt, "/", {Leaf(Expr::kCol, Ty::kInt, "qty"), IntLit(100, 400)});
-      case 3: return Node(Expr::kDateTrunc, Ty::kTs, rng_.Pick(std::vector<std::string>{"day", "month", "year"}), {TsCol()});
-      case 4: return Node(Expr::kExtract, Ty::kInt, rng_.Pick(std::vector<std::string>{"hour", "month"}), {TsCol()});
-      case 5: return Node(Expr::kCase, Ty::kText, "", CaseKids(1, [&] { return TextLit(); }));
-      case 6: return Node(Expr::kCoalesce, Ty::kText, "", {Leaf(Expr::kCol, Ty::kText, "ProductName"), TextLit()});
-      case 7: return Node(Expr::kBin, Ty::kDouble, "*", {Leaf(Expr::kCol, Ty::kDouble, "weight"), IntLit(1, 2)});
-      case 8: return Leaf(Expr::kCol, Ty::kDouble, "price");
-      default: return Any(1);
+      case 0:
+        return Leaf(Expr::kCol, Ty::kInt, "zipcode");
+      case 1:
+        return Leaf(Expr::kCol, Ty::kText, "ProductName");
+      case 2:
+        return Node(Expr::kBin, Ty::kInt, "/", {Leaf(Expr::kCol, Ty::kInt, "qty"), IntLit(100, 400)});
+      case 3:
+        return Node(Expr::kDateTrunc, Ty::kTs, rng_.Pick(std::vector<std::string>{"day", "month", "year"}), {TsCol()});
+      case 4:
+        return Node(Expr::kExtract, Ty::kInt, rng_.Pick(std::vector<std::string>{"hour", "month"}), {TsCol()});
+      case 5:
+        return Node(Expr::kCase, Ty::kText, "", CaseKids(1, [&] { return TextLit(); }));
+      case 6:
+        return Node(Expr::kCoalesce, Ty::kText, "", {Leaf(Expr::kCol, Ty::kText, "ProductName"), TextLit()});
+      case 7:
+        return Node(Expr::kBin, Ty::kDouble, "*", {Leaf(Expr::kCol, Ty::kDouble, "weight"), IntLit(1, 2)});
+      case 8:
+        return Leaf(Expr::kCol, Ty::kDouble, "price");
+      default:
+        return Any(1);
     }
   }
 
@@ -711,11 +807,16 @@ class ViewGen {
 
 Kind KindOf(Ty t) {
   switch (t) {
-    case Ty::kInt: return Kind::kInt;
-    case Ty::kDouble: return Kind::kDoubleExact;
-    case Ty::kText: return Kind::kText;
-    case Ty::kTs: return Kind::kTimestamp;
-    case Ty::kBool: return Kind::kInt;
+    case Ty::kInt:
+      return Kind::kInt;
+    case Ty::kDouble:
+      return Kind::kDoubleExact;
+    case Ty::kText:
+      return Kind::kText;
+    case Ty::kTs:
+      return Kind::kTimestamp;
+    case Ty::kBool:
+      return Kind::kInt;
   }
   return Kind::kText;
 }
@@ -753,8 +854,13 @@ View RandomView(Rng& rng, const std::string& name) {
     Kind kind = Kind::kInt;
     bool helper = false;
     switch (rng.Int(0, 6)) {
-      case 0: fn = "COUNT"; break;  // COUNT(*)
-      case 1: fn = "COUNT"; arg = gen.Any(1); break;
+      case 0:
+        fn = "COUNT";
+        break;  // COUNT(*)
+      case 1:
+        fn = "COUNT";
+        arg = gen.Any(1);
+        break;
       case 2:
       case 3: {
         fn = rng.Chance(50) ? "SUM" : "AVG";
@@ -766,10 +872,18 @@ View RandomView(Rng& rng, const std::string& name) {
       default: {
         fn = rng.Chance(50) ? "MIN" : "MAX";
         switch (rng.Int(0, 3)) {
-          case 0: arg = gen.Int(1); break;
-          case 1: arg = gen.Double(1); break;
-          case 2: arg = gen.Text(1); break;
-          default: arg = gen.Ts(); break;
+          case 0:
+            arg = gen.Int(1);
+            break;
+          case 1:
+            arg = gen.Double(1);
+            break;
+          case 2:
+            arg = gen.Text(1);
+            break;
+          default:
+            arg = gen.Ts();
+            break;
         }
         kind = KindOf(arg->ty);
       }
@@ -862,8 +976,8 @@ TEST_P(RandomViews, MatchSqlite) {
       EvalResult single = RunEval(dir.path(), one, dir.path() / "events.ndjson", dir.path() / ("out_" + v.name));
       if (single.exit_code != 0) failing += "\n" + v.lf_sql + "  -> " + single.stderr_text;
     }
-    FAIL() << where << ": lambdaflow eval exited " << r.exit_code << ":\n" << r.stderr_text
-           << "\nviews failing alone:" << (failing.empty() ? std::string(" none") : failing);
+    FAIL() << where << ": lambdaflow eval exited " << r.exit_code << ":\n"
+           << r.stderr_text << "\nviews failing alone:" << (failing.empty() ? std::string(" none") : failing);
   }
   for (const auto& v : views) {
     fs::path tsv = dir.path() / "out" / (v.name + ".tsv");
@@ -888,7 +1002,8 @@ INSTANTIATE_TEST_SUITE_P(Seeds, RandomViews, ::testing::Range(0, kIterations));
 TEST(Oracle, ExampleViews) {
   TempDir dir;
   fs::path events = dir.path() / "events.ndjson";
-  ASSERT_EQ(RunShell(ShellQuote(LAMBDAFLOW_BIN) + " produce --count 10000 --seed 11 >" + ShellQuote(events.string())), 0);
+  ASSERT_EQ(RunShell(ShellQuote(LAMBDAFLOW_BIN) + " produce --count 10000 --seed 11 >" + ShellQuote(events.string())),
+            0);
 
   Db db;
   db.Exec("CREATE TABLE events (zipcode INTEGER, ProductName TEXT NOT NULL, price REAL, timestamp INTEGER NOT NULL)");
@@ -938,13 +1053,20 @@ TEST(Oracle, ExampleViews) {
       {"revenue_by_product",
        "SELECT ProductName, COUNT(*), SUM(price), MIN(price), MAX(price), AVG(price), SUM(ABS(price)), AVG(ABS(price)) "
        "FROM events GROUP BY ProductName ORDER BY ProductName",
-       {{"ProductName", Kind::kText}, {"orders", Kind::kInt}, {"revenue", Kind::kDoubleApprox, 6},
-        {"min_price", Kind::kDoubleExact}, {"max_price", Kind::kDoubleExact}, {"avg_price", Kind::kDoubleApprox, 7}}},
+       {{"ProductName", Kind::kText},
+        {"orders", Kind::kInt},
+        {"revenue", Kind::kDoubleApprox, 6},
+        {"min_price", Kind::kDoubleExact},
+        {"max_price", Kind::kDoubleExact},
+        {"avg_price", Kind::kDoubleApprox, 7}}},
       {"orders_by_zip_hour",
        "SELECT zipcode, (timestamp / 3600000) * 3600000 AS hour, COUNT(*), SUM(price), COUNT(DISTINCT ProductName), "
        "SUM(ABS(price)) FROM events GROUP BY zipcode, hour ORDER BY zipcode, hour",
-       {{"zipcode", Kind::kInt}, {"hour", Kind::kTimestamp}, {"orders", Kind::kInt},
-        {"revenue", Kind::kDoubleApprox, 5}, {"products", Kind::kApprox5}}},
+       {{"zipcode", Kind::kInt},
+        {"hour", Kind::kTimestamp},
+        {"orders", Kind::kInt},
+        {"revenue", Kind::kDoubleApprox, 5},
+        {"products", Kind::kApprox5}}},
       {"price_bands_by_day",
        "SELECT (timestamp / 86400000) * 86400000 AS day, "
        "CASE WHEN price < 20 THEN 'low' WHEN price < 60 THEN 'mid' ELSE 'high' END AS band, COUNT(*), "
@@ -952,7 +1074,10 @@ TEST(Oracle, ExampleViews) {
        "SUM(price) FILTER (WHERE ProductName IN ('product1', 'product2', 'product3')), "
        "SUM(ABS(price)) FILTER (WHERE ProductName IN ('product1', 'product2', 'product3')) "
        "FROM events WHERE zipcode BETWEEN 90000 AND 96999 GROUP BY day, band ORDER BY day, band",
-       {{"day", Kind::kTimestamp}, {"band", Kind::kText}, {"orders", Kind::kInt}, {"big_orders", Kind::kInt},
+       {{"day", Kind::kTimestamp},
+        {"band", Kind::kText},
+        {"orders", Kind::kInt},
+        {"big_orders", Kind::kInt},
         {"top3_revenue", Kind::kDoubleApprox, 5}}},
   };
   for (const auto& c : cases) {

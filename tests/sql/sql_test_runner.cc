@@ -67,8 +67,8 @@ std::string Join(const std::vector<std::string>& lines, size_t from = 0, size_t 
 }
 
 // Decodes `events` and feeds rows [from, to) to `state`.
-void Feed(const StreamSchema& schema, const std::vector<std::string>& events, size_t from, size_t to,
-          ViewState* state, std::vector<Reject>* rejects) {
+void Feed(const StreamSchema& schema, const std::vector<std::string>& events, size_t from, size_t to, ViewState* state,
+          std::vector<Reject>* rejects) {
   JsonDecoder decoder(schema);
   Batch batch(schema.types());
   for (size_t i = from; i < to; ++i) {
@@ -133,7 +133,8 @@ TEST_P(SqlTest, Run) {
       ASSERT_TRUE(one->FinalizeBatches([&](const std::vector<const Vector*>& cols, const uint32_t* rows, size_t n) {
                        AppendTsvRows(cols, rows, n, &streamed);
                        return Status::OK();
-                     }).ok());
+                     })
+                      .ok());
       EXPECT_EQ(streamed, expected) << "streamed TSV differs";
       // The same through two partial states, combined.
       auto left = (*plan)->NewState();

@@ -56,64 +56,7 @@ elif [[ $build_type != Release ]]; then
 fi
 cmake --build "$build" --target lambdaflow simdjson_floor >/dev/null
 
-# --- data -------------------------------------------------------------------
-mkdir -p bench/data bench/results
-if [[ ! -s $data ]]; then
-  log "generating $events events into $data"
-  "$lf" produce --count "$events" --seed 7 >"$data.tmp"
-  mv "$data.tmp" "$data"
-fi
-lines=$(wc -l <"$data")
-bytes=$(stat -c %s "$data")
-if ((lines != events)); then
-  log "warning: $data holds $lines events, not $events (delete it to regenerate)"
-fi
-
-# --- node deps --------------------------------------------------------------
-if [[ ! -d bench/node_modules/@duckdb/node-api ]]; then
-  log "installing the DuckDB node package (npm ci)"
-  (cd bench && npm ci --silent --no-audit --no-fund)
-fi
-
-# --- measuring --------------------------------------------------------------
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-# measure OUT_PREFIX CMD...: runs CMD once with stdout to OUT_PREFIX.out and
-# stderr to OUT_PREFIX.err; echoes "<wall seconds> <peak RSS KiB>".
-if [[ -x /usr/bin/time ]]; then
-  measure() {
-    local prefix=$1; shift
-    local t0 t1
-    t0=$(date +%s%N)
-    /usr/bin/time -f "%e %M" -o "$prefix.time" "$@" >"$prefix.out" 2>"$prefix.err" || return 1
-    t1=$(date +%s%N)
-    echo "$(((t1 - t0) / 1000))e-6 $(awk '{print $2}' "$prefix.time" | tail -1)"
-  }
-else
-  # No GNU time: the same numbers from wait4(2).
-  measure() {
-    local prefix=$1; shift
-    python3 - "$prefix" "$@" <<'PY'
-import os, subprocess, sys, time
-prefix, cmd = sys.argv[1], sys.argv[2:]
-with open(prefix + ".out", "wb") as out, open(prefix + ".err", "wb") as err:
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=out, stderr=err)
-    _, status, usage = os.wait4(p.pid, 0)
-    t1 = time.perf_counter()
-if os.waitstatus_to_exitcode(status) != 0:
-    sys.exit(os.waitstatus_to_exitcode(status) or 1)
-print(f"{t1 - t0:.6f} {usage.ru_maxrss}")
-PY
-  }
-fi
-
-fail() {
-  log "$1 failed; its stderr:"
-  cat "$2.err" >&2
-  exit 1
-}
+source bench/lib.sh
 
 log "lambdaflow eval, $runs runs"
 for ((i = 1; i <= runs; i++)); do
@@ -149,12 +92,12 @@ def runs_of(name):
         return [tuple(float(x) for x in l.split()) for l in f if l.strip()]
 
 def best(name):
-    r = runs_of(name)
-    return min(t for t, _ in r), max(m for _, m in r)
+    r = runs_of(name)  # wall, peak RSS, load average, CPU seconds
+    return min(x[0] for x in r), max(x[1] for x in r)
 
 lf_t, lf_rss = best("lf")
 duck_runs = [json.loads(l) for l in open(os.path.join(work, "duck.json")) if l.strip()]
-duck_rss = max(m for _, m in runs_of("duck"))
+duck_rss = max(x[1] for x in runs_of("duck"))
 v1 = min(r["revenue_by_product"] for r in duck_runs)
 v2 = min(r["orders_by_zip_hour"] for r in duck_runs)
 f1_t, f1_rss = best("floor1")

@@ -3,7 +3,19 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "ingest/json_decoder.h"
+
 namespace lf::cli {
+
+std::string RejectReasonCounts(const uint64_t* by_reason) {
+  std::string out;
+  for (int r = 0; r < kNumRejectReasons; ++r) {
+    if (!by_reason[r]) continue;
+    if (!out.empty()) out += ", ";
+    out += std::string(RejectReasonName(static_cast<RejectReason>(r))) + ": " + std::to_string(by_reason[r]);
+  }
+  return out;
+}
 
 int ReportError(const Status& status) {
   std::fprintf(stderr, "lambdaflow: %s\n", status.message().c_str());

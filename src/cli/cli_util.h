@@ -2,6 +2,7 @@
 // code and a message, and writing files with every error checked.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,10 @@ inline constexpr int kExitUsage = 2;    // bad SQL, bad flags, bad arguments
 
 // Prints "lambdaflow: <message>" to stderr; returns the exit code for it.
 int ReportError(const Status& status);
+
+// "malformed_json: 1, wrong_type: 2" for the non-zero counts of a
+// per-reason array (kNumRejectReasons long); "" when all are zero.
+std::string RejectReasonCounts(const uint64_t* by_reason);
 
 // Writes `data` to `path` (truncating), or to stdout for "-"; reports a
 // full disk or any other write error with the path.

@@ -156,7 +156,6 @@ Status RunIngest(const IngestArgs& a) {
         &stats));
   }
   const uint64_t accepted = stats.accepted, rejected = stats.rejected, bytes = stats.bytes;
-  const uint64_t* by_reason = stats.rejected_by_reason;
   // Everything appended is acknowledged only once durable.
   const uint64_t appended = first + accepted;
   RETURN_IF_ERROR(dir->log()->WaitDurable(0, appended));
@@ -166,14 +165,8 @@ Status RunIngest(const IngestArgs& a) {
   std::string summary = "lambdaflow ingest: " + std::to_string(accepted) + " accepted (offsets [" +
                         std::to_string(first) + ", " + std::to_string(dir->log()->end_offset(0)) + ")), " +
                         std::to_string(rejected) + " rejected";
-  bool any = false;
-  for (int r = 0; r < kNumRejectReasons; ++r) {
-    if (!by_reason[r]) continue;
-    summary += (any ? ", " : " (") + std::string(RejectReasonName(static_cast<RejectReason>(r))) + ": " +
-               std::to_string(by_reason[r]);
-    any = true;
-  }
-  if (any) summary += "; see `lambdaflow rejects --data " + a.store.data + "`)";
+  const std::string reasons = RejectReasonCounts(stats.rejected_by_reason);
+  if (!reasons.empty()) summary += " (" + reasons + "; see `lambdaflow rejects --data " + a.store.data + "`)";
   char rate[128];
   std::snprintf(rate, sizeof(rate), " in %.3f s (%.2f M events/s, %.0f MB/s)\n", secs,
                 static_cast<double>(accepted + rejected) / std::max(secs, 1e-9) / 1e6,

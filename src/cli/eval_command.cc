@@ -163,15 +163,8 @@ Status RunEval(const EvalArgs& args) {
 
   std::string summary = "lambdaflow eval: " + std::to_string(stats.lines) + " lines, " +
                         std::to_string(stats.accepted) + " accepted, " + std::to_string(stats.rejected) + " rejected";
-  bool first = true;
-  for (int r = 0; r < kNumRejectReasons; ++r) {
-    if (!stats.rejected_by_reason[r]) continue;
-    summary += first ? " (" : ", ";
-    summary += std::string(RejectReasonName(static_cast<RejectReason>(r))) + ": " +
-               std::to_string(stats.rejected_by_reason[r]);
-    first = false;
-  }
-  if (!first) summary += ")";
+  const std::string reasons = RejectReasonCounts(stats.rejected_by_reason);
+  if (!reasons.empty()) summary += " (" + reasons + ")";
   char rate[160];
   double secs = stats.seconds > 0 ? stats.seconds : 1e-9;
   std::snprintf(rate, sizeof(rate), "; %zu view(s) in %.3f s (%.2f M events/s, %.0f MB/s)\n", states.size(),

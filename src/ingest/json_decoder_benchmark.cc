@@ -14,19 +14,10 @@
 
 #include "ingest/input_reader.h"
 #include "ingest/json_decoder.h"
+#include "ingest/seed_generator.h"
 
 namespace lf {
 namespace {
-
-StreamSchema SeedSchema() {
-  StreamSchema s;
-  s.name = "events";
-  s.columns = {{"zipcode", TypeId::kInt, false},
-               {"ProductName", TypeId::kText, false},
-               {"price", TypeId::kDouble, false},
-               {"timestamp", TypeId::kTimestamp, false}};
-  return s;
-}
 
 // 64 Ki seed-shaped lines, '\n'-separated, followed by padding, as the
 // InputReader delivers them.
@@ -68,7 +59,7 @@ void SetCounters(benchmark::State& state, const Corpus& c) {
 // The whole path: split lines, decode into batches of 2048 rows.
 void BM_JsonDecoder(benchmark::State& state) {
   const Corpus& c = GetCorpus();
-  StreamSchema schema = SeedSchema();
+  StreamSchema schema = SeedStreamSchema();
   JsonDecoder decoder(schema);
   Batch batch(schema.types());
   Reject reject;
@@ -92,7 +83,7 @@ BENCHMARK(BM_JsonDecoder);
 void BM_JsonDecoderMany(benchmark::State& state) {
   const Corpus& c = GetCorpus();
   const LineChunk chunk = c.chunk();
-  StreamSchema schema = SeedSchema();
+  StreamSchema schema = SeedStreamSchema();
   JsonDecoder decoder(schema);
   Batch batch(schema.types());
   std::vector<Reject> rejects;

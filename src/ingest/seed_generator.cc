@@ -161,4 +161,14 @@ void SeedGenerator::AppendJson(const SeedEvent& e, std::string* out) {
   out->append(line, static_cast<size_t>(p - line));
 }
 
+StreamSchema SeedStreamSchema() {
+  StreamSchema s;
+  s.name = "events";
+  s.columns = {{"zipcode", TypeId::kInt, false},
+               {"ProductName", TypeId::kText, false},
+               {"price", TypeId::kDouble, false},
+               {"timestamp", TypeId::kTimestamp, false}};
+  return s;
+}
+
 }  // namespace lf

@@ -34,7 +34,14 @@
 #include <string>
 #include <vector>
 
+#include "ingest/schema.h"
+
 namespace lf {
+
+// The stream of the events SeedGenerator writes, as the paper declares it:
+// zipcode INT, ProductName TEXT, price DOUBLE, timestamp TIMESTAMP (all
+// nullable), named "events".
+StreamSchema SeedStreamSchema();
 
 struct SeedGeneratorOptions {
   uint64_t seed = 1;

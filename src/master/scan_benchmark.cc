@@ -17,16 +17,6 @@ namespace {
 
 constexpr size_t kEvents = 1'000'000;
 
-StreamSchema SeedSchema() {
-  StreamSchema s;
-  s.name = "events";
-  s.columns = {{"zipcode", TypeId::kInt, false},
-               {"ProductName", TypeId::kText, false},
-               {"price", TypeId::kDouble, false},
-               {"timestamp", TypeId::kTimestamp, false}};
-  return s;
-}
-
 // 1M seed events and a directory holding them as one sealed segment.
 struct Fixture {
   std::string text;
@@ -47,7 +37,7 @@ struct Fixture {
     std::string tmpl = (std::filesystem::temp_directory_path() / "lf_master_bench_XXXXXX").string();
     CHECK(mkdtemp(tmpl.data()) != nullptr, "mkdtemp failed");
     root = tmpl;
-    auto s = MasterStore::Open(fs.get(), NewDir(), SeedSchema(), 1);
+    auto s = MasterStore::Open(fs.get(), NewDir(), SeedStreamSchema(), 1);
     CHECK(s.ok(), "open failed");
     store = std::move(*s);
     CHECK(store->Seal(0, 0, events).ok(), "seal failed");
@@ -65,7 +55,7 @@ void BM_Seal(benchmark::State& state) {
   Fixture& f = Get();
   for (auto _ : state) {
     std::string dir = f.NewDir();
-    auto s = MasterStore::Open(f.fs.get(), dir, SeedSchema(), 1);
+    auto s = MasterStore::Open(f.fs.get(), dir, SeedStreamSchema(), 1);
     Status st = (*s)->Seal(0, 0, f.events);
     if (!st.ok()) state.SkipWithError(st.ToString().c_str());
     state.PauseTiming();

@@ -111,26 +111,6 @@ void ArithDouble(OpKind op, const Vector& a, const Vector& b, Vector& r, size_t 
   }
 }
 
-template <typename T>
-bool CompareOp(OpKind op, const T& x, const T& y) {
-  switch (op) {
-    case OpKind::kEq:
-      return x == y;
-    case OpKind::kNe:
-      return x != y;
-    case OpKind::kLt:
-      return x < y;
-    case OpKind::kLe:
-      return x <= y;
-    case OpKind::kGt:
-      return x > y;
-    case OpKind::kGe:
-      return x >= y;
-    default:
-      return false;
-  }
-}
-
 template <typename T, typename Get>
 void CompareLoop(OpKind op, const Vector& a, const Vector& b, Vector& r, size_t n, Get get) {
   // Specialized per operator so that the loop body has no switch.

@@ -793,7 +793,11 @@ size_t JsonDecoder::DecodeMany(const char* data, size_t size, size_t padded_capa
   }
 
   const size_t rows_before = batch->size;
-  const size_t streamed = rows > 0 ? im.StreamWindow(data, len, batch) : 0;
+  // Stage 1 in streaming mode forgives an incomplete UTF-8 sequence at the
+  // very end of a window (it could continue in a next batch), so a window
+  // must be valid UTF-8 as a whole before it may take the fast path.
+  const bool valid_utf8 = simdjson::validate_utf8(data, len);
+  const size_t streamed = rows > 0 && valid_utf8 ? im.StreamWindow(data, len, batch) : 0;
   if (streamed > 0) {
     pos = std::min(ends[streamed - 1] + 1, size);
     done = streamed;

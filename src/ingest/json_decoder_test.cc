@@ -748,6 +748,23 @@ TEST(JsonDecoderManyTest, DocumentsAcrossLines) {
   }
 }
 
+// Regression (found by the fuzzer): simdjson's streaming stage 1 forgives
+// an incomplete UTF-8 sequence at the end of a window, so a last line
+// ending in "}\xfc" was accepted by the window path and rejected per line.
+TEST(JsonDecoderManyTest, IncompleteUtf8AtTheWindowEndIsRejected) {
+  const StreamSchema schema = ManySchema();
+  JsonDecoder reference(schema);
+  JsonDecoder many(schema);
+  for (std::string text : {std::string("{\"t\":\"a\"}\n{\"t\":\"b\"}\xfc"), std::string("{\"t\":\"a\"}\xe2\x82"),
+                           std::string("{\"t\":\"a\"}\n{\"t\":\"b\"}\xf0\x9f\x98")}) {
+    const size_t size = text.size();
+    text.append(kJsonPadding, ' ');
+    LineChunk chunk{text.data(), size, text.size(), 1};
+    ExpectSameOutcome(DecodeLineByLine(&reference, chunk, 0), DecodeWithMany(&many, chunk, 0, Batch::kCapacity),
+                      "\n" + Escaped(text.substr(0, size)));
+  }
+}
+
 TEST(JsonDecoderManyTest, StopsWhenTheBatchIsFull) {
   JsonDecoder decoder(SeedSchema());
   std::string text;

@@ -11,5 +11,6 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code);
 void RegisterProduceCommand(CLI::App& app, int* exit_code);
 // ingest, batch, query, status, rejects (data_commands.cc).
 void RegisterDataCommands(CLI::App& app, int* exit_code);
+void RegisterRunCommand(CLI::App& app, int* exit_code);
 
 }  // namespace lf::cli

@@ -1,7 +1,11 @@
 // The commands over a data directory: ingest, batch, query, status, rejects.
+#include <simdjson.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <memory>
@@ -13,7 +17,9 @@
 #include "batch/batch_layer.h"
 #include "cli/cli_util.h"
 #include "cli/command.h"
+#include "cli/event_sender.h"
 #include "common/format.h"
+#include "common/time.h"
 #include "engine/data_dir.h"
 #include "engine/ingestor.h"
 #include "ingest/input_reader.h"
@@ -220,7 +226,13 @@ struct QueryArgs {
   StoreFlags store;
   std::string what;
   std::string format = "table";
+  std::string server;  // with --server: ask a running `lambdaflow run` instead of --data
 };
+
+// A bare name is the whole view; anything else is SQL.
+bool IsBareViewName(const std::string& what) {
+  return !what.empty() && what.find_first_of(" \t\n(") == std::string::npos;
+}
 
 // The latest published version, with its views finalized on demand.
 class ServedVersion {
@@ -290,14 +302,198 @@ void PrintWatermark(const BatchVersion& v) {
                Watermarks(v.watermark).c_str(), age);
 }
 
+// ---- query --server ----
+
+// What a server's answer covers (docs/http_api.md, "Answers carry their
+// watermarks"); empty strings and negative numbers for what it did not say.
+struct ServerWatermarks {
+  std::string version, batch, speed;
+  double age_ms = -1, freshness_ms = -1;
+};
+
+// The counterpart of PrintWatermark, plus the speed layer's part.
+void PrintServerWatermarks(const ServerWatermarks& w) {
+  std::string line = w.version.empty() ? "no batch version yet" : "batch version " + w.version;
+  if (!w.batch.empty()) line += ", watermark " + w.batch;
+  char age[32] = "";
+  if (w.age_ms >= 0) std::snprintf(age, sizeof(age), ", age %.1f s", w.age_ms / 1000.0);
+  line += age;
+  if (!w.speed.empty()) line += "; speed watermark " + w.speed;
+  char freshness[32] = "";
+  if (w.freshness_ms >= 0) std::snprintf(freshness, sizeof(freshness), ", freshness %.0f ms", w.freshness_ms);
+  line += freshness;
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+// TSV answers carry them in headers: "120,340" per partition.
+ServerWatermarks WatermarksFromHeaders(const HttpAnswer& a) {
+  auto list = [](std::string v) { return v.empty() ? v : "[" + v + "]"; };
+  ServerWatermarks w;
+  w.version = a.Header("X-Lambdaflow-Batch-Version");
+  // "null" or "none" without a batch version.
+  if (w.version.find_first_not_of("0123456789") != std::string::npos) w.version.clear();
+  w.batch = list(a.Header("X-Lambdaflow-Batch-Watermark"));
+  w.speed = list(a.Header("X-Lambdaflow-Speed-Watermark"));
+  return w;
+}
+
+ServerWatermarks WatermarksFromJson(simdjson::dom::element doc) {
+  auto list = [&](const char* key) {
+    simdjson::dom::array arr;
+    if (doc["watermarks"][key].get(arr)) return std::string();
+    std::vector<uint64_t> w;
+    for (simdjson::dom::element e : arr) {
+      uint64_t v = 0;
+      if (!e.get(v)) w.push_back(v);
+    }
+    return Watermarks(w);
+  };
+  ServerWatermarks w;
+  w.batch = list("batch");
+  w.speed = list("speed");
+  uint64_t version = 0;
+  if (!doc["batch_version"].get(version)) w.version = std::to_string(version);
+  if (doc["batch_age_ms"].get(w.age_ms)) w.age_ms = -1;  // null without a batch version
+  if (doc["freshness_ms"].get(w.freshness_ms)) w.freshness_ms = -1;
+  return w;
+}
+
+// One JSON cell as the Value the table formatter expects for `type`.
+// Timestamps and non-finite doubles arrive as strings; anything unexpected
+// is shown as its JSON text rather than refused.
+Value CellValue(simdjson::dom::element cell, TypeId type) {
+  using simdjson::dom::element_type;
+  switch (cell.type()) {
+    case element_type::NULL_VALUE:
+      return Value::Null(type);
+    case element_type::BOOL:
+      return Value::Bool(cell.get_bool().value_unsafe());
+    case element_type::INT64: {
+      const int64_t i = cell.get_int64().value_unsafe();
+      return type == TypeId::kDouble ? Value::Double(static_cast<double>(i)) : Value::Int(i, type);
+    }
+    case element_type::DOUBLE:
+      return Value::Double(cell.get_double().value_unsafe());
+    case element_type::STRING: {
+      const std::string_view s = cell.get_string().value_unsafe();
+      if (type == TypeId::kTimestamp)
+        if (auto ms = ParseTimestamp(s)) return Value::Timestamp(*ms);
+      if (type == TypeId::kDouble) {
+        if (s == "NaN") return Value::Double(std::nan(""));
+        if (s == "Infinity") return Value::Double(HUGE_VAL);
+        if (s == "-Infinity") return Value::Double(-HUGE_VAL);
+      }
+      return Value::Text(std::string(s));
+    }
+    default:
+      return Value::Text(simdjson::minify(cell));
+  }
+}
+
+TypeId TypeFromName(std::string_view name) {
+  for (TypeId t : {TypeId::kBoolean, TypeId::kInt, TypeId::kBigInt, TypeId::kDouble, TypeId::kText, TypeId::kTimestamp})
+    if (name == TypeName(t)) return t;
+  return TypeId::kText;
+}
+
+// The answer's rows as a ViewResult, for the table format. Accepts the
+// columns as names with a parallel "types" array (the API's shape) or as
+// {"name", "type"} objects (the shape of `--format json` without a server).
+Result<ViewResult> ResultFromJson(simdjson::dom::element doc) {
+  ViewResult r;
+  std::string_view view;
+  if (!doc["view"].get(view)) r.name = std::string(view);
+  simdjson::dom::array columns, types, rows;
+  if (doc["columns"].get(columns) || doc["rows"].get(rows))
+    return Status::IOError("the server's answer has no \"columns\" and \"rows\"");
+  const bool has_types = !doc["types"].get(types);
+  for (simdjson::dom::element c : columns) {
+    std::string_view name, type;
+    if (c.get(name) && (c["name"].get(name) || c["type"].get(type)))
+      return Status::IOError("the server's answer has a column that is neither a name nor {name, type}");
+    r.column_names.emplace_back(name);
+    r.column_types.push_back(TypeFromName(type));
+  }
+  for (size_t i = 0; has_types && i < std::min(types.size(), r.column_types.size()); ++i) {
+    std::string_view type;
+    if (!types.at(i).get(type)) r.column_types[i] = TypeFromName(type);
+  }
+  for (simdjson::dom::element row : rows) {
+    simdjson::dom::array cells;
+    if (row.get(cells)) return Status::IOError("the server's answer has a row that is not an array");
+    std::vector<Value> values;
+    for (simdjson::dom::element cell : cells) {
+      if (values.size() == r.column_types.size()) break;
+      values.push_back(CellValue(cell, r.column_types[values.size()]));
+    }
+    values.resize(r.column_types.size(), Value::Null());
+    r.rows.push_back(std::move(values));
+  }
+  return r;
+}
+
+// A path segment with everything but unreserved characters percent-encoded,
+// so that any (quoted) view name reaches the server intact.
+std::string PathSegment(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return out;
+}
+
+// `query --server`: a bare view name is GET /v1/views/NAME, SQL is POST
+// /v1/query. The server answers in JSON or TSV; the table format is built
+// here from the JSON. A 4xx answer is the user's mistake (exit 2), a 5xx or
+// an unreachable server a failure (exit 1).
+Status RunServerQuery(const QueryArgs& a, ResultFormat format) {
+  ASSIGN_OR_RETURN(ServerUrl server, ParseServerUrl(a.server, "--server"));
+  const std::string wire = format == ResultFormat::kTsv ? "tsv" : "json";
+  std::string sql_body = "{\"sql\":";
+  AppendJsonString(a.what, &sql_body);
+  sql_body += "}";
+  ASSIGN_OR_RETURN(HttpAnswer answer, IsBareViewName(a.what)
+                                          ? HttpGet(server, "/v1/views/" + PathSegment(a.what) + "?format=" + wire)
+                                          : HttpPost(server, "/v1/query?format=" + wire, sql_body, "application/json"));
+  if (answer.status < 200 || answer.status >= 300) {
+    const ServerError e = ParseServerError(answer.status, answer.body);
+    return answer.status < 500 ? Status::InvalidArgument(e.detail) : Status::IOError(e.detail);
+  }
+  if (format == ResultFormat::kTsv) {
+    RETURN_IF_ERROR(WriteStdout(answer.body));
+    PrintServerWatermarks(WatermarksFromHeaders(answer));
+    return Status::OK();
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (auto err = parser.parse(answer.body).get(doc))
+    return Status::IOError("the server's answer is not JSON: " + std::string(simdjson::error_message(err)));
+  if (format == ResultFormat::kJson) {
+    if (!answer.body.empty() && answer.body.back() != '\n') answer.body.push_back('\n');
+    RETURN_IF_ERROR(WriteStdout(answer.body));
+  } else {
+    ASSIGN_OR_RETURN(ViewResult result, ResultFromJson(doc));
+    std::string out;
+    AppendTable(result, &out);
+    RETURN_IF_ERROR(WriteStdout(out));
+  }
+  PrintServerWatermarks(WatermarksFromJson(doc));
+  return Status::OK();
+}
+
 Status RunQueryCommand(const QueryArgs& a) {
   ASSIGN_OR_RETURN(ResultFormat format, ParseResultFormat(a.format));
+  if (!a.server.empty()) return RunServerQuery(a, format);
   auto fs = NewPosixFileSystem();
   ASSIGN_OR_RETURN(auto dir, DataDir::Open(fs.get(), a.store.data, "", true));
   ASSIGN_OR_RETURN(auto served, ServedVersion::Load(dir.get()));
-  // A bare name is the whole view; anything else is SQL.
   std::string sql = a.what;
-  bool bare = !sql.empty() && sql.find_first_of(" \t\n(") == std::string::npos;
+  const bool bare = IsBareViewName(sql);
   if (bare && format == ResultFormat::kTsv) {
     // The batch run wrote exactly this TSV: serve the file (checked
     // against the version manifest) instead of rebuilding it.
@@ -457,11 +653,21 @@ void RegisterDataCommands(CLI::App& app, int* exit_code) {
   }
   {
     auto a = std::make_shared<QueryArgs>();
-    auto* cmd = app.add_subcommand("query", "Answer a view or a SELECT over views from the latest batch version");
+    auto* cmd = app.add_subcommand("query",
+                                   "Answer a view or a SELECT over views from the latest batch version, or with "
+                                   "--server from a running `lambdaflow run` (batch + speed layer)");
     AddStoreFlags(cmd, &a->store, false);
     cmd->add_option("what", a->what, "A view name, or \"SELECT ... FROM view [WHERE] [ORDER BY] [LIMIT n]\"")
         ->required();
-    cmd->add_option("--format", a->format, "tsv, json or table (default)");
+    cmd->add_option("--format", a->format,
+                    "tsv, json or table (default). With --server, json is the server's answer as is "
+                    "(with its watermarks)");
+    cmd->add_option("--server", a->server,
+                    "Ask the server at URL (e.g. http://127.0.0.1:8080) instead of reading --data: a view name "
+                    "is GET URL/v1/views/NAME, SQL is POST URL/v1/query. Exit 2 for a 4xx answer, 1 for a 5xx "
+                    "or an unreachable server")
+        ->type_name("URL")
+        ->excludes(cmd->get_option("--data"));
     Install(cmd, a, exit_code, RunQueryCommand);
   }
   {

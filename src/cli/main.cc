@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   lf::cli::RegisterEvalCommand(app, &exit_code);
   lf::cli::RegisterProduceCommand(app, &exit_code);
   lf::cli::RegisterDataCommands(app, &exit_code);
+  lf::cli::RegisterRunCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

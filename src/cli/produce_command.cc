@@ -1,10 +1,13 @@
 // `lambdaflow produce`: writes seed events as NDJSON to stdout, like the
-// paper's KinesisProducer, at full speed or at a given rate.
+// paper's KinesisProducer, at full speed or at a given rate; or, with --to,
+// POSTs them to a `lambdaflow run` server and reports the ack latency.
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -13,7 +16,9 @@
 #include <string_view>
 #include <thread>
 
+#include "cli/cli_util.h"
 #include "cli/command.h"
+#include "cli/event_sender.h"
 #include "common/status.h"
 #include "ingest/seed_generator.h"
 
@@ -24,6 +29,11 @@ struct ProduceFlags {
   int64_t count = 10000;
   double rate = 0;
   uint64_t seed = 1;
+  // --to mode
+  std::string to;
+  int64_t batch = 1000;
+  int connections = 1;
+  std::string report_json;
 };
 
 // Output is written in chunks of about this size: few system calls, and a
@@ -93,6 +103,84 @@ int RunProduce(const ProduceFlags& flags) {
   return 0;
 }
 
+// ---- --to: POST to a server ----
+
+// Set by SIGINT/SIGTERM: the connections stop after their requests in flight
+// and the report is still printed. A second signal kills as usual.
+std::atomic<bool> g_interrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "must be usable from a signal handler");
+
+void OnInterrupt(int sig) {
+  g_interrupted.store(true);
+  std::signal(sig, SIG_DFL);
+}
+
+// "23,809": rates are easier to read grouped.
+std::string Grouped(double v) {
+  std::string digits = std::to_string(std::llround(v));
+  for (int i = static_cast<int>(digits.size()) - 3; i > (digits[0] == '-' ? 1 : 0); i -= 3) digits.insert(i, ",");
+  return digits;
+}
+
+double EventsPerSecond(const SendReport& r) { return r.seconds > 0 ? r.sent / r.seconds : 0; }
+
+std::string TextReport(const SendReport& r) {
+  char buf[512];
+  std::snprintf(buf, sizeof(buf),
+                "produce: sent %lld events in %lld request%s over %d connection%s in %.2f s (%s events/s)%s; "
+                "accepted %lld, rejected %lld",
+                static_cast<long long>(r.sent), static_cast<long long>(r.requests), r.requests == 1 ? "" : "s",
+                r.connections, r.connections == 1 ? "" : "s", r.seconds, Grouped(EventsPerSecond(r)).c_str(),
+                r.interrupted ? ", interrupted" : "", static_cast<long long>(r.accepted),
+                static_cast<long long>(r.rejected));
+  std::string out = buf;
+  if (r.retries) out += "; " + std::to_string(r.retries) + " retries after 503";
+  if (r.latency_ms.empty()) return out + "\n";
+  std::snprintf(buf, sizeof(buf), "; ack latency ms p50 %.2f p90 %.2f p99 %.2f max %.2f\n", r.LatencyPercentile(0.5),
+                r.LatencyPercentile(0.9), r.LatencyPercentile(0.99), r.latency_ms.back());
+  return out + buf;
+}
+
+// The same figures for benchmark scripts; latencies are null without requests.
+std::string JsonReport(const SendReport& r) {
+  auto num = [](double v) {
+    char b[64];
+    std::snprintf(b, sizeof(b), "%.3f", v);
+    return std::string(b);
+  };
+  auto latency = [&](double q) { return r.latency_ms.empty() ? std::string("null") : num(r.LatencyPercentile(q)); };
+  return "{\"sent\":" + std::to_string(r.sent) + ",\"accepted\":" + std::to_string(r.accepted) +
+         ",\"rejected\":" + std::to_string(r.rejected) + ",\"requests\":" + std::to_string(r.requests) +
+         ",\"retries\":" + std::to_string(r.retries) + ",\"connections\":" + std::to_string(r.connections) +
+         ",\"interrupted\":" + (r.interrupted ? "true" : "false") + ",\"seconds\":" + num(r.seconds) +
+         ",\"events_per_s\":" + num(EventsPerSecond(r)) + ",\"latency_ms\":{\"p50\":" + latency(0.5) +
+         ",\"p90\":" + latency(0.9) + ",\"p99\":" + latency(0.99) + ",\"max\":" + latency(1) + "}}\n";
+}
+
+int RunSend(const ProduceFlags& flags) {
+  auto server = ParseServerUrl(flags.to, "--to");
+  if (!server.ok()) return ReportError(server.status());
+  std::signal(SIGPIPE, SIG_IGN);  // a server that closes a connection is an error to report, not a kill
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
+  const SendOptions o{.server = *server,
+                      .count = flags.count,
+                      .rate = flags.rate,
+                      .seed = flags.seed,
+                      .batch = flags.batch,
+                      .connections = flags.connections,
+                      .interrupted = &g_interrupted};
+  SendReport report;
+  const Status st = SendEvents(o, &report);
+  if (!st.ok()) std::fprintf(stderr, "lambdaflow produce: %s\n", st.message().c_str());
+  std::fputs(TextReport(report).c_str(), stderr);
+  if (!flags.report_json.empty()) {
+    if (Status w = WriteFile(flags.report_json, JsonReport(report)); !w.ok()) return ReportError(w);
+  }
+  // An interrupted run with a --count did not send what was asked.
+  return st.ok() && !(report.interrupted && flags.count != 0) ? kExitOk : kExitFailure;
+}
+
 // CLI::NonNegativeNumber names DBL_MAX in full in its message; this says it plainly.
 const CLI::Validator kNonNegative(
     [](std::string& v) -> std::string {
@@ -112,15 +200,44 @@ void RegisterProduceCommand(CLI::App& app, int* exit_code) {
       "  {\"zipcode\":95126,\"ProductName\":\"product2\",\"price\":16,\"timestamp\":\"2014-11-01 19:35:41.158\"}\n"
       "zipcode: 2000 zip codes in 90000..99999 (Zipf-like); ProductName: product1..product50\n"
       "(product1 most popular); price: 1..100, one in ten with .25/.5/.75; timestamp: from\n"
-      "2014-11-01 19:35:41.158 UTC, +0..200 ms per event. The same seed gives the same events.");
-  sub->add_option("--count", flags->count, "Number of events to write; 0 = no limit (until the reader goes away)")
+      "2014-11-01 19:35:41.158 UTC, +0..200 ms per event. The same seed gives the same events.\n"
+      "With --to URL, POSTs them to URL/v1/events instead (a `lambdaflow run` server) and prints\n"
+      "a report to stderr: events sent, accepted, rejected, rate and ack latency percentiles.");
+  sub->add_option("--count", flags->count,
+                  "Number of events to write; 0 = no limit (until the reader goes away, or Ctrl-C with --to)")
       ->check(kNonNegative)
       ->capture_default_str();
-  sub->add_option("--rate", flags->rate, "Events per second; 0 = as fast as possible")
+  sub->add_option("--rate", flags->rate,
+                  "Events per second; 0 = as fast as possible. With --to, over all connections, and a batch "
+                  "is sent when its last event is due (a smaller --batch paces more smoothly)")
       ->check(kNonNegative)
       ->capture_default_str();
   sub->add_option("--seed", flags->seed, "Seed of the pseudo-random stream")->capture_default_str();
-  sub->callback([flags, exit_code] { *exit_code = RunProduce(*flags); });
+  CLI::Option* to = sub->add_option(
+      "--to", flags->to,
+      "POST the events to URL/v1/events (e.g. http://127.0.0.1:8080) instead of writing them to stdout. "
+      "A batch answered 503 is sent again after its Retry-After (at most 30 tries); a connection failure or "
+      "any other error answer stops with exit code 1. A batch whose answer was lost (e.g. a timeout) may "
+      "have been appended anyway, and one retried after a 503 is in the log twice if the server had appended "
+      "it after all: count the log, not the report, when exactness matters. Ctrl-C stops after the requests "
+      "in flight and still prints the report (with --count 0, the way to end the run).");
+  to->type_name("URL");
+  sub->add_option("--batch", flags->batch, "With --to: events per request (one NDJSON body)")
+      ->check(CLI::PositiveNumber)
+      ->needs(to)
+      ->capture_default_str();
+  sub->add_option("--connections", flags->connections,
+                  "With --to: concurrent keep-alive connections, each a thread sending its own batches; the "
+                  "events are the same --count events of --seed whatever their number (--rate is over all)")
+      ->check(CLI::Range(1, 1024))
+      ->needs(to)
+      ->capture_default_str();
+  sub->add_option("--report-json", flags->report_json,
+                  "With --to: also write the report as one JSON object to FILE: sent, accepted, rejected, "
+                  "requests, retries, connections, interrupted, seconds, events_per_s, latency_ms {p50,p90,p99,max}")
+      ->type_name("FILE")
+      ->needs(to);
+  sub->callback([flags, exit_code] { *exit_code = flags->to.empty() ? RunProduce(*flags) : RunSend(*flags); });
 }
 
 }  // namespace lf::cli

@@ -21,6 +21,7 @@ enum class StatusCode : int {
   kOutOfRange,  // arithmetic overflow, value out of a type's range
   kUnimplemented,
   kInternal,
+  kUnavailable,  // temporarily unable (e.g. the log cannot take writes); retry later
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -38,6 +39,7 @@ class [[nodiscard]] Status {
   static Status OutOfRange(std::string msg) { return {StatusCode::kOutOfRange, std::move(msg)}; }
   static Status Unimplemented(std::string msg) { return {StatusCode::kUnimplemented, std::move(msg)}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
+  static Status Unavailable(std::string msg) { return {StatusCode::kUnavailable, std::move(msg)}; }
   // Translates errno into an IOError that names what was being done.
   static Status FromErrno(int err, std::string_view context);
 

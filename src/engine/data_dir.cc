@@ -85,6 +85,10 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
       changed = old != d->views_text_;
     }
     if (changed && !read_only) RETURN_IF_ERROR(fs->WriteFileAtomic(stored_views, d->views_text_));
+  } else if (!has_views && !options.default_views_text.empty()) {
+    d->views_text_ = options.default_views_text;
+    ASSIGN_OR_RETURN(d->catalog_, sql::CompileViews(d->views_text_, "example views"));
+    if (!read_only) RETURN_IF_ERROR(fs->WriteFileAtomic(stored_views, d->views_text_));
   } else {
     if (!has_views)
       return Status::NotFound("'" + dir +
@@ -122,39 +126,44 @@ Result<uint64_t> DataDir::Seal(bool all) {
   uint64_t sealed_events = 0;
   for (int p = 0; p < log_->partitions(); ++p) {
     while (true) {
-      const Manifest m = master_->Snapshot();
-      uint64_t from = m.sealed[static_cast<size_t>(p)];
-      uint64_t end = log_->end_offset(p);
-      if (from < log_->start_offset(p)) {
-        // A fresh master over a log that starts later (should not happen
-        // with one data directory): make the master start there.
-        return Status::Corruption("log partition " + std::to_string(p) + " starts at " +
-                                  std::to_string(log_->start_offset(p)) + " but the master dataset is sealed only to " +
-                                  std::to_string(from));
-      }
+      const uint64_t from = master_->Snapshot().sealed[static_cast<size_t>(p)];
+      const uint64_t end = log_->end_offset(p);
       if (end <= from) break;
-      uint64_t n = std::min(end - from, options_.seal_events);
+      const uint64_t n = std::min(end - from, options_.seal_events);
       if (n < options_.seal_events && !all) break;
-      // Records are copied out of the log: views are valid only per call.
-      std::string storage;
-      std::vector<size_t> ends;
-      RETURN_IF_ERROR(log_->Read(p, from, from + n, [&](uint64_t, std::string_view rec) {
-        storage.append(rec);
-        ends.push_back(storage.size());
-        return Status::OK();
-      }));
-      std::vector<std::string_view> records;
-      size_t begin = 0;
-      for (size_t e : ends) {
-        records.emplace_back(storage.data() + begin, e - begin);
-        begin = e;
-      }
-      RETURN_IF_ERROR(master_->Seal(p, from, records));
+      RETURN_IF_ERROR(SealRange(p, from + n));
       sealed_events += n;
     }
     RETURN_IF_ERROR(log_->ReclaimBelow(p, master_->Snapshot().sealed[static_cast<size_t>(p)]));
   }
   return sealed_events;
+}
+
+Status DataDir::SealRange(int p, uint64_t to) {
+  if (!log_) return Status::Internal("Seal on a read-only data directory");
+  const uint64_t from = master_->Snapshot().sealed[static_cast<size_t>(p)];
+  if (to <= from) return Status::OK();
+  if (from < log_->start_offset(p)) {
+    return Status::Corruption("log partition " + std::to_string(p) + " starts at " +
+                              std::to_string(log_->start_offset(p)) + " but the master dataset is sealed only to " +
+                              std::to_string(from));
+  }
+  // Records are copied out of the log: views are valid only per call.
+  std::string storage;
+  std::vector<size_t> ends;
+  RETURN_IF_ERROR(log_->Read(p, from, to, [&](uint64_t, std::string_view rec) {
+    storage.append(rec);
+    ends.push_back(storage.size());
+    return Status::OK();
+  }));
+  std::vector<std::string_view> records;
+  size_t begin = 0;
+  for (size_t e : ends) {
+    records.emplace_back(storage.data() + begin, e - begin);
+    begin = e;
+  }
+  RETURN_IF_ERROR(master_->Seal(p, from, records));
+  return log_->ReclaimBelow(p, to);
 }
 
 Status DataDir::AppendRejects(const std::string& input, const std::vector<Reject>& rejects) {

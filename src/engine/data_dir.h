@@ -28,6 +28,9 @@ struct DataDirOptions {
   // (the last, partial one only when asked to seal everything).
   uint64_t seal_events = 1'000'000;
   DecoderOptions decoder;
+  // The views to use when neither a views file is given nor one is stored
+  // (`run` with no arguments uses the example views); empty: an error.
+  std::string default_views_text;
 };
 
 class DataDir {
@@ -62,6 +65,11 @@ class DataDir {
   // Idempotent and crash-safe: what is sealed is read from the manifest.
   // Returns the number of events sealed.
   Result<uint64_t> Seal(bool all);
+  // Seals the log records of `partition` from its sealed watermark to `to`
+  // as one master segment (nothing when already sealed to `to`), then
+  // reclaims sealed log segments. `run`'s archiver seals exactly the ranges
+  // the speed layer closed its buckets at.
+  Status SealRange(int partition, uint64_t to);
 
   // Appends rejected lines to the dead-letter store (JSON lines) durably.
   Status AppendRejects(const std::string& input, const std::vector<Reject>& rejects);

@@ -8,15 +8,10 @@
 #include <thread>
 
 #include "ingest/input_reader.h"
+#include "ingest/line_validator.h"
 
 namespace lf {
 namespace {
-
-bool IsBlankLine(std::string_view line) {
-  for (char c : line)
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
-  return true;
-}
 
 struct ChunkResult {
   ChunkBuffer* buffer = nullptr;
@@ -86,31 +81,7 @@ Status Ingestor::IngestInput(const std::string& input, const std::function<void(
       }
       ChunkResult r;
       r.buffer = job.second;
-      const LineChunk& c = job.second->chunk();
-      // Decoding validates; the rows themselves are not kept.
-      size_t pos = 0;
-      uint64_t lines = 0;
-      while (pos < c.size) {
-        pos += decoder.DecodeMany(c.data + pos, c.size - pos, c.padded_capacity - pos, c.first_line_no + lines, &batch,
-                                  &r.rejects, &lines);
-        if (batch.full()) batch.Clear();
-      }
-      batch.Clear();
-      // Accepted lines: every non-blank line that was not rejected.
-      LineSplitter splitter(c);
-      std::string_view line;
-      size_t padded;
-      uint64_t line_no;
-      size_t next_reject = 0;
-      while (splitter.Next(&line, &padded, &line_no)) {
-        if (next_reject < r.rejects.size() && r.rejects[next_reject].line == line_no) {
-          ++next_reject;
-          continue;
-        }
-        if (IsBlankLine(line)) continue;
-        if (line.back() == '\r') line.remove_suffix(1);
-        r.records.push_back(line);
-      }
+      ValidateLines(decoder, job.second->chunk(), &batch, &r.records, &r.rejects);
       std::lock_guard lock(mu);
       done.emplace(job.first, std::move(r));
       cv.notify_all();

@@ -224,6 +224,19 @@ void GroupTable::FindOrInsert(const std::vector<const Vector*>& keys, const uint
   }
 }
 
+int64_t GroupTable::Find(const std::vector<const Vector*>& keys, uint32_t row) const {
+  if (keys_.empty()) return 0;
+  uint64_t h = 0;
+  for (size_t c = 0; c < keys_.size(); ++c) HashColumn(*keys[c], &row, 1, &h, c == 0);
+  const uint64_t tag = h >> 32 << 32;
+  for (size_t idx = h & mask_;; idx = (idx + 1) & mask_) {
+    const uint64_t s = slots_[idx];
+    if (s == 0) return -1;
+    if ((s & 0xffffffff00000000ULL) == tag && KeysEqual(static_cast<uint32_t>(s) - 1, keys, row))
+      return static_cast<uint32_t>(s) - 1;
+  }
+}
+
 size_t GroupTable::MemoryUsage() const {
   size_t bytes = slots_.capacity() * sizeof(uint64_t) + arena_.bytes_reserved();
   for (const auto& k : keys_)

@@ -27,6 +27,8 @@ class GroupTable {
   // For k in [0, count): finds or inserts the tuple (keys[0][rows[k]], ...)
   // and writes its group id to gids[k].
   void FindOrInsert(const std::vector<const Vector*>& keys, const uint32_t* rows, size_t count, uint32_t* gids);
+  // The group id of the tuple (keys[0][row], ...), or -1 if it has no group.
+  int64_t Find(const std::vector<const Vector*>& keys, uint32_t row) const;
 
   // The stored key column c: its first size() rows are the groups' keys.
   const Vector& key_column(size_t c) const { return keys_[c]; }

@@ -201,11 +201,12 @@ std::vector<uint32_t> ViewState::SortedGroups() const {
   return order;
 }
 
-Status ViewState::FinalizeBatches(const FinalizedBatchFn& fn) const {
+Status ViewState::FinalizeBatches(const FinalizedBatchFn& fn) const { return FinalizeGroups(SortedGroups(), fn); }
+
+Status ViewState::FinalizeGroups(const std::vector<uint32_t>& order, const FinalizedBatchFn& fn) const {
   const sql::BoundView& v = plan_.view();
   const size_t nkeys = groups_.num_keys();
-  const size_t g = groups_.size();
-  const std::vector<uint32_t> order = SortedGroups();
+  const size_t g = order.size();
   // Intermediate rows: keys then finalized aggregates, in batches.
   std::vector<TypeId> types = plan_.key_types();
   for (size_t i = 0; i < plan_.num_aggregates(); ++i) types.push_back(plan_.aggregate(i).result_type());

@@ -73,6 +73,12 @@ class ViewState {
   using FinalizedBatchFn =
       std::function<Status(const std::vector<const Vector*>& cols, const uint32_t* rows, size_t n)>;
   Status FinalizeBatches(const FinalizedBatchFn& fn) const;
+  // The same for the given groups only, in the given order.
+  Status FinalizeGroups(const std::vector<uint32_t>& gids, const FinalizedBatchFn& fn) const;
+
+  // The group whose keys are row `row` of `keys` (one vector per group key,
+  // of the key types), or -1 when there is none.
+  int64_t FindGroup(const std::vector<const Vector*>& keys, uint32_t row) const { return groups_.Find(keys, row); }
 
   // A self-contained binary image of every group's keys and aggregate
   // states (docs/formats/view_state.md), and its inverse: Deserialize

@@ -1,0 +1,41 @@
+#include "ingest/line_validator.h"
+
+namespace lf {
+
+bool IsBlankLine(std::string_view line) {
+  for (char c : line)
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
+  return true;
+}
+
+void ValidateLines(JsonDecoder& decoder, const LineChunk& chunk, Batch* scratch, std::vector<std::string_view>* records,
+                   std::vector<Reject>* rejects) {
+  // Decoding validates; the rows themselves are not kept.
+  const size_t first_reject = rejects->size();
+  size_t pos = 0;
+  uint64_t lines = 0;
+  scratch->Clear();
+  while (pos < chunk.size) {
+    pos += decoder.DecodeMany(chunk.data + pos, chunk.size - pos, chunk.padded_capacity - pos,
+                              chunk.first_line_no + lines, scratch, rejects, &lines);
+    if (scratch->full()) scratch->Clear();
+  }
+  scratch->Clear();
+  // Accepted lines: every non-blank line that was not rejected.
+  LineSplitter splitter(chunk);
+  std::string_view line;
+  size_t padded;
+  uint64_t line_no;
+  size_t next_reject = first_reject;
+  while (splitter.Next(&line, &padded, &line_no)) {
+    if (next_reject < rejects->size() && (*rejects)[next_reject].line == line_no) {
+      ++next_reject;
+      continue;
+    }
+    if (IsBlankLine(line)) continue;
+    if (line.back() == '\r') line.remove_suffix(1);
+    records->push_back(line);
+  }
+}
+
+}  // namespace lf

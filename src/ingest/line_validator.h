@@ -1,0 +1,24 @@
+// Validation of whole NDJSON lines against the stream: which lines are
+// accepted (their bytes go to the log as they are) and which are rejected
+// (with a reason). File ingest and HTTP ingest both validate through here.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "common/vector.h"
+#include "ingest/input_reader.h"
+#include "ingest/json_decoder.h"
+
+namespace lf {
+
+bool IsBlankLine(std::string_view line);
+
+// Validates every line of `chunk`: appends the accepted lines (views into
+// the chunk, without a trailing '\r') to *records in order and the rejected
+// ones to *rejects in line order; blank lines are neither. `scratch` is a
+// batch of the stream's types that the decoded rows go through (cleared).
+void ValidateLines(JsonDecoder& decoder, const LineChunk& chunk, Batch* scratch, std::vector<std::string_view>* records,
+                   std::vector<Reject>* rejects);
+
+}  // namespace lf

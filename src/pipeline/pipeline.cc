@@ -1,0 +1,373 @@
+#include "pipeline/pipeline.h"
+
+#include <algorithm>
+
+#include "common/format.h"
+#include "ingest/input_reader.h"
+#include "ingest/line_validator.h"
+
+namespace lf {
+namespace {
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string RangeText(const OffsetRange& r) {
+  return "p" + std::to_string(r.partition) + " [" + std::to_string(r.from) + ", " + std::to_string(r.to) + ")";
+}
+
+std::string WatermarkText(const std::vector<uint64_t>& w) {
+  std::string s;
+  for (size_t p = 0; p < w.size(); ++p) s += (p ? "," : "") + std::to_string(w[p]);
+  return s;
+}
+
+}  // namespace
+
+Pipeline::Pipeline(FileSystem* fs, PipelineOptions options) : fs_(fs), options_(std::move(options)) {}
+
+Result<std::unique_ptr<Pipeline>> Pipeline::Start(FileSystem* fs, const std::string& dir, const std::string& views_path,
+                                                  PipelineOptions options) {
+  std::unique_ptr<Pipeline> p(new Pipeline(fs, std::move(options)));
+  RETURN_IF_ERROR(p->Init(dir, views_path));
+  if (p->options_.micro_batch.count() > 0) p->speed_thread_ = std::thread([q = p.get()] { q->SpeedLoop(); });
+  p->archiver_thread_ = std::thread([q = p.get()] { q->ArchiverLoop(); });
+  if (p->options_.batch_interval.count() >= 0) p->batch_thread_ = std::thread([q = p.get()] { q->BatchLoop(); });
+  return p;
+}
+
+Pipeline::~Pipeline() { (void)Stop(); }
+
+void Pipeline::LogLine(const std::string& line) const {
+  if (options_.log) options_.log(line);
+}
+
+bool Pipeline::Stopping() const {
+  std::lock_guard lock(mu_);
+  return stop_;
+}
+
+Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
+  ASSIGN_OR_RETURN(dir_, DataDir::Open(fs_, dir, views_path, /*read_only=*/false, options_.dir));
+  for (const auto& n : dir_->log_recovery().notes) LogLine("log recovery: " + n);
+  for (const auto& v : dir_->catalog().views) {
+    if (v.stream != dir_->stream()) continue;
+    ASSIGN_OR_RETURN(auto plan, ViewPlan::Compile(v));
+    plans_.push_back(plan.get());
+    owned_plans_.push_back(std::move(plan));
+  }
+  batch_ = std::make_unique<BatchLayer>(fs_, dir_->batch_dir(), dir_->catalog(), dir_->stream(), dir_->views_text(),
+                                        dir_->master());
+  served_ = std::make_unique<ServedViews>(plans_);
+  SpeedOptions sopts;
+  sopts.seal_events = options_.dir.seal_events;
+  sopts.seal_age = options_.seal_age;
+  sopts.decoder = options_.dir.decoder;
+  speed_ = std::make_unique<SpeedLayer>(plans_, dir_->schema(), dir_->log()->partitions(), sopts);
+
+  // The version to serve: the current one if it was computed for these
+  // views, else a fresh run over the master dataset.
+  ASSIGN_OR_RETURN(std::optional<PendingVersion> version, LoadServableVersion());
+  const Manifest m = dir_->master()->Snapshot();
+  if (!version && !m.segments.empty()) {
+    LogLine("batch: the current version does not match the views; recomputing");
+    ASSIGN_OR_RETURN(BatchRunReport report, batch_->RunOnce(BatchRunOptions{.threads = options_.batch_threads}));
+    ++batch_runs_;
+    ASSIGN_OR_RETURN(PendingVersion loaded, LoadVersion(report.version));
+    version = std::move(loaded);
+  }
+  std::vector<uint64_t> w = version ? version->version.watermark : m.first;
+  RETURN_IF_ERROR(speed_->Rebuild(*dir_->master(), w));
+  if (!version) {
+    PendingVersion empty;
+    empty.states = NewViewStates(plans_);
+    empty.version.watermark = w;
+    version = std::move(empty);
+    version->version.number = 0;
+  }
+  const bool real = version->version.number > 0;
+  Coverage c;
+  c.batch = w;
+  c.speed = speed_->watermark();
+  if (real) {
+    c.batch_version = version->version.number;
+    c.batch_created_ms = version->version.created_ms;
+    served_version_ = version->version;
+  }
+  ViewStates states = std::move(version->states);
+  speed_->CombineInto(&states);
+  c.caught_up_ms = WallMs();
+  served_->Install(std::move(states), std::move(c));
+  LogLine("serving batch version " + (real ? std::to_string(version->version.number) : std::string("none")) +
+          " (W=" + WatermarkText(w) + "), speed layer rebuilt to S=" + WatermarkText(speed_->watermark()) + " with " +
+          std::to_string(speed_->num_buckets()) + " buckets");
+  // Catch up with the log's unsealed tail before serving.
+  return MicroBatch();
+}
+
+Result<std::optional<Pipeline::PendingVersion>> Pipeline::LoadServableVersion() {
+  auto current = dir_->versions().Current();
+  if (!current.ok()) {
+    LogLine("batch: the current version is unreadable (" + current.status().ToString() + "); recomputing");
+    return std::optional<PendingVersion>();
+  }
+  if (!*current) return std::optional<PendingVersion>();
+  const BatchVersion& v = **current;
+  if (v.schema_fingerprint != dir_->master()->schema_fingerprint() ||
+      v.watermark.size() != static_cast<size_t>(dir_->log()->partitions()))
+    return std::optional<PendingVersion>();
+  for (const ViewPlan* plan : plans_) {
+    const VersionView* vv = v.FindView(plan->name());
+    if (!vv || vv->plan_fingerprint != plan->fingerprint()) return std::optional<PendingVersion>();
+  }
+  auto loaded = LoadVersion(v);
+  if (!loaded.ok()) {
+    LogLine("batch: version " + std::to_string(v.number) + " is damaged (" + loaded.status().ToString() +
+            "); recomputing");
+    return std::optional<PendingVersion>();
+  }
+  return std::optional<PendingVersion>(std::move(*loaded));
+}
+
+Result<Pipeline::PendingVersion> Pipeline::LoadVersion(const BatchVersion& version) {
+  PendingVersion p;
+  p.version = version;
+  for (const ViewPlan* plan : plans_) {
+    const VersionView* vv = version.FindView(plan->name());
+    if (!vv)
+      return Status::Corruption("batch version " + std::to_string(version.number) + " has no view '" + plan->name() +
+                                "'");
+    ASSIGN_OR_RETURN(std::string image, dir_->versions().ReadViewFile(version, *vv, /*state=*/true));
+    auto state = plan->NewState();
+    RETURN_IF_ERROR(state->Deserialize(image));
+    p.states.push_back(std::move(state));
+  }
+  return p;
+}
+
+// ---- ingest ----
+
+Result<AcceptReport> Pipeline::Accept(std::string_view body) {
+  AcceptReport report;
+  if (stopped_.load()) return Status::Unavailable("the server is shutting down");
+  // The decoder parses in place from a padded copy of the body.
+  std::string buffer;
+  buffer.reserve(body.size() + kJsonPadding);
+  buffer.append(body);
+  buffer.append(kJsonPadding, '\0');
+  LineChunk chunk{buffer.data(), body.size(), buffer.size(), 1};
+  std::unique_ptr<JsonDecoder> decoder;
+  {
+    std::lock_guard lock(decoders_mu_);
+    if (!decoders_.empty()) {
+      decoder = std::move(decoders_.back());
+      decoders_.pop_back();
+    }
+  }
+  if (!decoder) decoder = std::make_unique<JsonDecoder>(dir_->schema(), options_.dir.decoder);
+  Batch scratch(dir_->schema().types());
+  std::vector<std::string_view> records;
+  ValidateLines(*decoder, chunk, &scratch, &records, &report.rejects);
+  {
+    std::lock_guard lock(decoders_mu_);
+    decoders_.push_back(std::move(decoder));
+  }
+  if (!report.rejects.empty()) {
+    std::lock_guard lock(rejects_mu_);
+    RETURN_IF_ERROR(dir_->AppendRejects("http", report.rejects));
+    rejected_ += report.rejects.size();
+  }
+  if (!records.empty()) {
+    auto range = dir_->log()->Append(0, records);
+    if (!range.ok()) return Status::Unavailable("the log cannot take writes: " + range.status().ToString());
+    report.offsets = *range;
+    report.accepted = records.size();
+    accepted_ += records.size();
+  } else {
+    report.offsets.from = report.offsets.to = dir_->log()->end_offset(0);
+  }
+  return report;
+}
+
+// ---- speed ----
+
+Status Pipeline::MicroBatch() {
+  std::lock_guard speed_lock(speed_mu_);
+  const int64_t now = WallMs();
+  ViewStates delta;
+  std::vector<OffsetRange> closed;
+  RETURN_IF_ERROR(speed_->Poll(*dir_->log(), &delta, &closed));
+  ++micro_batches_;
+  if (served_->coverage().speed != speed_->watermark()) {
+    served_->Apply(delta, speed_->watermark(), now);
+  } else {
+    served_->Touch(now);
+  }
+  if (!closed.empty()) {
+    std::lock_guard lock(mu_);
+    to_seal_.insert(to_seal_.end(), closed.begin(), closed.end());
+    cv_.notify_all();
+  }
+  std::optional<PendingVersion> pending;
+  {
+    std::lock_guard lock(mu_);
+    pending.swap(pending_);
+  }
+  if (pending) RETURN_IF_ERROR(InstallVersion(std::move(*pending)));
+  speed_buckets_ = speed_->num_buckets();
+  speed_memory_ = speed_->MemoryUsage();
+  return Status::OK();
+}
+
+Status Pipeline::InstallVersion(PendingVersion pending) {
+  // The new served states: the version's, plus every bucket it does not
+  // cover; the buckets it covers are dropped in the same step.
+  const BatchVersion& v = pending.version;
+  if (served_version_ && v.number <= served_version_->number) return Status::OK();
+  RETURN_IF_ERROR(speed_->DropBelow(v.watermark));
+  speed_->CombineInto(&pending.states);
+  Coverage c = served_->coverage();
+  c.batch = v.watermark;
+  c.speed = speed_->watermark();
+  c.batch_version = v.number;
+  c.batch_created_ms = v.created_ms;
+  served_->Install(std::move(pending.states), std::move(c));
+  served_version_ = v;
+  LogLine("serving batch version " + std::to_string(v.number) + " (W=" + WatermarkText(v.watermark) + "); " +
+          std::to_string(speed_->num_buckets()) + " speed buckets remain");
+  return Status::OK();
+}
+
+void Pipeline::SpeedLoop() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    cv_.wait_for(lock, options_.micro_batch, [&] { return stop_; });
+    if (stop_) break;
+    lock.unlock();
+    Status st = MicroBatch();
+    lock.lock();
+    if (!st.ok()) {
+      last_error_ = "speed layer: " + st.ToString();
+      LogLine(last_error_);
+      cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_; });
+    }
+  }
+}
+
+// ---- archiver ----
+
+void Pipeline::ArchiverLoop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [&] { return stop_ || !to_seal_.empty(); });
+    if (stop_) break;
+    const OffsetRange r = to_seal_.front();
+    lock.unlock();
+    Status st;
+    const uint64_t sealed = dir_->master()->Snapshot().sealed[static_cast<size_t>(r.partition)];
+    if (sealed != r.from) {
+      st = Status::Internal("archiver: the bucket " + RangeText(r) + " does not start at the sealed watermark " +
+                            std::to_string(sealed));
+    } else {
+      st = dir_->SealRange(r.partition, r.to);
+    }
+    lock.lock();
+    if (st.ok()) {
+      to_seal_.pop_front();
+      ++segments_sealed_;
+      cv_.notify_all();
+    } else {
+      last_error_ = "archiver: sealing " + RangeText(r) + ": " + st.ToString();
+      LogLine(last_error_ + " (retrying in 1 s)");
+      cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_; });
+    }
+  }
+}
+
+// ---- batch ----
+
+Status Pipeline::RunBatch() {
+  const Manifest m = dir_->master()->Snapshot();
+  auto current = dir_->versions().Current();
+  if (current.ok() && *current && (*current)->watermark == m.sealed) return Status::OK();  // nothing new
+  if (m.segments.empty()) return Status::OK();
+  BatchRunOptions bopts;
+  bopts.threads = options_.batch_threads;
+  ASSIGN_OR_RETURN(BatchRunReport report, batch_->RunOnce(bopts));
+  ++batch_runs_;
+  ASSIGN_OR_RETURN(PendingVersion loaded, LoadVersion(report.version));
+  LogLine("batch: version " + std::to_string(report.version.number) + " (W=" + WatermarkText(report.version.watermark) +
+          ") in " + std::to_string(static_cast<int64_t>(report.seconds * 1000)) + " ms, " +
+          std::to_string(report.segments_scanned) + " segments scanned, " + std::to_string(report.segments_reused) +
+          " reused");
+  std::lock_guard lock(mu_);
+  pending_ = std::move(loaded);
+  return Status::OK();
+}
+
+void Pipeline::BatchLoop() {
+  auto next = std::chrono::steady_clock::now() + options_.batch_interval;
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    cv_.wait_until(lock, next, [&] { return stop_; });
+    if (stop_) break;
+    next = std::chrono::steady_clock::now() + options_.batch_interval;
+    lock.unlock();
+    Status st = RunBatch();
+    lock.lock();
+    if (!st.ok()) {
+      ++batch_failures_;
+      last_error_ = "batch: " + st.ToString();
+      LogLine(last_error_);
+    }
+  }
+}
+
+Status Pipeline::RunMicroBatchForTesting() {
+  RETURN_IF_ERROR(MicroBatch());
+  // Seal what closed right away, so that a batch run can cover it.
+  while (true) {
+    std::unique_lock lock(mu_);
+    if (to_seal_.empty()) return Status::OK();
+    cv_.wait_for(lock, std::chrono::milliseconds(10));
+  }
+}
+
+Status Pipeline::RunBatchForTesting() { return RunBatch(); }
+
+// ---- shutdown and stats ----
+
+Status Pipeline::Stop() {
+  if (stopped_.exchange(true)) return Status::OK();
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+    cv_.notify_all();
+  }
+  for (std::thread* t : {&speed_thread_, &archiver_thread_, &batch_thread_})
+    if (t->joinable()) t->join();
+  return dir_->log() ? dir_->log()->Close() : Status::OK();
+}
+
+PipelineStats Pipeline::stats() const {
+  PipelineStats s;
+  s.accepted = accepted_;
+  s.rejected = rejected_;
+  s.batch_runs = batch_runs_;
+  s.batch_failures = batch_failures_;
+  s.micro_batches = micro_batches_;
+  s.segments_sealed = segments_sealed_;
+  s.speed_buckets = speed_buckets_;
+  s.speed_memory = speed_memory_;
+  s.served_memory = served_->MemoryUsage();
+  const Manifest m = dir_->master()->Snapshot();
+  s.sealed = m.sealed;
+  for (int p = 0; p < dir_->log()->partitions(); ++p) s.log_end.push_back(dir_->log()->end_offset(p));
+  std::lock_guard lock(mu_);
+  s.last_error = last_error_;
+  return s;
+}
+
+}  // namespace lf

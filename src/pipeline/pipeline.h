@@ -1,0 +1,153 @@
+// The running engine of `lambdaflow run`: one data directory, and the
+// threads that make the lambda architecture live on it —
+//
+//   ingest   Accept(): validates an NDJSON body and appends the accepted
+//            events to the log (called from the HTTP handlers, concurrently);
+//   speed    every micro-batch: consumes the log from the speed watermark,
+//            merges the micro-batch into the served states, closes buckets
+//            at segment boundaries and hands them to the archiver, and swaps
+//            in each new batch version, dropping the buckets it covers;
+//   archiver seals exactly the closed buckets' ranges into master segments;
+//   batch    recomputes every view from the master dataset when there are
+//            new segments, at most once per batch interval.
+//
+// Served answers are finalize(batch[0, W) ⊕ speed[W, S)) with the W and S
+// they report. After any stop, Start resumes: the served batch version is
+// loaded and the speed layer replays [W, end) from the master dataset and
+// the log.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "batch/batch_layer.h"
+#include "common/file_system.h"
+#include "common/status.h"
+#include "engine/data_dir.h"
+#include "ingest/json_decoder.h"
+#include "plan/view_plan.h"
+#include "serving/served_views.h"
+#include "speed/speed_layer.h"
+
+namespace lf {
+
+struct PipelineOptions {
+  DataDirOptions dir;                               // log, fsync policy, seal_events, decoder
+  std::chrono::milliseconds seal_age{10'000};       // a segment is cut once its first event is this old
+  std::chrono::milliseconds batch_interval{5'000};  // minimum time between batch runs' starts
+  std::chrono::milliseconds micro_batch{20};        // the speed layer's micro-batch interval
+  int batch_threads = 0;                            // 0: one per core
+  // Operator log lines (runs, swaps, errors). May be empty.
+  std::function<void(const std::string& line)> log;
+};
+
+// The result of one Accept.
+struct AcceptReport {
+  uint64_t accepted = 0;
+  std::vector<Reject> rejects;  // line numbers count from 1 within the body
+  OffsetRange offsets;          // of the accepted events; from == to when none
+};
+
+struct PipelineStats {
+  uint64_t accepted = 0, rejected = 0;
+  uint64_t batch_runs = 0, batch_failures = 0;
+  uint64_t micro_batches = 0;
+  uint64_t segments_sealed = 0;
+  size_t speed_buckets = 0;
+  size_t speed_memory = 0;
+  size_t served_memory = 0;
+  std::vector<uint64_t> log_end, sealed;
+  std::string last_error;  // of the batch or archiver loop; empty when none
+};
+
+class Pipeline {
+ public:
+  // Opens (creating when needed) the data directory and starts every
+  // thread; returns once the served views cover the whole log.
+  static Result<std::unique_ptr<Pipeline>> Start(FileSystem* fs, const std::string& dir, const std::string& views_path,
+                                                 PipelineOptions options);
+  ~Pipeline();  // Stop()s
+
+  // Stops the threads (a running batch recompute finishes first) and closes
+  // the log after a final sync. Accept fails afterwards; reads keep working.
+  Status Stop();
+
+  // Validates `body` (NDJSON) and appends the valid lines, in order, to the
+  // log; returns once they are durable under the fsync policy. Rejected
+  // lines go to the dead-letter store. Unavailable when the log cannot take
+  // writes (then nothing of the body was acknowledged).
+  Result<AcceptReport> Accept(std::string_view body);
+
+  const ServedViews& served() const { return *served_; }
+  const sql::Catalog& catalog() const { return dir_->catalog(); }
+  const std::string& data_path() const { return dir_->path(); }
+  PipelineStats stats() const;
+
+  // Test hooks: run one micro-batch, or one batch recompute and its swap,
+  // now (on the calling thread; only while the loops are paused, see
+  // PipelineOptions: a zero micro_batch / batch_interval of -1 ms disables
+  // the corresponding loop).
+  Status RunMicroBatchForTesting();
+  Status RunBatchForTesting();
+
+ private:
+  struct PendingVersion {
+    BatchVersion version;
+    ViewStates states;  // loaded from the version's files
+  };
+
+  Pipeline(FileSystem* fs, PipelineOptions options);
+  Status Init(const std::string& dir, const std::string& views_path);
+  Result<std::optional<PendingVersion>> LoadServableVersion();
+  Result<PendingVersion> LoadVersion(const BatchVersion& version);
+  Status InstallVersion(PendingVersion pending);
+  Status MicroBatch();
+  Status RunBatch();
+  void SpeedLoop();
+  void ArchiverLoop();
+  void BatchLoop();
+  void LogLine(const std::string& line) const;
+  bool Stopping() const;
+
+  FileSystem* const fs_;
+  const PipelineOptions options_;
+  std::unique_ptr<DataDir> dir_;
+  std::vector<std::unique_ptr<ViewPlan>> owned_plans_;
+  std::vector<const ViewPlan*> plans_;
+  std::unique_ptr<BatchLayer> batch_;
+  std::unique_ptr<SpeedLayer> speed_;  // speed thread only
+  std::unique_ptr<ServedViews> served_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;                           // GUARDED_BY(mu_)
+  std::optional<PendingVersion> pending_;       // GUARDED_BY(mu_): from the batch loop
+  std::deque<OffsetRange> to_seal_;             // GUARDED_BY(mu_)
+  std::string last_error_;                      // GUARDED_BY(mu_)
+  std::optional<BatchVersion> served_version_;  // speed thread only
+  std::mutex speed_mu_;                         // one micro-batch or swap at a time
+
+  std::mutex decoders_mu_;
+  std::vector<std::unique_ptr<JsonDecoder>> decoders_;  // GUARDED_BY(decoders_mu_): free ones
+  std::mutex rejects_mu_;
+
+  std::atomic<uint64_t> accepted_{0}, rejected_{0}, batch_runs_{0}, batch_failures_{0}, micro_batches_{0},
+      segments_sealed_{0};
+  std::atomic<size_t> speed_buckets_{0}, speed_memory_{0};
+  std::atomic<bool> stopped_{false};
+
+  std::thread speed_thread_, archiver_thread_, batch_thread_;
+};
+
+}  // namespace lf

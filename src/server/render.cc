@@ -1,0 +1,180 @@
+#include "server/render.h"
+
+#include <chrono>
+
+#include "common/format.h"
+#include "plan/result_format.h"
+#include "sql/bound_expr.h"
+
+namespace lf {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string ErrorJson(std::string_view code, std::string_view detail) {
+  std::string out = "{\"error\":";
+  AppendJsonString(code, &out);
+  out += ",\"detail\":";
+  AppendJsonString(detail, &out);
+  out += "}\n";
+  return out;
+}
+
+std::string JoinWatermark(const std::vector<uint64_t>& w) {
+  std::string s;
+  for (size_t p = 0; p < w.size(); ++p) {
+    if (p) s.push_back(',');
+    s += std::to_string(w[p]);
+  }
+  return s;
+}
+
+void AppendCoverageFields(const Coverage& c, int64_t now_ms, std::string* out) {
+  *out += "\"watermarks\":{\"batch\":[" + JoinWatermark(c.batch) + "],\"speed\":[" + JoinWatermark(c.speed) + "]}";
+  if (c.batch_version) {
+    *out += ",\"batch_version\":" + std::to_string(*c.batch_version);
+    *out += ",\"batch_age_ms\":" + std::to_string(std::max<int64_t>(0, now_ms - c.batch_created_ms));
+  } else {
+    *out += ",\"batch_version\":null,\"batch_age_ms\":null";
+  }
+  *out += ",\"freshness_ms\":" + std::to_string(std::max<int64_t>(0, now_ms - c.caught_up_ms));
+}
+
+void AppendAnswerJson(const ViewResult& r, const Coverage& c, int64_t now_ms, std::string* out) {
+  AppendJson(r, out);
+  while (!out->empty() && out->back() != '}') out->pop_back();  // reopen the object
+  out->pop_back();
+  out->push_back(',');
+  AppendCoverageFields(c, now_ms, out);
+  *out += "}\n";
+}
+
+std::vector<std::string> KeyColumns(const ViewPlan& plan) {
+  const sql::BoundView& v = plan.view();
+  std::vector<std::string> keys(v.keys.size());
+  for (const auto& o : v.outputs) {
+    if (o.expr->kind == sql::BoundKind::kColumn && o.expr->column >= 0 &&
+        static_cast<size_t>(o.expr->column) < keys.size() && keys[static_cast<size_t>(o.expr->column)].empty())
+      keys[static_cast<size_t>(o.expr->column)] = o.name;
+  }
+  return keys;
+}
+
+std::string ViewsJson(const Pipeline& p) {
+  const ServedViews& sv = p.served();
+  std::string out = "{\"views\":[";
+  for (size_t v = 0; v < sv.num_views(); ++v) {
+    const ViewPlan& plan = sv.plan(v);
+    if (v) out.push_back(',');
+    out += "{\"name\":";
+    AppendJsonString(plan.name(), &out);
+    out += ",\"columns\":[";
+    const auto names = plan.output_names();
+    const auto types = plan.output_types();
+    for (size_t c = 0; c < names.size(); ++c) {
+      if (c) out.push_back(',');
+      out += "{\"name\":";
+      AppendJsonString(names[c], &out);
+      out += ",\"type\":\"";
+      out += TypeName(types[c]);
+      out += "\"}";
+    }
+    out += "],\"key_columns\":[";
+    bool first = true;
+    for (const auto& k : KeyColumns(plan)) {
+      if (k.empty()) continue;
+      if (!first) out.push_back(',');
+      first = false;
+      AppendJsonString(k, &out);
+    }
+    out += "],\"groups\":" + std::to_string(sv.num_groups(v)) + "}";
+  }
+  out += "],";
+  AppendCoverageFields(sv.coverage(), NowMs(), &out);
+  out += "}\n";
+  return out;
+}
+
+std::string StatusJson(const Pipeline& p, double uptime_s) {
+  const PipelineStats s = p.stats();
+  const Coverage c = p.served().coverage();
+  std::string out = "{\"data\":";
+  AppendJsonString(p.data_path(), &out);
+  out += ",\"log_end\":[" + JoinWatermark(s.log_end) + "],\"sealed\":[" + JoinWatermark(s.sealed) + "],";
+  AppendCoverageFields(c, NowMs(), &out);
+  out += ",\"segments_sealed\":" + std::to_string(s.segments_sealed);
+  out += ",\"speed\":{\"buckets\":" + std::to_string(s.speed_buckets) +
+         ",\"memory_bytes\":" + std::to_string(s.speed_memory) +
+         ",\"micro_batches\":" + std::to_string(s.micro_batches) + "}";
+  out += ",\"served_memory_bytes\":" + std::to_string(s.served_memory);
+  out +=
+      ",\"events\":{\"accepted\":" + std::to_string(s.accepted) + ",\"rejected\":" + std::to_string(s.rejected) + "}";
+  out += ",\"batch_runs\":" + std::to_string(s.batch_runs) + ",\"batch_failures\":" + std::to_string(s.batch_failures);
+  out += ",\"last_error\":";
+  if (s.last_error.empty()) {
+    out += "null";
+  } else {
+    AppendJsonString(s.last_error, &out);
+  }
+  out += ",\"uptime_s\":";
+  AppendDouble(uptime_s, &out);
+  out += "}\n";
+  return out;
+}
+
+namespace {
+
+void Metric(std::string* out, const char* name, const char* type, const char* help, const std::string& samples) {
+  *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + samples;
+}
+
+std::string PerPartition(const char* name, const std::vector<uint64_t>& w) {
+  std::string s;
+  for (size_t p = 0; p < w.size(); ++p)
+    s += std::string(name) + "{partition=\"" + std::to_string(p) + "\"} " + std::to_string(w[p]) + "\n";
+  return s;
+}
+
+}  // namespace
+
+std::string MetricsText(const Pipeline& p, const std::string& http_counters) {
+  const PipelineStats s = p.stats();
+  const Coverage c = p.served().coverage();
+  const int64_t now = NowMs();
+  std::string out;
+  auto one = [](const char* name, uint64_t v) { return std::string(name) + " " + std::to_string(v) + "\n"; };
+  Metric(&out, "lambdaflow_events_accepted_total", "counter", "Events accepted and durable in the log.",
+         one("lambdaflow_events_accepted_total", s.accepted));
+  Metric(&out, "lambdaflow_events_rejected_total", "counter", "Lines rejected to the dead-letter store.",
+         one("lambdaflow_events_rejected_total", s.rejected));
+  Metric(&out, "lambdaflow_batch_runs_total", "counter", "Batch recomputes published.",
+         one("lambdaflow_batch_runs_total", s.batch_runs));
+  Metric(&out, "lambdaflow_batch_failures_total", "counter", "Batch recomputes that failed.",
+         one("lambdaflow_batch_failures_total", s.batch_failures));
+  Metric(&out, "lambdaflow_segments_sealed_total", "counter", "Master segments sealed by the archiver.",
+         one("lambdaflow_segments_sealed_total", s.segments_sealed));
+  Metric(&out, "lambdaflow_micro_batches_total", "counter", "Speed-layer micro-batches run.",
+         one("lambdaflow_micro_batches_total", s.micro_batches));
+  Metric(&out, "lambdaflow_log_end", "gauge", "One past the last acknowledged log offset.",
+         PerPartition("lambdaflow_log_end", s.log_end));
+  Metric(&out, "lambdaflow_sealed_watermark", "gauge", "Offsets below are sealed into the master dataset.",
+         PerPartition("lambdaflow_sealed_watermark", s.sealed));
+  Metric(&out, "lambdaflow_batch_watermark", "gauge", "W of the served batch version.",
+         PerPartition("lambdaflow_batch_watermark", c.batch));
+  Metric(&out, "lambdaflow_speed_watermark", "gauge", "S: offsets below are in the served views.",
+         PerPartition("lambdaflow_speed_watermark", c.speed));
+  Metric(&out, "lambdaflow_freshness_ms", "gauge", "Milliseconds since the speed layer last caught up with the log.",
+         one("lambdaflow_freshness_ms", static_cast<uint64_t>(std::max<int64_t>(0, now - c.caught_up_ms))));
+  Metric(&out, "lambdaflow_speed_buckets", "gauge", "Open and closed speed-layer buckets.",
+         one("lambdaflow_speed_buckets", s.speed_buckets));
+  Metric(&out, "lambdaflow_speed_memory_bytes", "gauge", "Memory of the speed-layer buckets.",
+         one("lambdaflow_speed_memory_bytes", s.speed_memory));
+  Metric(&out, "lambdaflow_served_memory_bytes", "gauge", "Memory of the served (merged) view states.",
+         one("lambdaflow_served_memory_bytes", s.served_memory));
+  Metric(&out, "lambdaflow_http_requests_total", "counter", "HTTP requests by route and status.", http_counters);
+  return out;
+}
+
+}  // namespace lf

@@ -1,0 +1,97 @@
+// The speed layer: incremental view states over the events the served
+// batch version does not cover yet. It consumes the log from the batch
+// watermark W on, in micro-batches, and keeps per-view partial states in
+// buckets aligned to master-segment boundaries: the buckets close where the
+// archiver will cut segments (it seals exactly the ranges Poll reports
+// closed), so that when a batch version covering W' is published, exactly
+// the buckets below W' are dropped — no event counted twice, none missed.
+// Memory is bounded by keys × buckets, not by events.
+//
+// Not thread-safe: one thread (run's speed loop) drives it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "common/status.h"
+#include "common/vector.h"
+#include "ingest/json_decoder.h"
+#include "ingest/schema.h"
+#include "log/log.h"
+#include "master/master_store.h"
+#include "plan/view_plan.h"
+
+namespace lf {
+
+struct SpeedOptions {
+  // A bucket closes once it holds this many events (the archiver's segment
+  // size) ...
+  uint64_t seal_events = 1'000'000;
+  // ... or once its first event was consumed this long ago (0: never).
+  std::chrono::milliseconds seal_age{10'000};
+  DecoderOptions decoder;
+};
+
+// Per view, one state (indexed like the plans the layer was made with).
+using ViewStates = std::vector<std::unique_ptr<ViewState>>;
+
+ViewStates NewViewStates(const std::vector<const ViewPlan*>& plans);
+
+class SpeedLayer {
+ public:
+  // `plans` must outlive the layer.
+  SpeedLayer(std::vector<const ViewPlan*> plans, const StreamSchema& schema, int partitions, SpeedOptions options);
+  ~SpeedLayer();
+
+  // Starts the layer at the batch watermark `batch` (one per partition): one
+  // closed bucket per master segment at or above it (scanned from the master
+  // dataset), then an open bucket at each partition's sealed watermark, so
+  // that the speed watermark is the sealed watermark. Call once, first.
+  Status Rebuild(const MasterStore& master, const std::vector<uint64_t>& batch);
+
+  // One micro-batch: consumes the log's acknowledged records from the speed
+  // watermark to its end into the open buckets and into *delta (fresh
+  // states, one per view, holding just this micro-batch), closing buckets
+  // at seal_events and by age. Appends the ranges of the buckets it closed
+  // to *closed, in order: the archiver must seal exactly those.
+  Status Poll(const Log& log, ViewStates* delta, std::vector<OffsetRange>* closed);
+
+  // A batch version covering [0, batch) was published: drops the buckets
+  // below it. Internal error (nothing dropped) if a watermark falls inside
+  // a bucket (it must be a bucket boundary) or beyond the speed watermark.
+  Status DropBelow(const std::vector<uint64_t>& batch);
+
+  // states[v] ⊕= every bucket's state of view v.
+  void CombineInto(ViewStates* states) const;
+
+  // S per partition: every offset below has been consumed.
+  const std::vector<uint64_t>& watermark() const { return speed_; }
+  // The start of the oldest bucket per partition (== the batch watermark
+  // the layer was started at or last dropped to).
+  std::vector<uint64_t> low_watermark() const;
+  size_t num_buckets() const { return buckets_.size(); }
+  uint64_t events_rejected() const { return rejected_; }
+  size_t MemoryUsage() const;
+
+ private:
+  struct Bucket;
+  Bucket* OpenBucket(int partition);
+  Status ConsumeRecords(const Log& log, int partition, uint64_t from, uint64_t to, Bucket* bucket, ViewStates* delta);
+  void Consume(const Batch& batch, Bucket* bucket, ViewStates* delta);
+
+  const std::vector<const ViewPlan*> plans_;
+  const StreamSchema schema_;
+  const SpeedOptions options_;
+  JsonDecoder decoder_;
+  Batch batch_;
+  std::string buffer_;  // records of one read, '\n'-joined and padded
+  std::vector<uint64_t> speed_;
+  // Oldest first; per partition, contiguous; the last one of a partition
+  // is its open bucket.
+  std::vector<std::unique_ptr<Bucket>> buckets_;
+  uint64_t rejected_ = 0;
+};
+
+}  // namespace lf

@@ -304,7 +304,7 @@ void PrintWatermark(const BatchVersion& v) {
 
 // ---- query --server ----
 
-// What a server's answer covers (docs/http_api.md, "Answers carry their
+// What a server's answer covers (README, "HTTP API": "Answers carry their
 // watermarks"); empty strings and negative numbers for what it did not say.
 struct ServerWatermarks {
   std::string version, batch, speed;

@@ -1,4 +1,4 @@
-// The HTTP client side of the CLI (docs/http_api.md): server URLs, single
+// The HTTP client side of the CLI (README, "HTTP API"): server URLs, single
 // requests with the server's error answers turned into a Status, and the
 // sender behind `lambdaflow produce --to`, which POSTs seed events to
 // /v1/events over keep-alive connections and measures acknowledgment latency.

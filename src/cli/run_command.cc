@@ -1,6 +1,6 @@
 // `lambdaflow run`: the whole lambda architecture in one process — ingest
 // over HTTP, the log, the archiver, the batch loop, the speed layer and the
-// serving layer (docs/http_api.md) — configured by flags and/or a TOML file.
+// serving layer (README, "HTTP API") — configured by flags and/or a TOML file.
 #include <pthread.h>
 #include <signal.h>
 #include <toml++/toml.h>
@@ -227,7 +227,7 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "run",
       "Run everything in one process: HTTP ingest, the log, the archiver, the batch loop, the speed layer and\n"
-      "merged serving (see docs/http_api.md). With no arguments: the example views on ./lambdaflow-data,\n"
+      "merged serving (see the README, section HTTP API). With no arguments: the example views on ./lambdaflow-data,\n"
       "listening on 127.0.0.1:8080. Every setting can also be given in a TOML file (--config), with the\n"
       "flag's name in snake_case (seal_age = 10); a flag given on the command line wins.");
   AddSetting(cmd, list.get(), "data", &settings->data, "The data directory (created if missing; resumed if present)");

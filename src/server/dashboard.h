@@ -1,4 +1,4 @@
-// The live dashboard served at `GET /` (docs/http_api.md): one
+// The live dashboard served at `GET /` (README, "HTTP API"): one
 // self-contained HTML page that polls the JSON API every second.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The HTTP API of `lambdaflow run` (docs/http_api.md) over a Pipeline, on
+// The HTTP API of `lambdaflow run` (README, "HTTP API") over a Pipeline, on
 // cpp-httplib: ingest (POST /v1/events), merged views and queries,
 // health, status, Prometheus metrics and the dashboard.
 #pragma once

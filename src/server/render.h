@@ -1,4 +1,4 @@
-// JSON and text renderings of the server's answers (docs/http_api.md).
+// JSON and text renderings of the server's answers (README, "HTTP API").
 #pragma once
 
 #include <cstdint>

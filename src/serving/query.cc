@@ -24,6 +24,22 @@ void ForEachBatch(const ViewResult& input, Fn fn) {
   }
 }
 
+// Sorts rows by the query's ORDER BY, stably (ties keep their order).
+void SortRows(const sql::BoundQuery& q, std::vector<std::vector<Value>>* rows) {
+  if (q.order_by.empty()) return;
+  std::stable_sort(rows->begin(), rows->end(), [&](const auto& a, const auto& b) {
+    for (const auto& o : q.order_by) {
+      const Value& x = a[static_cast<size_t>(o.column)];
+      const Value& y = b[static_cast<size_t>(o.column)];
+      if (x.is_null != y.is_null) return x.is_null == o.nulls_first;
+      if (x.is_null) continue;
+      int c = x.Compare(y);
+      if (c != 0) return o.descending ? c > 0 : c < 0;
+    }
+    return false;
+  });
+}
+
 }  // namespace
 
 Result<ViewResult> ExecuteQuery(const sql::BoundQuery& q, const ViewResult& input) {
@@ -42,10 +58,16 @@ Result<ViewResult> ExecuteQuery(const sql::BoundQuery& q, const ViewResult& inpu
     std::vector<std::unique_ptr<ExprEvaluator>> projections;
     for (const auto& p : q.projections) projections.push_back(std::make_unique<ExprEvaluator>(*p));
     std::vector<uint32_t> sel(Batch::kCapacity);
-    // Without ORDER BY, LIMIT can stop early.
+    // Without ORDER BY, LIMIT can stop early; with it, only the best LIMIT
+    // rows so far need to be kept (a top-k).
     const size_t cap = q.order_by.empty() && q.limit ? static_cast<size_t>(*q.limit) : SIZE_MAX;
+    const size_t top = !q.order_by.empty() && q.limit ? static_cast<size_t>(*q.limit) : SIZE_MAX;
     ForEachBatch(input, [&](const Batch& b) {
       if (out.rows.size() >= cap) return;
+      if (top != SIZE_MAX && out.rows.size() > 2 * top + Batch::kCapacity) {
+        SortRows(q, &out.rows);  // stable: the rows kept precede later ties
+        out.rows.resize(top);
+      }
       size_t m = b.size;
       if (where) {
         m = SelectTrue(where->Evaluate(b), b.size, sel.data());
@@ -65,19 +87,7 @@ Result<ViewResult> ExecuteQuery(const sql::BoundQuery& q, const ViewResult& inpu
       }
     });
   }
-  if (!q.order_by.empty()) {
-    std::stable_sort(out.rows.begin(), out.rows.end(), [&](const auto& a, const auto& b) {
-      for (const auto& o : q.order_by) {
-        const Value& x = a[static_cast<size_t>(o.column)];
-        const Value& y = b[static_cast<size_t>(o.column)];
-        if (x.is_null != y.is_null) return x.is_null == o.nulls_first;
-        if (x.is_null) continue;
-        int c = x.Compare(y);
-        if (c != 0) return o.descending ? c > 0 : c < 0;
-      }
-      return false;
-    });
-  }
+  SortRows(q, &out.rows);
   if (q.limit && out.rows.size() > static_cast<size_t>(*q.limit)) out.rows.resize(static_cast<size_t>(*q.limit));
   if (q.hidden_columns) {
     const size_t visible = out.column_names.size() - q.hidden_columns;

@@ -79,7 +79,7 @@ class SpeedLayer {
   struct Bucket;
   Bucket* OpenBucket(int partition);
   Status ConsumeRecords(const Log& log, int partition, uint64_t from, uint64_t to, Bucket* bucket, ViewStates* delta);
-  void Consume(const Batch& batch, Bucket* bucket, ViewStates* delta);
+  void Consume(const Batch& batch, ViewStates* part);
 
   const std::vector<const ViewPlan*> plans_;
   const StreamSchema schema_;

@@ -9,6 +9,7 @@
 //     start of its send to the receipt of that answer.
 //
 //   serve_load query --port P [--keys 100000] [--seconds 5] [--clients 2] [--ingest-rate 0]
+//                    [--kinds lookup,top10]
 //     Loads one event per key of a view grouped by (zipcode, ProductName)
 //     (2000 x 50 = 100,000 keys) if it is empty, then runs key lookups and
 //     top-10 queries back to back on --clients keep-alive connections, each
@@ -42,6 +43,7 @@ struct Args {
   int keys = 100000;
   int clients = 2;
   double ingest_rate = 0;
+  std::string kinds = "lookup,top10";
 };
 
 Args Parse(int argc, char** argv) {
@@ -70,6 +72,8 @@ Args Parse(int argc, char** argv) {
       a.clients = std::atoi(v);
     else if (k == "--ingest-rate")
       a.ingest_rate = std::atof(v);
+    else if (k == "--kinds")
+      a.kinds = v;
     else {
       std::fprintf(stderr, "serve_load: unknown option %s\n", k.c_str());
       std::exit(2);
@@ -264,13 +268,16 @@ int Query(const Args& a) {
     });
   }
   const auto t0 = Clock::now();
-  std::string lookups = RunQueries(a, "key_lookup", [&](std::mt19937_64& rng) {
+  const bool want_lookups = a.kinds.find("lookup") != std::string::npos;
+  const bool want_top = a.kinds.find("top10") != std::string::npos;
+  std::string lookups = !want_lookups ? "\"key_lookup\":null" : RunQueries(a, "key_lookup", [&](std::mt19937_64& rng) {
     const uint64_t k = rng() % static_cast<uint64_t>(a.keys);
     return "/v1/views/" + view + "?zipcode=" + std::to_string(90000 + k % 2000) + "&ProductName=product" +
            std::to_string(k / 2000 % 50 + 1);
   });
-  std::string top = RunQueries(
-      a, "top10", [&](std::mt19937_64&) { return "/v1/views/" + view + "?order_by=revenue%20desc&limit=10"; });
+  std::string top = !want_top ? "\"top10\":null" : RunQueries(a, "top10", [&](std::mt19937_64&) {
+    return "/v1/views/" + view + "?order_by=revenue%20desc&limit=10";
+  });
   const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
   stop = true;
   if (ingest.joinable()) ingest.join();

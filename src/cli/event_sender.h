@@ -63,6 +63,7 @@ struct SendOptions {
   uint64_t seed = 1;
   int64_t batch = 1000;  // events per request
   int connections = 1;
+  std::string token;  // sent as "Authorization: Bearer <token>" when not empty
   // Set (by a signal handler) to stop after the requests in flight.
   const std::atomic<bool>* interrupted = nullptr;
 };

@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every flag error is a usage error (2).
+    return app.exit(e) == 0 ? 0 : 2;
   }
   return exit_code;
 }

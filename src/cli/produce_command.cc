@@ -34,6 +34,7 @@ struct ProduceFlags {
   int64_t batch = 1000;
   int connections = 1;
   std::string report_json;
+  std::string token;
 };
 
 // Output is written in chunks of about this size: few system calls, and a
@@ -169,6 +170,7 @@ int RunSend(const ProduceFlags& flags) {
                       .seed = flags.seed,
                       .batch = flags.batch,
                       .connections = flags.connections,
+                      .token = flags.token,
                       .interrupted = &g_interrupted};
   SendReport report;
   const Status st = SendEvents(o, &report);
@@ -237,6 +239,12 @@ void RegisterProduceCommand(CLI::App& app, int* exit_code) {
                   "requests, retries, connections, interrupted, seconds, events_per_s, latency_ms {p50,p90,p99,max}")
       ->type_name("FILE")
       ->needs(to);
+  // From the environment too: a token on the command line shows in `ps`.
+  sub->add_option("--token", flags->token,
+                  "With --to: send 'Authorization: Bearer TOKEN' (for a server run with --token); "
+                  "default: $LAMBDAFLOW_TOKEN")
+      ->envname("LAMBDAFLOW_TOKEN")
+      ->type_name("TOKEN");  // no needs(--to): the variable may be set for every command
   sub->callback([flags, exit_code] { *exit_code = flags->to.empty() ? RunProduce(*flags) : RunSend(*flags); });
 }
 

@@ -38,6 +38,7 @@ struct RunSettings {
   uint64_t max_body_bytes = 64 << 20;
   int64_t http_threads = 16;
   int64_t batch_threads = 0;
+  std::string token;
 };
 
 // One setting: its TOML key, its flag, and how a TOML value is stored.
@@ -175,6 +176,7 @@ int RunServer(const RunSettings& settings) {
   if (!sopts.ok()) return ReportError(sopts.status());
   sopts->max_body_bytes = settings.max_body_bytes;
   sopts->threads = static_cast<int>(settings.http_threads);
+  sopts->token = settings.token;
   popts->log = LogLine;
 
   // SIGINT/SIGTERM are taken by one thread with sigwait; every other thread
@@ -249,6 +251,8 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
              "HTTP worker threads (each open keep-alive connection holds one)");
   AddSetting(cmd, list.get(), "batch_threads", &settings->batch_threads,
              "Threads of a batch recompute (0: one per core)");
+  AddSetting(cmd, list.get(), "token", &settings->token,
+             "If set, POST /v1/events requires the header 'Authorization: Bearer <token>'");
   cmd->add_option("--config", *config, "A TOML file of settings (keys as above, in snake_case)");
   cmd->callback([settings, config, list, exit_code] {
     if (!config->empty()) {

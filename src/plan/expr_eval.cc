@@ -38,7 +38,7 @@ const Vector& Eval(Node& n, const Batch& in);
 
 void Prepare(Node& n, size_t rows) {
   if (n.result.capacity() < rows || n.result.type != n.expr->type) {
-    n.result.Reset(n.expr->type, std::max(rows, Batch::kCapacity));
+    n.result.Reset(n.expr->type, std::max<size_t>(rows, 16));
     n.constant_filled = false;
   }
   // A constant's strings are written once and must outlive later calls.

@@ -210,16 +210,18 @@ Status ViewState::FinalizeGroups(const std::vector<uint32_t>& order, const Final
   // Intermediate rows: keys then finalized aggregates, in batches.
   std::vector<TypeId> types = plan_.key_types();
   for (size_t i = 0; i < plan_.num_aggregates(); ++i) types.push_back(plan_.aggregate(i).result_type());
-  Batch batch(types);
+  // Sized for the groups asked for: a key lookup finalizes one.
+  const size_t capacity = std::max<size_t>(1, std::min(Batch::kCapacity, g));
+  Batch batch(types, capacity);
   std::unique_ptr<ExprEvaluator> having = v.having ? std::make_unique<ExprEvaluator>(*v.having) : nullptr;
   std::vector<std::unique_ptr<ExprEvaluator>> outputs;
   for (const auto& o : v.outputs) outputs.push_back(std::make_unique<ExprEvaluator>(*o.expr));
-  std::vector<uint32_t> sel(Batch::kCapacity);
+  std::vector<uint32_t> sel(capacity);
   std::vector<const Vector*> cols(outputs.size());
   Value value;
-  for (size_t from = 0; from < g; from += Batch::kCapacity) {
+  for (size_t from = 0; from < g; from += capacity) {
     batch.Clear();
-    batch.size = std::min(Batch::kCapacity, g - from);
+    batch.size = std::min(capacity, g - from);
     for (size_t k = 0; k < batch.size; ++k) {
       const uint32_t gid = order[from + k];
       for (size_t c = 0; c < nkeys; ++c) CopyCell(groups_.key_column(c), gid, batch.columns[c], k);

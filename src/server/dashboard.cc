@@ -39,6 +39,7 @@ constexpr std::string_view kPage = R"html(<!doctype html>
   h2 { font-size: 15px; margin: 0 0 2px; }
   .meta { color: var(--muted); font-size: 12px; margin-bottom: 8px; }
   .err { color: var(--bad); }
+  #problem:not(:empty) { margin-bottom: 12px; }
   table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
   th, td { padding: 3px 12px 3px 0; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; }
   th { font-size: 12px; font-weight: 600; }
@@ -49,6 +50,7 @@ constexpr std::string_view kPage = R"html(<!doctype html>
 <body>
 <header><h1>lambdaflow</h1><span id="state">connecting&hellip;</span></header>
 <main>
+  <div class="err" id="problem"></div>
   <div class="cards" id="cards"></div>
   <div id="views"></div>
 </main>
@@ -58,6 +60,7 @@ const NUMERIC = new Set(["INT", "BIGINT", "DOUBLE"]);
 const $ = (id) => document.getElementById(id);
 const num = (n) => (n == null ? "\u2013" : Number(n).toLocaleString("en-US"));
 const total = (a) => (Array.isArray(a) ? a.reduce((x, y) => x + y, 0) : null);
+const plural = (n, word) => num(n) + " " + word + (n === 1 ? "" : "s");
 const list = (a) => (Array.isArray(a) ? "[" + a.join(", ") + "]" : "\u2013");
 
 function duration(ms) {
@@ -111,24 +114,26 @@ function renderStatus(st) {
            " events/s";
   }
   previous = { accepted: events.accepted, t: now };
+  $("problem").textContent = st.last_error ? "Last error: " + st.last_error : "";
   const w = st.watermarks || {};
   const logEnd = total(st.log_end), speed = total(w.speed), batch = total(w.batch);
   const speedLayer = st.speed || {};
   $("cards").replaceChildren(
     card("Events accepted", num(events.accepted), rate),
     card("Events rejected", num(events.rejected), "in the dead-letter store"),
-    card("Log end", num(logEnd), "sealed " + num(total(st.sealed)) + " in " + num(st.segments) + " segments",
+    card("Log end", num(logEnd),
+         "sealed " + num(total(st.sealed)) + " in " + plural(st.segments ?? st.segments_sealed, "segment"),
          st.log_end),
     card("Speed watermark S", num(speed),
          logEnd != null && speed != null ? num(logEnd - speed) + " events behind the log" : "", w.speed),
     card("Batch watermark W", num(batch),
          speed != null && batch != null ? num(speed - batch) + " events from the speed layer" : "", w.batch),
     card("Batch version", st.batch_version == null ? "none yet" : "v" + st.batch_version,
-         (st.batch_age_ms == null ? "" : "age " + duration(st.batch_age_ms) + " \u00b7 ") + num(st.batch_runs) +
-         " runs"),
+         (st.batch_age_ms == null ? "" : "age " + duration(st.batch_age_ms) + " \u00b7 ") + plural(st.batch_runs, "run") + (st.batch_failures ? " \u00b7 " + num(st.batch_failures) + " failed" : "")),
     card("Freshness", duration(st.freshness_ms), "since the speed layer caught up with the log"),
-    card("Speed layer", num(speedLayer.buckets) + " buckets",
-         num(speedLayer.groups) + " groups \u00b7 " + bytes(speedLayer.memory_bytes)),
+    card("Speed layer", plural(speedLayer.buckets, "bucket"),
+         (speedLayer.groups == null ? "" : plural(speedLayer.groups, "group") + " \u00b7 ") +
+         bytes(speedLayer.memory_bytes)),
     card("Uptime", duration(st.uptime_s == null ? null : st.uptime_s * 1000), ""));
 }
 
@@ -159,7 +164,7 @@ function renderView(meta, answer) {
   const keys = meta.key_columns && meta.key_columns.length ? " by " + meta.key_columns.join(", ") : "";
   section.append(
     h("div", { className: "meta" },
-      num(meta.groups) + " groups" + keys + " \u00b7 first " + rows.length + " rows \u00b7 " + coverage(answer)),
+      plural(meta.groups, "group") + keys + " \u00b7 first " + rows.length + " rows \u00b7 " + coverage(answer)),
     h("table", {},
       h("thead", {}, h("tr", {}, ...columns.map((c) =>
         h("th", { className: NUMERIC.has(c.type) ? "num" : "", title: c.type }, c.name)))),

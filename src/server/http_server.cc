@@ -195,7 +195,11 @@ class HttpServer::Routes {
       AppendTsv(r, &out);
       res.set_header("X-Lambdaflow-Batch-Watermark", JoinWatermark(c.batch));
       res.set_header("X-Lambdaflow-Speed-Watermark", JoinWatermark(c.speed));
+      const int64_t now = NowMs();
       res.set_header("X-Lambdaflow-Batch-Version", c.batch_version ? std::to_string(*c.batch_version) : "none");
+      if (c.batch_version)
+        res.set_header("X-Lambdaflow-Batch-Age-Ms", std::to_string(std::max<int64_t>(0, now - c.batch_created_ms)));
+      res.set_header("X-Lambdaflow-Freshness-Ms", std::to_string(std::max<int64_t>(0, now - c.caught_up_ms)));
       res.set_content(out, kTsv);
     } else if (format == "json") {
       std::string out;
@@ -376,6 +380,16 @@ HttpServer::HttpServer(Pipeline* pipeline, ServerOptions options)
     }
     SendError(res, 500, "internal", what);
   });
+  if (!options_.token.empty()) {
+    server_->set_pre_routing_handler(
+        [expected = "Bearer " + options_.token](const httplib::Request& req, httplib::Response& res) {
+          if (req.path != "/v1/events" || req.get_header_value("Authorization") == expected)
+            return httplib::Server::HandlerResponse::Unhandled;
+          res.set_header("WWW-Authenticate", "Bearer");
+          SendError(res, 401, "unauthorized", "POST /v1/events needs the header 'Authorization: Bearer <token>'");
+          return httplib::Server::HandlerResponse::Handled;
+        });
+  }
   server_->set_logger(
       [r = routes_.get()](const httplib::Request& req, const httplib::Response& res) { r->Count(req, res); });
 }

@@ -21,6 +21,8 @@ struct ServerOptions {
   int port = 8080;  // 0: any free port (see HttpServer::port)
   size_t max_body_bytes = 64 << 20;
   int threads = 16;  // worker threads; a keep-alive connection holds one while open
+  // When set, POST /v1/events requires `Authorization: Bearer <token>`.
+  std::string token;
 };
 
 class HttpServer {

@@ -69,6 +69,23 @@ struct Vector {
   void SetValue(size_t i, const Value& v, StringArena* arena);
 };
 
+// Copies cell i of `src` into cell k of `dst` (same physical type). Text is
+// not copied: its bytes must outlive `dst`'s use.
+inline void CopyCell(const Vector& src, size_t i, Vector& dst, size_t k) {
+  dst.valid[k] = src.valid[i];
+  switch (PhysicalOf(dst.type)) {
+    case PhysicalType::kInt64:
+      dst.ints[k] = src.ints[i];
+      break;
+    case PhysicalType::kDouble:
+      dst.dbls[k] = src.dbls[i];
+      break;
+    case PhysicalType::kString:
+      dst.strs[k] = src.strs[i];
+      break;
+  }
+}
+
 // A set of equally long columns.
 struct Batch {
   static constexpr size_t kCapacity = 2048;

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "ingest/seed_generator.h"
+#include "serving/query.h"
 #include "sql/binder.h"
 
 namespace lf {
@@ -232,6 +233,38 @@ TEST_F(PipelineTest, KeyLookupEqualsTheMaterializedRow) {
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->result.rows.empty());
   EXPECT_EQ(served.FindView("nope"), -1);
+}
+
+TEST_F(PipelineTest, QueriesOverMergedGroupsEqualQueriesOverTheRows) {
+  Start();
+  Send(300);
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  ASSERT_TRUE(pipeline_->RunBatchForTesting().ok());
+  Send(100);
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  const ServedViews& served = pipeline_->served();
+  for (const char* sql : {"SELECT * FROM revenue ORDER BY n DESC LIMIT 3", "SELECT * FROM revenue ORDER BY lo LIMIT 7",
+                          "SELECT ProductName, s FROM revenue WHERE n > 3 ORDER BY s DESC, ProductName",
+                          "SELECT hi, COUNT(*) AS c FROM revenue GROUP BY hi ORDER BY c DESC, hi LIMIT 2",
+                          "SELECT zipcode FROM zips ORDER BY n DESC LIMIT 0", "SELECT * FROM zips LIMIT 5",
+                          "SELECT n * 2 AS twice FROM total"}) {
+    SCOPED_TRACE(sql);
+    int view = -1;
+    auto prepared = PrepareQuery(sql, "q", [&](std::string_view name, StreamSchema* columns) {
+      view = served.FindView(name);
+      if (view >= 0) *columns = served.Columns(static_cast<size_t>(view));
+      return view >= 0;
+    });
+    ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
+    auto direct = served.Query(static_cast<size_t>(view), prepared->bound);
+    ASSERT_TRUE(direct.ok()) << direct.status().ToString();
+    auto rows = served.Materialize(static_cast<size_t>(view));
+    ASSERT_TRUE(rows.ok());
+    auto expected = ExecuteQuery(prepared->bound, *rows->result);
+    ASSERT_TRUE(expected.ok());
+    EXPECT_EQ(direct->result.rows, expected->rows);
+    EXPECT_EQ(direct->result.column_names, expected->column_names);
+  }
 }
 
 TEST_F(PipelineTest, RejectsGoToTheDeadLetterStore) {

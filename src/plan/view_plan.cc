@@ -96,27 +96,6 @@ void ViewState::Combine(const ViewState& other) {
   }
 }
 
-namespace {
-
-// Copies cell i of `src` into cell k of `dst` (same physical type). Text is
-// not copied: the group table that owns it outlives the batch.
-void CopyCell(const Vector& src, size_t i, Vector& dst, size_t k) {
-  dst.valid[k] = src.valid[i];
-  switch (PhysicalOf(dst.type)) {
-    case PhysicalType::kInt64:
-      dst.ints[k] = src.ints[i];
-      break;
-    case PhysicalType::kDouble:
-      dst.dbls[k] = src.dbls[i];
-      break;
-    case PhysicalType::kString:
-      dst.strs[k] = src.strs[i];
-      break;
-  }
-}
-
-}  // namespace
-
 uint64_t ViewPlan::fingerprint() const {
   std::string canon = "where:" + (view_.where ? view_.where->ToString() : std::string("-"));
   for (const auto& k : view_.keys) canon += "|key:" + k->ToString() + ":" + TypeName(k->type);
@@ -138,9 +117,9 @@ std::vector<TypeId> ViewPlan::output_types() const {
   return types;
 }
 
-std::vector<uint32_t> ViewState::SortedGroups() const {
+std::vector<uint32_t> ViewState::SortRange(size_t from, size_t to) const {
   const size_t nkeys = groups_.num_keys();
-  const size_t g = groups_.size();
+  const size_t g = to - from;
   std::vector<uint32_t> order(g);
   bool all_int = nkeys > 0 && nkeys <= 2;
   for (size_t c = 0; c < nkeys; ++c)
@@ -154,8 +133,9 @@ std::vector<uint32_t> ViewState::SortedGroups() const {
       uint32_t gid;
     };
     std::vector<Rec> recs(g);
-    for (size_t i = 0; i < g; ++i) {
-      Rec& r = recs[i];
+    for (size_t j = 0; j < g; ++j) {
+      const size_t i = from + j;
+      Rec& r = recs[j];
       r.k[0] = r.k[1] = 0;
       r.valid = 0;
       r.gid = static_cast<uint32_t>(i);
@@ -178,27 +158,50 @@ std::vector<uint32_t> ViewState::SortedGroups() const {
     for (size_t i = 0; i < g; ++i) order[i] = recs[i].gid;
     return order;
   }
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    for (size_t c = 0; c < nkeys; ++c) {
-      const Vector& col = groups_.key_column(c);
-      if (col.valid[a] != col.valid[b]) return col.valid[a] < col.valid[b];
-      if (!col.valid[a]) continue;
-      switch (PhysicalOf(col.type)) {
-        case PhysicalType::kInt64:
-          if (col.ints[a] != col.ints[b]) return col.ints[a] < col.ints[b];
-          break;
-        case PhysicalType::kDouble:
-          if (col.dbls[a] != col.dbls[b]) return col.dbls[a] < col.dbls[b];
-          break;
-        case PhysicalType::kString:
-          if (col.strs[a] != col.strs[b]) return col.strs[a] < col.strs[b];
-          break;
-      }
-    }
-    return false;
-  });
+  std::iota(order.begin(), order.end(), static_cast<uint32_t>(from));
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return KeyLess(a, b); });
   return order;
+}
+
+bool ViewState::KeyLess(uint32_t a, uint32_t b) const {
+  const size_t nkeys = groups_.num_keys();
+  for (size_t c = 0; c < nkeys; ++c) {
+    const Vector& col = groups_.key_column(c);
+    if (col.valid[a] != col.valid[b]) return col.valid[a] < col.valid[b];
+    if (!col.valid[a]) continue;
+    switch (PhysicalOf(col.type)) {
+      case PhysicalType::kInt64:
+        if (col.ints[a] != col.ints[b]) return col.ints[a] < col.ints[b];
+        break;
+      case PhysicalType::kDouble:
+        if (col.dbls[a] != col.dbls[b]) return col.dbls[a] < col.dbls[b];
+        break;
+      case PhysicalType::kString:
+        if (col.strs[a] != col.strs[b]) return col.strs[a] < col.strs[b];
+        break;
+    }
+  }
+  return false;
+}
+
+std::vector<uint32_t> ViewState::SortedGroups() const {
+  // Groups are only ever appended, so the order of the first n groups stays
+  // valid: only new groups are sorted, then merged in (a served view is
+  // finalized over and over while it grows).
+  std::lock_guard lock(order_mu_);
+  const size_t g = groups_.size();
+  if (order_.size() < g) {
+    std::vector<uint32_t> fresh = SortRange(order_.size(), g);
+    if (order_.empty()) {
+      order_ = std::move(fresh);
+    } else {
+      std::vector<uint32_t> merged(g);
+      std::merge(order_.begin(), order_.end(), fresh.begin(), fresh.end(), merged.begin(),
+                 [&](uint32_t a, uint32_t b) { return KeyLess(a, b); });
+      order_.swap(merged);
+    }
+  }
+  return order_;
 }
 
 Status ViewState::FinalizeBatches(const FinalizedBatchFn& fn) const { return FinalizeGroups(SortedGroups(), fn); }

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,9 @@ class ViewState {
  private:
   // Group ids in ascending key order (NULLs first).
   std::vector<uint32_t> SortedGroups() const;
+  // Groups [from, to) sorted by key.
+  std::vector<uint32_t> SortRange(size_t from, size_t to) const;
+  bool KeyLess(uint32_t a, uint32_t b) const;
 
   const ViewPlan& plan_;
   GroupTable groups_;
@@ -105,6 +109,9 @@ class ViewState {
   std::vector<std::unique_ptr<ExprEvaluator>> filters_;  // nullptr without FILTER
   std::vector<uint32_t> sel_, gids_, sub_rows_, sub_gids_;
   std::vector<const Vector*> key_vectors_;
+  // SortedGroups' cache: the first order_.size() groups in key order.
+  mutable std::mutex order_mu_;
+  mutable std::vector<uint32_t> order_;  // GUARDED_BY(order_mu_)
 };
 
 }  // namespace lf

@@ -313,24 +313,21 @@ class HttpServer::Routes {
   }
 
   void RunSql(const httplib::Request& req, httplib::Response& res, const std::string& sql) {
-    std::optional<Materialized> input;
-    std::string unknown;
-    auto result = RunQuery(sql, "query", [&](std::string_view name) -> const ViewResult* {
-      const int v = p_->served().FindView(name);
-      if (v < 0) {
-        unknown = std::string(name);
-        return nullptr;
-      }
-      auto a = p_->served().Materialize(static_cast<size_t>(v));
-      if (!a.ok()) return nullptr;
-      input = std::move(*a);
-      return input->result.get();
+    const ServedViews& served = p_->served();
+    int view = -1;
+    auto prepared = PrepareQuery(sql, "query", [&](std::string_view name, StreamSchema* columns) {
+      view = served.FindView(name);
+      if (view >= 0) *columns = served.Columns(static_cast<size_t>(view));
+      return view >= 0;
     });
-    if (!result.ok()) {
-      if (!unknown.empty()) return SendError(res, 404, "not_found", result.status().message());
-      return SendStatus(res, result.status());
+    if (!prepared.ok()) {
+      if (view < 0 && prepared.status().message().find("unknown view") != std::string::npos)
+        return SendError(res, 404, "not_found", prepared.status().message());
+      return SendStatus(res, prepared.status());
     }
-    SendAnswer(req, res, *result, input ? input->coverage : p_->served().coverage());
+    auto answer = served.Query(static_cast<size_t>(view), prepared->bound);
+    if (!answer.ok()) return SendStatus(res, answer.status());
+    SendAnswer(req, res, answer->result, answer->coverage);
   }
 
   Pipeline* const p_;

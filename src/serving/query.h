@@ -14,6 +14,21 @@ namespace lf {
 // Runs a bound query over the rows of `input` (the view it names).
 Result<ViewResult> ExecuteQuery(const sql::BoundQuery& query, const ViewResult& input);
 
+// The rows of a view, as batches typed like its columns, in the view's row
+// order: calls fn once per batch (valid during the call).
+using BatchSource = std::function<Status(const std::function<void(const Batch&)>& fn)>;
+// The same over any source of the view's rows (named `view`).
+Result<ViewResult> ExecuteQuery(const sql::BoundQuery& query, const std::string& view, const BatchSource& input);
+
+// Parses `sql` and binds it against the columns of the view it names, which
+// `columns` gives (false: no such view, an InvalidArgument naming it).
+using ViewColumns = std::function<bool(std::string_view name, StreamSchema* columns)>;
+struct PreparedQuery {
+  std::string view;  // as the query names it
+  sql::BoundQuery bound;
+};
+Result<PreparedQuery> PrepareQuery(std::string_view sql, std::string_view source, const ViewColumns& columns);
+
 // Finds a view's current rows by name (case-insensitive), or nullptr.
 using ViewLookup = std::function<const ViewResult*(std::string_view name)>;
 

@@ -1,5 +1,6 @@
 #include "serving/served_views.h"
 
+#include "serving/query.h"
 #include "sql/binder.h"
 
 namespace lf {
@@ -110,6 +111,38 @@ Result<Answer> ServedViews::Lookup(size_t view, const std::vector<Value>& keys) 
                                          }
                                          return Status::OK();
                                        }));
+  return answer;
+}
+
+StreamSchema ServedViews::Columns(size_t view) const {
+  const ViewPlan& plan = *plans_[view];
+  StreamSchema schema;
+  schema.name = plan.name();
+  const auto names = plan.output_names();
+  const auto types = plan.output_types();
+  for (size_t c = 0; c < names.size(); ++c) schema.columns.push_back({names[c], types[c], false});
+  return schema;
+}
+
+Result<Answer> ServedViews::Query(size_t view, const sql::BoundQuery& query) const {
+  const ViewPlan& plan = *plans_[view];
+  const std::vector<TypeId> types = plan.output_types();
+  Answer answer;
+  std::shared_lock lock(mu_);
+  answer.coverage = coverage_;
+  const ViewState& state = *states_[view];
+  Batch batch(types);
+  auto source = [&](const std::function<void(const Batch&)>& fn) {
+    return state.FinalizeBatches([&](const std::vector<const Vector*>& cols, const uint32_t* rows, size_t n) {
+      batch.Clear();
+      batch.size = n;
+      for (size_t c = 0; c < cols.size(); ++c)
+        for (size_t k = 0; k < n; ++k) CopyCell(*cols[c], rows[k], batch.columns[c], k);
+      fn(batch);
+      return Status::OK();
+    });
+  };
+  ASSIGN_OR_RETURN(answer.result, ExecuteQuery(query, plan.name(), source));
   return answer;
 }
 

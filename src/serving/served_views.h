@@ -15,6 +15,7 @@
 
 #include "common/status.h"
 #include "plan/view_plan.h"
+#include "sql/binder.h"
 
 namespace lf {
 
@@ -73,6 +74,11 @@ class ServedViews {
   // The row of the group whose keys are `keys` (one value per group key,
   // typed like the keys), or no row.
   Result<Answer> Lookup(size_t view, const std::vector<Value>& keys) const;
+  // Runs a query bound to the view's columns (see PrepareQuery) straight
+  // over its merged groups: a top-k or a filter does not build every row.
+  Result<Answer> Query(size_t view, const sql::BoundQuery& query) const;
+  // The view's output columns as the stream a query over it binds to.
+  StreamSchema Columns(size_t view) const;
 
  private:
   const std::vector<const ViewPlan*> plans_;

@@ -118,6 +118,38 @@ std::string SqlLiteral(const Value& v) {
   }
 }
 
+// The ORDER BY list (SQL, without the keywords) of an `order_by`
+// parameter: comma-separated column names, each optionally `asc`/`desc`.
+Result<std::string> OrderBySql(const std::string& spec, const std::vector<std::string>& columns,
+                               const std::string& view) {
+  std::string sql;
+  size_t start = 0;
+  while (start <= spec.size()) {
+    size_t end = spec.find(',', start);
+    if (end == std::string::npos) end = spec.size();
+    std::string item = spec.substr(start, end - start);
+    start = end + 1;
+    auto trim = [&] {
+      while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+      while (!item.empty() && item.back() == ' ') item.pop_back();
+    };
+    trim();
+    std::string dir;
+    for (const char* d : {" desc", " asc", " DESC", " ASC"}) {
+      const std::string suffix = d;
+      if (item.size() > suffix.size() && item.compare(item.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        dir = suffix;
+        item.resize(item.size() - suffix.size());
+        trim();
+      }
+    }
+    if (std::find(columns.begin(), columns.end(), item) == columns.end())
+      return Status::InvalidArgument("order_by: view '" + view + "' has no column '" + item + "'");
+    sql += (sql.empty() ? "" : ", ") + QuoteIdentifier(item) + dir;
+  }
+  return sql;
+}
+
 std::string RouteOf(const std::string& path) {
   for (const char* r : {"/v1/events", "/v1/views", "/v1/query", "/v1/status", "/healthz", "/metrics"})
     if (path.rfind(r, 0) == 0) return r;
@@ -232,6 +264,22 @@ class HttpServer::Routes {
       if (!v.ok()) return SendStatus(res, v.status());
       filters[key] = std::move(*v);
     }
+    // The options, checked before any path is taken.
+    std::string order_by;  // SQL, without ORDER BY
+    if (req.has_param("order_by")) {
+      auto sql = OrderBySql(req.get_param_value("order_by"), names, plan.name());
+      if (!sql.ok()) return SendStatus(res, sql.status());
+      order_by = std::move(*sql);
+    }
+    std::optional<uint64_t> limit;
+    if (req.has_param("limit")) {
+      const std::string text = req.get_param_value("limit");
+      uint64_t n = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+      if (ec != std::errc() || end != text.data() + text.size())
+        return SendError(res, 400, "bad_request", "limit must be a non-negative integer, got '" + text + "'");
+      limit = n;
+    }
     // A filter on exactly the key columns is a key lookup.
     const std::vector<std::string> keys = KeyColumns(plan);
     bool lookup = !filters.empty() && filters.size() == keys.size();
@@ -241,10 +289,10 @@ class HttpServer::Routes {
       for (const auto& k : keys) key_values.push_back(filters[k]);
       auto a = p_->served().Lookup(static_cast<size_t>(view), key_values);
       if (!a.ok()) return SendStatus(res, a.status());
-      if (req.has_param("limit") && req.get_param_value("limit") == "0") a->result.rows.clear();
+      if (limit && *limit == 0) a->result.rows.clear();
       return SendAnswer(req, res, a->result, a->coverage);
     }
-    if (filters.empty() && !req.has_param("limit") && !req.has_param("order_by")) {
+    if (filters.empty() && !limit && order_by.empty()) {
       auto a = p_->served().Materialize(static_cast<size_t>(view));
       if (!a.ok()) return SendStatus(res, a.status());
       return SendAnswer(req, res, *a->result, a->coverage);
@@ -256,40 +304,8 @@ class HttpServer::Routes {
       sql += sep + QuoteIdentifier(k) + " = " + SqlLiteral(v);
       sep = " AND ";
     }
-    if (req.has_param("order_by")) {
-      sql += " ORDER BY ";
-      std::string spec = req.get_param_value("order_by");
-      size_t start = 0;
-      for (bool first = true; start <= spec.size(); first = false) {
-        size_t end = spec.find(',', start);
-        if (end == std::string::npos) end = spec.size();
-        std::string item = spec.substr(start, end - start);
-        start = end + 1;
-        while (!item.empty() && item.front() == ' ') item.erase(0, 1);
-        while (!item.empty() && item.back() == ' ') item.pop_back();
-        std::string dir;
-        for (const char* d : {" desc", " asc", " DESC", " ASC"}) {
-          const std::string suffix = d;
-          if (item.size() > suffix.size() && item.compare(item.size() - suffix.size(), suffix.size(), suffix) == 0) {
-            dir = suffix;
-            item.resize(item.size() - suffix.size());
-            while (!item.empty() && item.back() == ' ') item.pop_back();
-          }
-        }
-        if (column_of(item) < 0)
-          return SendError(res, 400, "bad_request",
-                           "order_by: view '" + plan.name() + "' has no column '" + item + "'");
-        sql += (first ? "" : ", ") + QuoteIdentifier(item) + dir;
-      }
-    }
-    if (req.has_param("limit")) {
-      const std::string text = req.get_param_value("limit");
-      uint64_t n = 0;
-      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-      if (ec != std::errc() || end != text.data() + text.size())
-        return SendError(res, 400, "bad_request", "limit must be a non-negative integer, got '" + text + "'");
-      sql += " LIMIT " + std::to_string(n);
-    }
+    if (!order_by.empty()) sql += " ORDER BY " + order_by;
+    if (limit) sql += " LIMIT " + std::to_string(*limit);
     RunSql(req, res, sql);
   }
 
@@ -346,7 +362,9 @@ HttpServer::HttpServer(Pipeline* pipeline, ServerOptions options)
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   server_->set_payload_max_length(options_.max_body_bytes);
   server_->set_keep_alive_max_count(1 << 20);
-  server_->set_keep_alive_timeout(30);
+  // An idle keep-alive connection holds a worker thread until this timeout,
+  // also at shutdown: keep it short so that SIGTERM stops promptly.
+  server_->set_keep_alive_timeout(2);
   server_->set_tcp_nodelay(true);
   routes_->Install(*server_);
   const size_t limit = options_.max_body_bytes;

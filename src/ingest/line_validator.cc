@@ -9,18 +9,33 @@ bool IsBlankLine(std::string_view line) {
 }
 
 void ValidateLines(JsonDecoder& decoder, const LineChunk& chunk, Batch* scratch, std::vector<std::string_view>* records,
-                   std::vector<Reject>* rejects) {
-  // Decoding validates; the rows themselves are not kept.
+                   std::vector<Reject>* rejects, std::vector<std::unique_ptr<Batch>>* rows) {
+  // Decoding validates; the rows are kept only if asked for.
   const size_t first_reject = rejects->size();
   size_t pos = 0;
   uint64_t lines = 0;
-  scratch->Clear();
+  Batch* out = scratch;
+  if (rows) {
+    rows->push_back(std::make_unique<Batch>(decoder.schema().types()));
+    out = rows->back().get();
+  }
+  out->Clear();
   while (pos < chunk.size) {
     pos += decoder.DecodeMany(chunk.data + pos, chunk.size - pos, chunk.padded_capacity - pos,
-                              chunk.first_line_no + lines, scratch, rejects, &lines);
-    if (scratch->full()) scratch->Clear();
+                              chunk.first_line_no + lines, out, rejects, &lines);
+    if (!out->full()) continue;
+    if (rows) {
+      rows->push_back(std::make_unique<Batch>(decoder.schema().types()));
+      out = rows->back().get();
+    } else {
+      out->Clear();
+    }
   }
-  scratch->Clear();
+  if (rows) {
+    if (out->size == 0) rows->pop_back();
+  } else {
+    scratch->Clear();
+  }
   // Accepted lines: every non-blank line that was not rejected.
   LineSplitter splitter(chunk);
   std::string_view line;

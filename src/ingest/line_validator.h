@@ -3,6 +3,7 @@
 // (with a reason). File ingest and HTTP ingest both validate through here.
 #pragma once
 
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -18,7 +19,9 @@ bool IsBlankLine(std::string_view line);
 // the chunk, without a trailing '\r') to *records in order and the rejected
 // ones to *rejects in line order; blank lines are neither. `scratch` is a
 // batch of the stream's types that the decoded rows go through (cleared).
+// With `rows`, the decoded rows of the accepted lines are kept there too,
+// in order, in batches of the stream's types (`scratch` is then unused).
 void ValidateLines(JsonDecoder& decoder, const LineChunk& chunk, Batch* scratch, std::vector<std::string_view>* records,
-                   std::vector<Reject>* rejects);
+                   std::vector<Reject>* rejects, std::vector<std::unique_ptr<Batch>>* rows = nullptr);
 
 }  // namespace lf

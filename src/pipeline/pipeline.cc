@@ -65,7 +65,7 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
   sopts.seal_events = options_.dir.seal_events;
   sopts.seal_age = options_.seal_age;
   sopts.decoder = options_.dir.decoder;
-  speed_ = std::make_unique<SpeedLayer>(plans_, dir_->schema(), dir_->log()->partitions(), sopts);
+  speed_ = std::make_unique<SpeedLayer>(plans_, dir_->schema(), dir_->log()->partitions(), sopts, &decoded_);
 
   // The version to serve: the current one if it was computed for these
   // views, else a fresh run over the master dataset.
@@ -169,7 +169,8 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body) {
   if (!decoder) decoder = std::make_unique<JsonDecoder>(dir_->schema(), options_.dir.decoder);
   Batch scratch(dir_->schema().types());
   std::vector<std::string_view> records;
-  ValidateLines(*decoder, chunk, &scratch, &records, &report.rejects);
+  std::vector<std::unique_ptr<Batch>> rows;  // kept for the speed layer
+  ValidateLines(*decoder, chunk, &scratch, &records, &report.rejects, &rows);
   {
     std::lock_guard lock(decoders_mu_);
     decoders_.push_back(std::move(decoder));
@@ -180,8 +181,13 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body) {
     rejected_ += report.rejects.size();
   }
   if (!records.empty()) {
-    auto range = dir_->log()->Append(0, records);
+    // The rows are handed over before the records are acknowledged, so the
+    // speed layer finds them when it consumes the range.
+    auto range = dir_->log()->AppendNoWait(0, records);
     if (!range.ok()) return Status::Unavailable("the log cannot take writes: " + range.status().ToString());
+    decoded_.Put(0, range->from, range->to, std::move(rows));
+    Status durable = dir_->log()->WaitDurable(0, range->to);
+    if (!durable.ok()) return Status::Unavailable("the log cannot take writes: " + durable.ToString());
     report.offsets = *range;
     report.accepted = records.size();
     accepted_ += records.size();
@@ -217,6 +223,8 @@ Status Pipeline::MicroBatch() {
   }
   if (pending) RETURN_IF_ERROR(InstallVersion(std::move(*pending)));
   speed_buckets_ = speed_->num_buckets();
+  speed_handed_over_ = speed_->events_handed_over();
+  speed_decoded_ = speed_->events_decoded();
   speed_memory_ = speed_->MemoryUsage();
   return Status::OK();
 }
@@ -360,6 +368,8 @@ PipelineStats Pipeline::stats() const {
   s.micro_batches = micro_batches_;
   s.segments_sealed = segments_sealed_;
   s.speed_buckets = speed_buckets_;
+  s.speed_events_handed_over = speed_handed_over_;
+  s.speed_events_decoded = speed_decoded_;
   s.speed_memory = speed_memory_;
   s.served_memory = served_->MemoryUsage();
   const Manifest m = dir_->master()->Snapshot();

@@ -65,6 +65,8 @@ struct PipelineStats {
   uint64_t micro_batches = 0;
   uint64_t segments_sealed = 0;
   size_t speed_buckets = 0;
+  uint64_t speed_events_handed_over = 0;  // consumed as ingest decoded them
+  uint64_t speed_events_decoded = 0;      // read back from the log and decoded
   size_t speed_memory = 0;
   size_t served_memory = 0;
   std::vector<uint64_t> log_end, sealed;
@@ -126,6 +128,7 @@ class Pipeline {
   std::vector<std::unique_ptr<ViewPlan>> owned_plans_;
   std::vector<const ViewPlan*> plans_;
   std::unique_ptr<BatchLayer> batch_;
+  DecodedRows decoded_;                // rows ingest decoded, for the speed layer
   std::unique_ptr<SpeedLayer> speed_;  // speed thread only
   std::unique_ptr<ServedViews> served_;
 
@@ -145,6 +148,7 @@ class Pipeline {
   std::atomic<uint64_t> accepted_{0}, rejected_{0}, batch_runs_{0}, batch_failures_{0}, micro_batches_{0},
       segments_sealed_{0};
   std::atomic<size_t> speed_buckets_{0}, speed_memory_{0};
+  std::atomic<uint64_t> speed_handed_over_{0}, speed_decoded_{0};
   std::atomic<bool> stopped_{false};
 
   std::thread speed_thread_, archiver_thread_, batch_thread_;

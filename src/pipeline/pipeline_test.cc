@@ -206,6 +206,19 @@ TEST_F(PipelineTest, RestartResumesFromTheBatchWatermark) {
   CheckEquation("after restart and a new version");
 }
 
+TEST_F(PipelineTest, SpeedLayerUsesTheRowsIngestDecoded) {
+  Start();
+  Send(30);
+  Send(10);
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  EXPECT_EQ(pipeline_->stats().speed_events_handed_over, 40u);
+  EXPECT_EQ(pipeline_->stats().speed_events_decoded, 0u);
+  Send(30);  // crosses the segment boundary at 50: read back from the log
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  EXPECT_EQ(pipeline_->stats().speed_events_decoded, 30u);
+  CheckEquation("after both paths");
+}
+
 TEST_F(PipelineTest, KeyLookupEqualsTheMaterializedRow) {
   Start();
   Send(200);

@@ -107,7 +107,9 @@ std::string StatusJson(const Pipeline& p, double uptime_s) {
   out += ",\"segments_sealed\":" + std::to_string(s.segments_sealed);
   out += ",\"speed\":{\"buckets\":" + std::to_string(s.speed_buckets) +
          ",\"memory_bytes\":" + std::to_string(s.speed_memory) +
-         ",\"micro_batches\":" + std::to_string(s.micro_batches) + "}";
+         ",\"micro_batches\":" + std::to_string(s.micro_batches) +
+         ",\"events_handed_over\":" + std::to_string(s.speed_events_handed_over) +
+         ",\"events_decoded\":" + std::to_string(s.speed_events_decoded) + "}";
   out += ",\"served_memory_bytes\":" + std::to_string(s.served_memory);
   out +=
       ",\"events\":{\"accepted\":" + std::to_string(s.accepted) + ",\"rejected\":" + std::to_string(s.rejected) + "}";

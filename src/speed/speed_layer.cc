@@ -27,10 +27,11 @@ ViewStates NewViewStates(const std::vector<const ViewPlan*>& plans) {
 }
 
 SpeedLayer::SpeedLayer(std::vector<const ViewPlan*> plans, const StreamSchema& schema, int partitions,
-                       SpeedOptions options)
+                       SpeedOptions options, DecodedRows* decoded)
     : plans_(std::move(plans)),
       schema_(schema),
       options_(options),
+      decoded_(decoded),
       decoder_(schema_, options_.decoder),
       batch_(schema_.types()),
       speed_(static_cast<size_t>(partitions), 0) {}
@@ -109,6 +110,29 @@ Status SpeedLayer::ConsumeRecords(const Log& log, int partition, uint64_t from, 
   // bucket and the micro-batch's delta (merging groups is cheaper than
   // consuming rows twice).
   ViewStates part = NewViewStates(plans_);
+  for (uint64_t pos = from; pos < to;) {
+    std::optional<DecodedRows::Entry> e;
+    if (decoded_) e = decoded_->Take(partition, pos, to);
+    if (e) {
+      for (const auto& rows : e->rows) Consume(*rows, &part);
+      handed_over_ += e->to - e->from;
+      pos = e->to;
+    } else {
+      RETURN_IF_ERROR(DecodeFromLog(log, partition, pos, to, &part));
+      pos = to;
+    }
+  }
+  for (size_t v = 0; v < plans_.size(); ++v) (*delta)[v]->Combine(*part[v]);
+  if (bucket->states.empty()) {
+    bucket->states = std::move(part);
+  } else {
+    for (size_t v = 0; v < plans_.size(); ++v) bucket->states[v]->Combine(*part[v]);
+  }
+  bucket->to = to;
+  return Status::OK();
+}
+
+Status SpeedLayer::DecodeFromLog(const Log& log, int partition, uint64_t from, uint64_t to, ViewStates* part) {
   std::vector<Reject> rejects;
   for (uint64_t start = from; start < to; start += kReadRecords) {
     const uint64_t end = std::min(to, start + kReadRecords);
@@ -127,24 +151,18 @@ Status SpeedLayer::ConsumeRecords(const Log& log, int partition, uint64_t from, 
       pos += decoder_.DecodeMany(buffer_.data() + pos, size - pos, buffer_.size() - pos, start + lines, &batch_,
                                  &rejects, &lines);
       if (batch_.full()) {
-        Consume(batch_, &part);
+        Consume(batch_, part);
         batch_.Clear();
       }
     }
-    Consume(batch_, &part);
+    Consume(batch_, part);
     batch_.Clear();
     // Accepted events always decode; one that no longer does (the views file
     // changed the stream) is skipped by the batch layer too.
     rejected_ += rejects.size();
     rejects.clear();
   }
-  for (size_t v = 0; v < plans_.size(); ++v) (*delta)[v]->Combine(*part[v]);
-  if (bucket->states.empty()) {
-    bucket->states = std::move(part);
-  } else {
-    for (size_t v = 0; v < plans_.size(); ++v) bucket->states[v]->Combine(*part[v]);
-  }
-  bucket->to = to;
+  decoded_events_ += to - from;
   return Status::OK();
 }
 

@@ -22,6 +22,7 @@
 #include "log/log.h"
 #include "master/master_store.h"
 #include "plan/view_plan.h"
+#include "speed/decoded_rows.h"
 
 namespace lf {
 
@@ -41,8 +42,10 @@ ViewStates NewViewStates(const std::vector<const ViewPlan*>& plans);
 
 class SpeedLayer {
  public:
-  // `plans` must outlive the layer.
-  SpeedLayer(std::vector<const ViewPlan*> plans, const StreamSchema& schema, int partitions, SpeedOptions options);
+  // `plans` and `decoded` (may be null: every record is decoded from the
+  // log) must outlive the layer.
+  SpeedLayer(std::vector<const ViewPlan*> plans, const StreamSchema& schema, int partitions, SpeedOptions options,
+             DecodedRows* decoded = nullptr);
   ~SpeedLayer();
 
   // Starts the layer at the batch watermark `batch` (one per partition): one
@@ -73,17 +76,23 @@ class SpeedLayer {
   std::vector<uint64_t> low_watermark() const;
   size_t num_buckets() const { return buckets_.size(); }
   uint64_t events_rejected() const { return rejected_; }
+  // Events whose rows came decoded from ingest / were decoded from the log.
+  uint64_t events_handed_over() const { return handed_over_; }
+  uint64_t events_decoded() const { return decoded_events_; }
   size_t MemoryUsage() const;
 
  private:
   struct Bucket;
   Bucket* OpenBucket(int partition);
   Status ConsumeRecords(const Log& log, int partition, uint64_t from, uint64_t to, Bucket* bucket, ViewStates* delta);
+  // Reads records [from, to) from the log and consumes their rows into `part`.
+  Status DecodeFromLog(const Log& log, int partition, uint64_t from, uint64_t to, ViewStates* part);
   void Consume(const Batch& batch, ViewStates* part);
 
   const std::vector<const ViewPlan*> plans_;
   const StreamSchema schema_;
   const SpeedOptions options_;
+  DecodedRows* const decoded_;
   JsonDecoder decoder_;
   Batch batch_;
   std::string buffer_;  // records of one read, '\n'-joined and padded
@@ -92,6 +101,7 @@ class SpeedLayer {
   // is its open bucket.
   std::vector<std::unique_ptr<Bucket>> buckets_;
   uint64_t rejected_ = 0;
+  uint64_t handed_over_ = 0, decoded_events_ = 0;
 };
 
 }  // namespace lf

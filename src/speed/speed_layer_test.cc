@@ -121,5 +121,26 @@ TEST_F(SpeedLayerTest, RebuildStartsWithOneBucketPerUncoveredSegment) {
   EXPECT_EQ(other->Rebuild(*master_, {5}).code(), StatusCode::kInternal);
 }
 
+TEST(DecodedRows, TakesOnlyAWholeEntryAtTheExactStart) {
+  DecodedRows rows(100);
+  auto batches = [] {
+    std::vector<std::unique_ptr<Batch>> b;
+    b.push_back(std::make_unique<Batch>(std::vector<TypeId>{TypeId::kInt}));
+    return b;
+  };
+  rows.Put(0, 0, 10, batches());
+  rows.Put(0, 10, 30, batches());
+  rows.Put(1, 0, 5, batches());
+  EXPECT_FALSE(rows.Take(0, 0, 9).has_value());  // would cross the limit
+  auto e = rows.Take(0, 0, 10);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->to, 10u);
+  EXPECT_FALSE(rows.Take(0, 11, 100).has_value());  // drops [10, 30): consumed otherwise
+  EXPECT_FALSE(rows.Take(0, 10, 100).has_value());
+  EXPECT_TRUE(rows.Take(1, 0, 5).has_value());
+  rows.Put(0, 40, 141, batches());  // over the bound: dropped
+  EXPECT_FALSE(rows.Take(0, 40, 200).has_value());
+}
+
 }  // namespace
 }  // namespace lf

@@ -3,7 +3,7 @@
 # server share its cores):
 #
 #  1. ingest: `lambdaflow produce --to` sends N seed events (default 10M) in
-#     batches of 1,000 over C keep-alive connections (default 4) to a fresh
+#     batches of 1,000 over C keep-alive connections (default 16) to a fresh
 #     server with the example views and the default fsync policy; events/s,
 #     acknowledgment latency percentiles; then, once the served views cover
 #     all N events, the server's peak RSS (VmHWM).
@@ -22,7 +22,7 @@
 set -euo pipefail
 
 events=10000000
-connections=4
+connections=16
 while (($# > 0)); do
   case "$1" in
     --events) events=$2; shift 2 ;;

@@ -21,6 +21,12 @@ namespace {
 constexpr const char* kJson = "application/json";
 constexpr const char* kTsv = "text/tab-separated-values; charset=utf-8";
 
+// Sets the body without copying it (httplib 0.11's set_content copies).
+void SetBody(httplib::Response& res, std::string body, const char* content_type) {
+  res.body = std::move(body);
+  res.set_header("Content-Type", content_type);
+}
+
 void SendError(httplib::Response& res, int status, std::string_view code, std::string_view detail) {
   res.status = status;
   res.set_content(ErrorJson(code, detail), kJson);
@@ -161,7 +167,13 @@ std::string RouteOf(const std::string& path) {
 // The handlers, and the counters they keep.
 class HttpServer::Routes {
  public:
-  explicit Routes(Pipeline* p) : p_(p), started_(std::chrono::steady_clock::now()) {}
+  explicit Routes(Pipeline* p) : p_(p), started_(std::chrono::steady_clock::now()) {
+    const ServedViews& served = p_->served();
+    for (size_t v = 0; v < served.num_views(); ++v) {
+      const ViewPlan& plan = served.plan(v);
+      views_.push_back(ViewInfo{plan.output_names(), plan.output_types(), KeyColumns(plan)});
+    }
+  }
 
   void Install(httplib::Server& s) {
     s.Get("/", [](const httplib::Request&, httplib::Response& res) {
@@ -216,7 +228,7 @@ class HttpServer::Routes {
     out += "],\"offsets\":{\"partition\":" + std::to_string(report->offsets.partition) +
            ",\"from\":" + std::to_string(report->offsets.from) + ",\"to\":" + std::to_string(report->offsets.to) +
            "}}\n";
-    res.set_content(out, kJson);
+    SetBody(res, std::move(out), kJson);
   }
 
   // Sends `r` in the asked format with its coverage.
@@ -232,11 +244,11 @@ class HttpServer::Routes {
       if (c.batch_version)
         res.set_header("X-Lambdaflow-Batch-Age-Ms", std::to_string(std::max<int64_t>(0, now - c.batch_created_ms)));
       res.set_header("X-Lambdaflow-Freshness-Ms", std::to_string(std::max<int64_t>(0, now - c.caught_up_ms)));
-      res.set_content(out, kTsv);
+      SetBody(res, std::move(out), kTsv);
     } else if (format == "json") {
       std::string out;
       AppendAnswerJson(r, c, NowMs(), &out);
-      res.set_content(out, kJson);
+      SetBody(res, std::move(out), kJson);
     } else {
       SendError(res, 400, "bad_request", "format must be json or tsv, got '" + format + "'");
     }
@@ -247,8 +259,9 @@ class HttpServer::Routes {
     const int view = p_->served().FindView(name);
     if (view < 0) return SendError(res, 404, "not_found", "unknown view '" + name + "'");
     const ViewPlan& plan = p_->served().plan(static_cast<size_t>(view));
-    const auto names = plan.output_names();
-    const auto types = plan.output_types();
+    const ViewInfo& info = views_[static_cast<size_t>(view)];
+    const auto& names = info.names;
+    const auto& types = info.types;
     auto column_of = [&](const std::string& c) -> int {
       for (size_t i = 0; i < names.size(); ++i)
         if (names[i] == c) return static_cast<int>(i);
@@ -281,7 +294,7 @@ class HttpServer::Routes {
       limit = n;
     }
     // A filter on exactly the key columns is a key lookup.
-    const std::vector<std::string> keys = KeyColumns(plan);
+    const std::vector<std::string>& keys = info.keys;
     bool lookup = !filters.empty() && filters.size() == keys.size();
     for (const auto& k : keys) lookup = lookup && filters.count(k);
     if (lookup) {
@@ -346,7 +359,15 @@ class HttpServer::Routes {
     SendAnswer(req, res, answer->result, answer->coverage);
   }
 
+  // What a request needs of a view, computed once.
+  struct ViewInfo {
+    std::vector<std::string> names;
+    std::vector<TypeId> types;
+    std::vector<std::string> keys;  // see KeyColumns
+  };
+
   Pipeline* const p_;
+  std::vector<ViewInfo> views_;
   const std::chrono::steady_clock::time_point started_;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;

@@ -10,7 +10,7 @@
 #  2. freshness: a fresh server with bench/serving_views.sql; `serve_load
 #     freshness` sends 100,000 events/s for 20 s and polls a view: the time
 #     from a batch's send to the first answer that includes it, p50/p99.
-#  3. queries: on that server, `serve_load query` loads one event per key of
+#  3. queries: on a fresh such server, `serve_load query` loads one event per key of
 #     a 100,000-key view, then runs key lookups and top-10 queries on 2
 #     keep-alive connections for 5 s each, alone and while ingesting 100,000
 #     events/s.
@@ -91,8 +91,11 @@ log "freshness: 100000 events/s for 20 s"
 start_server serving --views bench/serving_views.sql
 "$load" freshness --port "$port" --rate 100000 --seconds 20 --batch 1000 --view revenue_by_product >"$work/fresh.json"
 
-# 3. queries
+stop_server
+
+# 3. queries, on a fresh server (so that the view holds exactly the loaded keys)
 log "queries: alone, then while ingesting 100000 events/s"
+start_server queries --views bench/serving_views.sql
 "$load" query --port "$port" --seconds 5 --clients 2 >"$work/query.json"
 "$load" query --port "$port" --seconds 5 --clients 2 --ingest-rate 100000 >"$work/query_ingest.json"
 stop_server

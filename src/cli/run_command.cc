@@ -40,6 +40,7 @@ struct RunSettings {
   int64_t http_threads = 16;
   int64_t batch_threads = 0;
   std::string token;
+  int64_t max_unsealed_segments = 8;
 };
 
 // One setting: its TOML key, its flag, and how a TOML value is stored.
@@ -155,6 +156,7 @@ Result<PipelineOptions> ToPipelineOptions(const RunSettings& s) {
   o.batch_interval = std::chrono::milliseconds(static_cast<int64_t>(s.batch_interval * 1000));
   o.micro_batch = std::chrono::milliseconds(s.micro_batch_ms);
   o.batch_threads = static_cast<int>(s.batch_threads);
+  o.max_unsealed_buckets = static_cast<size_t>(s.max_unsealed_segments);
   return o;
 }
 
@@ -266,6 +268,8 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
              "HTTP worker threads (each open keep-alive connection holds one)");
   AddSetting(cmd, list.get(), "batch_threads", &settings->batch_threads,
              "Threads of a batch recompute (0: one per core)");
+  AddSetting(cmd, list.get(), "max_unsealed_segments", &settings->max_unsealed_segments,
+             "Backpressure: POST /v1/events answers 503 while more closed segments than this wait to be sealed");
   AddSetting(cmd, list.get(), "token", &settings->token,
              "If set, POST /v1/events requires the header 'Authorization: Bearer <token>'");
   cmd->add_option("--config", *config, "A TOML file of settings (keys as above, in snake_case)");

@@ -152,6 +152,12 @@ Result<Pipeline::PendingVersion> Pipeline::LoadVersion(const BatchVersion& versi
 Result<AcceptReport> Pipeline::Accept(std::string_view body) {
   AcceptReport report;
   if (stopped_.load()) return Status::Unavailable("the server is shutting down");
+  {
+    std::lock_guard lock(mu_);
+    if (to_seal_.size() > options_.max_unsealed_buckets)
+      return Status::Unavailable("the archiver is " + std::to_string(to_seal_.size()) +
+                                 " segments behind (sealing cannot keep up); retry shortly");
+  }
   // The decoder parses in place from a padded copy of the body.
   std::string buffer;
   buffer.reserve(body.size() + kJsonPadding);
@@ -279,6 +285,7 @@ void Pipeline::ArchiverLoop() {
       st = Status::Internal("archiver: the bucket " + RangeText(r) + " does not start at the sealed watermark " +
                             std::to_string(sealed));
     } else {
+      std::lock_guard heavy(heavy_mu_);
       st = dir_->SealRange(r.partition, r.to);
     }
     lock.lock();
@@ -303,9 +310,11 @@ Status Pipeline::RunBatch() {
   if (m.segments.empty()) return Status::OK();
   BatchRunOptions bopts;
   bopts.threads = options_.batch_threads;
+  std::unique_lock heavy(heavy_mu_);
   ASSIGN_OR_RETURN(BatchRunReport report, batch_->RunOnce(bopts));
   ++batch_runs_;
   ASSIGN_OR_RETURN(PendingVersion loaded, LoadVersion(report.version));
+  heavy.unlock();
   LogLine("batch: version " + std::to_string(report.version.number) + " (W=" + WatermarkText(report.version.watermark) +
           ") in " + std::to_string(static_cast<int64_t>(report.seconds * 1000)) + " ms, " +
           std::to_string(report.segments_scanned) + " segments scanned, " + std::to_string(report.segments_reused) +

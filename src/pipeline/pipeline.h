@@ -48,6 +48,10 @@ struct PipelineOptions {
   std::chrono::milliseconds batch_interval{5'000};  // minimum time between batch runs' starts
   std::chrono::milliseconds micro_batch{20};        // the speed layer's micro-batch interval
   int batch_threads = 0;                            // 0: one per core
+  // Backpressure: while more closed buckets than this wait for the archiver,
+  // Accept answers Unavailable (HTTP 503 + Retry-After), so that the speed
+  // layer's memory stays bounded when sealing cannot keep up.
+  size_t max_unsealed_buckets = 8;
   // Operator log lines (runs, swaps, errors). May be empty.
   std::function<void(const std::string& line)> log;
 };
@@ -140,6 +144,10 @@ class Pipeline {
   std::string last_error_;                      // GUARDED_BY(mu_)
   std::optional<BatchVersion> served_version_;  // speed thread only
   std::mutex speed_mu_;                         // one micro-batch or swap at a time
+  // Sealing a segment and a batch run each need a few hundred MB for a
+  // while (records, compressed and columnar files; states, images): they
+  // take turns, so that peak memory is the larger of the two, not the sum.
+  std::mutex heavy_mu_;
 
   std::mutex decoders_mu_;
   std::vector<std::unique_ptr<JsonDecoder>> decoders_;  // GUARDED_BY(decoders_mu_): free ones

@@ -1,0 +1,107 @@
+// `lambdaflow run` settings: a TOML file, flags that win over it, the
+// defaults with no arguments, and clear errors for a bad file.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "testing/oracle_support.h"
+#include "testing/server_process.h"
+
+#ifndef LAMBDAFLOW_BIN
+#error "LAMBDAFLOW_BIN must name the lambdaflow binary"
+#endif
+
+namespace lf::test {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+// A body of `n` seed-shaped events.
+std::string Events(int n) {
+  std::string body;
+  for (int i = 0; i < n; ++i)
+    body += R"({"zipcode":95126,"ProductName":"product2","price":16,"timestamp":"2014-11-01 19:35:41.158"})"
+            "\n";
+  return body;
+}
+
+int PostStatus(const ServerProcess& s, const std::string& body) {
+  httplib::Client c(s.host(), s.port());
+  auto res = c.Post("/v1/events", body, "application/x-ndjson");
+  return res ? res->status : 0;
+}
+
+// Runs `lambdaflow run ARGS` to completion; returns its exit status and
+// stderr.
+int RunToExit(const std::string& args, std::string* err, const fs::path& dir) {
+  const fs::path out = dir / "stderr.txt";
+  const int rc = std::system((std::string(LAMBDAFLOW_BIN) + " run " + args + " >/dev/null 2>" + out.string()).c_str());
+  *err = ReadFile(out);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+TEST(RunConfig, TomlSettingsAndFlagsThatWin) {
+  TempDir dir("lf-config");
+  const fs::path config = dir.path() / "lambdaflow.toml";
+  WriteFile(config, "# a small body limit\ndata = \"" + (dir.path() / "data").string() +
+                        "\"\nlisten = \"127.0.0.1:0\"\nmax_body_bytes = 1000\nseal_age = 0.5\n");
+  std::string error;
+  {
+    auto s = ServerProcess::Start(LAMBDAFLOW_BIN, {"run", "--config", config.string()}, dir.path() / "a.err",
+                                  milliseconds(10000), &error);
+    ASSERT_NE(s, nullptr) << error;
+    EXPECT_EQ(PostStatus(*s, Events(5)), 200);                // 5 x ~95 bytes
+    EXPECT_EQ(PostStatus(*s, Events(20)), 413);               // over the file's 1000 bytes
+    EXPECT_TRUE(fs::exists(dir.path() / "data" / "FORMAT"));  // the file's data directory
+    std::string how;
+    EXPECT_EQ(s->Terminate(milliseconds(10000), &how), 0) << how;
+  }
+  {
+    // The flag wins over the file; the data directory is resumed.
+    auto s = ServerProcess::Start(LAMBDAFLOW_BIN, {"run", "--config", config.string(), "--max-body-bytes", "100000"},
+                                  dir.path() / "b.err", milliseconds(10000), &error);
+    ASSERT_NE(s, nullptr) << error;
+    EXPECT_EQ(PostStatus(*s, Events(20)), 200);
+    httplib::Client c(s->host(), s->port());
+    // The built-in example views; the speed layer makes the events visible
+    // within a micro-batch or so.
+    std::string s_watermark;
+    for (int i = 0; i < 200 && s_watermark != "25"; ++i) {
+      auto res = c.Get("/v1/views/revenue_by_product?format=tsv");
+      ASSERT_TRUE(res);
+      ASSERT_EQ(res->status, 200);
+      s_watermark = res->get_header_value("X-Lambdaflow-Speed-Watermark");
+      if (s_watermark != "25") std::this_thread::sleep_for(milliseconds(10));
+    }
+    EXPECT_EQ(s_watermark, "25");
+    std::string how;
+    EXPECT_EQ(s->Terminate(milliseconds(10000), &how), 0) << how;
+  }
+}
+
+TEST(RunConfig, BadFilesAreClearErrors) {
+  TempDir dir("lf-config-bad");
+  std::string err;
+  WriteFile(dir.path() / "unknown.toml", "sael_age = 1\n");
+  EXPECT_EQ(RunToExit("--config " + (dir.path() / "unknown.toml").string(), &err, dir.path()), 2);
+  EXPECT_NE(err.find("unknown setting 'sael_age'"), std::string::npos) << err;
+  WriteFile(dir.path() / "type.toml", "seal_age = \"ten\"\n");
+  EXPECT_EQ(RunToExit("--config " + (dir.path() / "type.toml").string(), &err, dir.path()), 2);
+  EXPECT_NE(err.find("type.toml:1:"), std::string::npos) << err;
+  EXPECT_NE(err.find("'seal_age' must be a number"), std::string::npos) << err;
+  WriteFile(dir.path() / "syntax.toml", "seal_age = \n");
+  EXPECT_EQ(RunToExit("--config " + (dir.path() / "syntax.toml").string(), &err, dir.path()), 2);
+  EXPECT_NE(err.find("syntax.toml:1:"), std::string::npos) << err;
+  EXPECT_EQ(RunToExit("--listen nonsense", &err, dir.path()), 2);
+  EXPECT_NE(err.find("HOST:PORT"), std::string::npos) << err;
+  EXPECT_EQ(RunToExit("--config " + (dir.path() / "missing.toml").string(), &err, dir.path()), 2);
+  EXPECT_NE(err.find("missing.toml"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace lf::test

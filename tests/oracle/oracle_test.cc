@@ -12,7 +12,8 @@
 //
 // ExampleViews: examples/views.sql over `lambdaflow produce --count 10000`,
 // against hand-written SQLite equivalents; APPROX_COUNT_DISTINCT within 5% of
-// COUNT(DISTINCT).
+// COUNT(DISTINCT). ExampleViewsServedByRun: the same events sent to
+// `lambdaflow run` with `produce --to`, its merged views against the same.
 //
 // Comparison: integers, text and timestamps exactly (as text); MIN/MAX and
 // group keys of doubles exactly (as numbers); SUM and AVG of doubles within
@@ -29,13 +30,16 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "testing/oracle_support.h"
+#include "testing/server_process.h"
 
 #ifndef LAMBDAFLOW_BIN
 #error "LAMBDAFLOW_BIN must name the lambdaflow binary"
@@ -678,13 +682,8 @@ TEST_P(RandomViews, MatchSqlite) {
 INSTANTIATE_TEST_SUITE_P(Seeds, RandomViews, ::testing::Range(0, kIterations));
 
 // examples/views.sql over the seed generator's events.
-TEST(Oracle, ExampleViews) {
-  TempDir dir;
-  fs::path events = dir.path() / "events.ndjson";
-  ASSERT_EQ(RunShell(ShellQuote(LAMBDAFLOW_BIN) + " produce --count 10000 --seed 11 >" + ShellQuote(events.string())),
-            0);
-
-  Db db;
+// Loads the events of `events` (seed-shaped NDJSON) into db's table `events`.
+void LoadSeedEvents(Db& db, const fs::path& events) {
   db.Exec("CREATE TABLE events (zipcode INTEGER, ProductName TEXT NOT NULL, price REAL, timestamp INTEGER NOT NULL)");
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db.get(), "INSERT INTO events VALUES (?, ?, ?, ?)", -1, &st, nullptr), SQLITE_OK);
@@ -719,11 +718,11 @@ TEST(Oracle, ExampleViews) {
   db.Exec("COMMIT");
   sqlite3_finalize(st);
   ASSERT_EQ(lines, 10000u);
+}
 
-  EvalResult r = RunEval(dir.path(), fs::path(LF_SOURCE_DIR) / "examples" / "views.sql", events, dir.path() / "out");
-  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
-  EXPECT_TRUE(r.rejects.empty()) << r.rejects;
-
+// Compares the example views, as `tsv_of(view)` gives them, with SQLite over
+// the table `events`.
+void CheckExampleViews(Db& db, const std::function<std::string(const std::string& view)>& tsv_of) {
   struct Case {
     std::string view, sql;
     std::vector<OutCol> cols;
@@ -760,9 +759,7 @@ TEST(Oracle, ExampleViews) {
         {"top3_revenue", Kind::kDoubleApprox, 5}}},
   };
   for (const auto& c : cases) {
-    fs::path tsv = dir.path() / "out" / (c.view + ".tsv");
-    ASSERT_TRUE(fs::exists(tsv)) << c.view;
-    std::string tsv_text = ReadFile(tsv);
+    std::string tsv_text = tsv_of(c.view);
     EXPECT_GT(Split(tsv_text, '\n').size(), 2u) << c.view << " is empty";
     std::vector<std::string> diffs = CompareView(db.get(), c.sql, c.cols, tsv_text);
     std::string out;
@@ -772,7 +769,7 @@ TEST(Oracle, ExampleViews) {
 
   // Over all groups of orders_by_zip_hour, the estimates add up to within 5%
   // of the exact distinct counts (no systematic bias hides behind the +1).
-  std::vector<std::string> rows = Split(ReadFile(dir.path() / "out" / "orders_by_zip_hour.tsv"), '\n');
+  std::vector<std::string> rows = Split(tsv_of("orders_by_zip_hour"), '\n');
   double approx_total = 0;
   for (size_t i = 1; i < rows.size(); ++i) {
     std::vector<std::string> f = Split(rows[i], '\t');
@@ -788,6 +785,57 @@ TEST(Oracle, ExampleViews) {
   double exact_total = sqlite3_column_double(q, 0);
   sqlite3_finalize(q);
   EXPECT_NEAR(approx_total, exact_total, 0.05 * exact_total);
+}
+
+TEST(Oracle, ExampleViews) {
+  TempDir dir;
+  fs::path events = dir.path() / "events.ndjson";
+  ASSERT_EQ(RunShell(ShellQuote(LAMBDAFLOW_BIN) + " produce --count 10000 --seed 11 >" + ShellQuote(events.string())),
+            0);
+  Db db;
+  LoadSeedEvents(db, events);
+  EvalResult r = RunEval(dir.path(), fs::path(LF_SOURCE_DIR) / "examples" / "views.sql", events, dir.path() / "out");
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_TRUE(r.rejects.empty()) << r.rejects;
+
+  CheckExampleViews(db, [&](const std::string& view) { return ReadFile(dir.path() / "out" / (view + ".tsv")); });
+}
+
+// The same events sent to `lambdaflow run` (the built-in example views) with
+// `lambdaflow produce --to`, and its merged views asked with `query --server`.
+TEST(Oracle, ExampleViewsServedByRun) {
+  TempDir dir;
+  std::string error;
+  auto server = lf::test::ServerProcess::Start(
+      LAMBDAFLOW_BIN, {"run", "--data", (dir.path() / "data").string(), "--listen", "127.0.0.1:0"},
+      dir.path() / "server.err", std::chrono::milliseconds(10000), &error);
+  ASSERT_NE(server, nullptr) << error;
+  const std::string url = "http://127.0.0.1:" + std::to_string(server->port());
+  ASSERT_EQ(RunShell(ShellQuote(LAMBDAFLOW_BIN) + " produce --count 10000 --seed 11 --batch 700 --to " + url +
+                     " 2>/dev/null"),
+            0);
+  fs::path events = dir.path() / "events.ndjson";
+  ASSERT_EQ(RunShell(ShellQuote(LAMBDAFLOW_BIN) + " produce --count 10000 --seed 11 >" + ShellQuote(events.string())),
+            0);
+  Db db;
+  LoadSeedEvents(db, events);
+  auto tsv_of = [&](const std::string& view) {
+    const fs::path out = dir.path() / (view + ".tsv"), err = dir.path() / (view + ".err");
+    // The answers cover every accepted event once the speed layer has
+    // consumed them (a micro-batch or so after the last acknowledgment).
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      EXPECT_EQ(RunShell(ShellQuote(LAMBDAFLOW_BIN) + " query --server " + url + " " + view + " --format tsv >" +
+                         ShellQuote(out.string()) + " 2>" + ShellQuote(err.string())),
+                0);
+      if (ReadFile(err).find("speed watermark [10000]") != std::string::npos) return ReadFile(out);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << view << ": the answers never covered 10000 events: " << ReadFile(err);
+    return std::string();
+  };
+  CheckExampleViews(db, tsv_of);
+  std::string how;
+  EXPECT_EQ(server->Terminate(std::chrono::milliseconds(10000), &how), 0) << how;
 }
 
 }  // namespace

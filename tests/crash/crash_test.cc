@@ -1,6 +1,6 @@
 // Crash and damage tests: the real `lambdaflow` binary, run as a child
 // process, killed with SIGKILL at seeded random moments, and its data
-// directory then checked against the lambda equation (DESIGN.md §1, §4).
+// directory then checked against the lambda equation (the README, "Concepts").
 //
 // IngestBatchQueryEqualsEval: the happy path end to end (two ingests with
 //   bad lines, batch, re-batch, `batch --full`, an incremental batch), every

@@ -1,7 +1,7 @@
 // Live tests: the real `lambdaflow run` server, fed over HTTP while it is
 // queried, against SQLite over exactly the events each answer covers.
 //
-// The lambda equation (DESIGN.md §1, docs/http_api.md): every answer carries
+// The lambda equation (the README, "Concepts" and "HTTP API"): every answer carries
 // "watermarks": {"batch": [W], "speed": [S]} and must equal the view
 // recomputed over the log's events [0, S). A producer thread POSTs seeded
 // random NDJSON bodies (1-200 lines, a few invalid lines of predictable
@@ -23,7 +23,7 @@
 //   extends the offset -> event map); answers taken before the kill are
 //   checked against it too; then production and comparison go on (at least
 //   25 answers after the restart).
-// HttpErrors: the error answers of docs/http_api.md, each a JSON
+// HttpErrors: the error answers of the README's HTTP API, each a JSON
 //   {"error", "detail"} with the right status and a useful detail.
 // KeyLookupValidatesOrderByAndLimit: a key lookup refuses a bad order_by or
 //   limit like the other paths do.

@@ -49,14 +49,7 @@ void AddStoreFlags(CLI::App* cmd, StoreFlags* f, bool writer) {
 
 Result<DataDirOptions> ToOptions(const StoreFlags& f) {
   DataDirOptions o;
-  if (f.fsync == "always")
-    o.log.fsync = FsyncPolicy::kAlways;
-  else if (f.fsync == "interval")
-    o.log.fsync = FsyncPolicy::kInterval;
-  else if (f.fsync == "none")
-    o.log.fsync = FsyncPolicy::kNone;
-  else
-    return Status::InvalidArgument("unknown --fsync '" + f.fsync + "': use always, interval or none");
+  ASSIGN_OR_RETURN(o.log.fsync, ParseFsyncPolicy(f.fsync));
   if (f.fsync_interval_ms < 0) return Status::InvalidArgument("--fsync-interval-ms must be >= 0");
   if (f.seal_events == 0) return Status::InvalidArgument("--seal-events must be positive");
   o.log.fsync_interval_ms = f.fsync_interval_ms;

@@ -137,14 +137,7 @@ Result<ServerOptions> ParseListen(const std::string& listen) {
 
 Result<PipelineOptions> ToPipelineOptions(const RunSettings& s) {
   PipelineOptions o;
-  if (s.fsync == "always")
-    o.dir.log.fsync = FsyncPolicy::kAlways;
-  else if (s.fsync == "interval")
-    o.dir.log.fsync = FsyncPolicy::kInterval;
-  else if (s.fsync == "none")
-    o.dir.log.fsync = FsyncPolicy::kNone;
-  else
-    return Status::InvalidArgument("unknown fsync policy '" + s.fsync + "': use always, interval or none");
+  ASSIGN_OR_RETURN(o.dir.log.fsync, ParseFsyncPolicy(s.fsync));
   if (s.seal_events == 0) return Status::InvalidArgument("seal_events must be positive");
   if (!(s.seal_age >= 0)) return Status::InvalidArgument("seal_age must be >= 0 seconds");
   if (!(s.batch_interval >= 0)) return Status::InvalidArgument("batch_interval must be >= 0 seconds");

@@ -11,6 +11,13 @@
 
 namespace lf {
 
+Result<FsyncPolicy> ParseFsyncPolicy(std::string_view name) {
+  if (name == "always") return FsyncPolicy::kAlways;
+  if (name == "interval") return FsyncPolicy::kInterval;
+  if (name == "none") return FsyncPolicy::kNone;
+  return Status::InvalidArgument("unknown fsync policy '" + std::string(name) + "': use always, interval or none");
+}
+
 namespace {
 
 using logfmt::kHeaderSize;

@@ -25,6 +25,9 @@ enum class FsyncPolicy {
   kNone,      // acknowledged once handed to the OS; a machine crash may lose it
 };
 
+// "always", "interval" or "none"; InvalidArgument naming the choices otherwise.
+Result<FsyncPolicy> ParseFsyncPolicy(std::string_view name);
+
 struct LogOptions {
   int partitions = 1;
   FsyncPolicy fsync = FsyncPolicy::kInterval;

@@ -48,6 +48,8 @@
 #include <string_view>
 #include <vector>
 
+#include "testing/oracle_support.h"
+
 #ifndef LAMBDAFLOW_BIN
 #error "LAMBDAFLOW_BIN must name the lambdaflow binary"
 #endif
@@ -58,22 +60,12 @@
 namespace {
 
 namespace fs = std::filesystem;
+using lf::test::ReadFile;
+using lf::test::WriteFile;
 using Clock = std::chrono::steady_clock;
 
 // ---------------------------------------------------------------------------
 // Files.
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteFile(const fs::path& p, std::string_view data) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-}
 
 // Splits NDJSON text into lines without their '\n'.
 std::vector<std::string> SplitLines(std::string_view text) {
@@ -120,27 +112,9 @@ bool Unzstd(const fs::path& p, std::string* out) {
   return !in.empty() && !ZSTD_isError(ret) && ret == 0;
 }
 
-class TempDir {
- public:
-  explicit TempDir(const char* tag) {
-    std::string tmpl = (fs::temp_directory_path() / (std::string("lf-crash-") + tag + "-XXXXXX")).string();
-    if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (::testing::Test::HasFailure()) {
-      std::fprintf(stderr, "kept for inspection: %s\n", path_.c_str());
-    } else {
-      fs::remove_all(path_, ec);
-    }
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+// Temporary directories of the shared test library, kept when a test fails.
+struct TempDir : lf::test::TempDir {
+  explicit TempDir(const char* tag) : lf::test::TempDir(std::string("lf-crash-") + tag) {}
 };
 
 // ---------------------------------------------------------------------------

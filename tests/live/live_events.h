@@ -135,17 +135,6 @@ inline const ViewSpec& View(const std::string& name) {
 // ---------------------------------------------------------------------------
 // Random events.
 
-struct Rng {
-  explicit Rng(uint64_t seed) : gen(seed) {}
-  int64_t Int(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(gen() % static_cast<uint64_t>(hi - lo + 1)); }
-  bool Chance(int percent) { return Int(0, 99) < percent; }
-  template <class T>
-  const T& Pick(const std::vector<T>& v) {
-    return v[static_cast<size_t>(Int(0, static_cast<int64_t>(v.size()) - 1))];
-  }
-  std::mt19937_64 gen;
-};
-
 struct Event {
   std::optional<int64_t> k;
   std::optional<std::string> name;

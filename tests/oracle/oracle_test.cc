@@ -61,6 +61,7 @@ using lf::test::Kind;
 using lf::test::OutCol;
 using lf::test::ParseTimestamp;
 using lf::test::ReadFile;
+using lf::test::Rng;
 using lf::test::RunShell;
 using lf::test::ShellQuote;
 using lf::test::Shortest;
@@ -100,18 +101,6 @@ EvalResult RunEval(const fs::path& dir, const fs::path& views, const fs::path& e
 
 // ---------------------------------------------------------------------------
 // Random events.
-
-struct Rng {
-  explicit Rng(uint64_t seed) : gen(seed) {}
-  uint64_t operator()() { return gen(); }
-  int64_t Int(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(gen() % static_cast<uint64_t>(hi - lo + 1)); }
-  bool Chance(int percent) { return Int(0, 99) < percent; }
-  template <class T>
-  const T& Pick(const std::vector<T>& v) {
-    return v[static_cast<size_t>(Int(0, static_cast<int64_t>(v.size()) - 1))];
-  }
-  std::mt19937_64 gen;
-};
 
 struct Event {
   std::optional<int64_t> zipcode, qty;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,6 +70,19 @@ std::string JsonString(std::string_view s);
 std::string SqlString(std::string_view s);
 
 std::vector<std::string> Split(std::string_view s, char sep);
+
+// A seeded random source for generated test data.
+struct Rng {
+  explicit Rng(uint64_t seed) : gen(seed) {}
+  uint64_t operator()() { return gen(); }
+  int64_t Int(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(gen() % static_cast<uint64_t>(hi - lo + 1)); }
+  bool Chance(int percent) { return Int(0, 99) < percent; }
+  template <class T>
+  const T& Pick(const std::vector<T>& v) {
+    return v[static_cast<size_t>(Int(0, static_cast<int64_t>(v.size()) - 1))];
+  }
+  std::mt19937_64 gen;
+};
 
 // ---------------------------------------------------------------------------
 // SQLite.

@@ -790,7 +790,9 @@ TEST(Crash, CorruptRawSegmentRefused) {
   WriteFile(tmp.path() / "in.ndjson", JoinLines(lines));
   RUN_OK(i0, "ingest", "--data", dir.string(), "--views", LF_EXAMPLE_VIEWS, "--seal-events", "20000",
          (tmp.path() / "in.ndjson").string());
-  RUN_OK(b0, "batch", "--data", dir.string());
+  // The same segment size for the tail that batch seals: ingest's background
+  // sealer may not have sealed any segment before it exits.
+  RUN_OK(b0, "batch", "--data", dir.string(), "--seal-events", "20000");
   const std::string version = CurrentVersionDir(dir);
 
   const fs::path seg = dir / "master" / "segments" / "p0-00000000000000020000-00000000000000040000.ndjson.zst";

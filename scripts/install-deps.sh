@@ -30,7 +30,10 @@ packages=(
   python3
 )
 if [[ $want_bench == 1 ]]; then
-  packages+=(nodejs npm)
+  # Node.js packages that bundle npm (e.g. NodeSource's) conflict with
+  # Debian's npm package: ask for npm only where no npm is on the PATH.
+  packages+=(nodejs)
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
 
 missing=()

@@ -1,0 +1,449 @@
+#include "server/http_transport.h"
+
+#include <sys/resource.h>
+
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace lf {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr size_t kReadSize = 64 << 10;
+// After an answer that closes the connection while the client may still be
+// sending (e.g. a 413 before the body), the rest is read and dropped for a
+// while, so that the client reads the answer instead of a reset.
+constexpr std::chrono::milliseconds kLingerTimeout{1000};
+constexpr size_t kLingerBytes = 4 << 20;
+
+// The handler threads: a queue of at most one request per connection.
+class WorkerPool {
+ public:
+  explicit WorkerPool(int threads) {
+    for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { Run(); });
+  }
+  ~WorkerPool() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void Submit(std::function<void()> task) {
+    {
+      std::lock_guard lock(mu_);
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return stop_ || !tasks_.empty(); });
+      if (tasks_.empty()) return;  // stop_, and nothing left to run
+      std::function<void()> task = std::move(tasks_.front());
+      tasks_.pop_front();
+      lock.unlock();
+      task();
+      lock.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;  // GUARDED_BY(mu_)
+  bool stop_ = false;                        // GUARDED_BY(mu_)
+  std::vector<std::thread> threads_;
+};
+
+// The short description of a parse error for a 400 answer.
+std::string ParseErrorText(const beast::error_code& ec) {
+  if (ec == http::error::bad_content_length) return "invalid or conflicting Content-Length";
+  if (ec == http::error::bad_transfer_encoding) return "invalid Transfer-Encoding (or one with a Content-Length)";
+  return ec.message();
+}
+
+}  // namespace
+
+class Connection;
+
+// State shared by the listener and the connections.
+struct Shared {
+  HttpHandler* handler;
+  TransportOptions options;
+  std::unique_ptr<WorkerPool> pool;
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;  // GUARDED_BY(mu)
+};
+
+// One client connection: reads a request, has it answered, writes the
+// answer, and again. Every member is used on the connection's strand only.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, Shared* shared)
+      : shared_(shared), stream_(std::move(socket)), buffer_(shared->options.max_header_bytes + kReadSize) {}
+  ~Connection() {
+    std::lock_guard lock(shared_->mu);
+    shared_->connections.erase(this);
+    shared_->cv.notify_all();
+  }
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->WaitForRequest(); });
+  }
+
+  // At shutdown: closes the connection unless it is in the middle of a
+  // request (reading its body, handled or being answered).
+  void CancelIfWaiting() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->phase_ == Phase::kIdle || self->phase_ == Phase::kHeader) self->stream_.socket().close();
+    });
+  }
+
+ private:
+  enum class Phase { kIdle, kHeader, kBody, kHandling, kWriting, kClosing };
+
+  const TransportOptions& opts() const { return shared_->options; }
+
+  void WaitForRequest() {
+    if (shared_->stopping) return Close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(opts().max_header_bytes));
+    parser_->body_limit(static_cast<uint64_t>(opts().max_body_bytes));
+    request_ = HttpRequest();
+    if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
+    phase_ = Phase::kIdle;
+    stream_.expires_after(opts().idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kReadSize),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->Close();
+                              self->buffer_.commit(n);
+                              self->ReadHeader();
+                            });
+  }
+
+  void ReadHeader() {
+    phase_ = Phase::kHeader;
+    started_ = Clock::now();
+    const size_t before = buffer_.size();
+    stream_.expires_after(opts().header_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this(), before](beast::error_code ec, size_t n) {
+                              self->request_.wire_bytes = n > 0 ? n : before;
+                              self->OnHeader(ec);
+                            });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset)
+      return Close();
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
+      return Fail(431, "header_too_large",
+                  "the request header is over " + std::to_string(opts().max_header_bytes) + " bytes");
+    if (ec == http::error::body_limit) return FailTooLarge();
+    if (ec) return Fail(400, "bad_request", "malformed request: " + ParseErrorText(ec));
+
+    const auto& msg = parser_->get();
+    request_.method = std::string(msg.method_string());
+    request_.target = std::string(msg.target());
+    size_t fields = 0;
+    for (const auto& f : msg) {
+      if (++fields > opts().max_header_fields)
+        return Fail(431, "header_too_large",
+                    "the request has more than " + std::to_string(opts().max_header_fields) + " header fields");
+      request_.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    }
+    keep_alive_ = msg.keep_alive();
+    version_ = msg.version();
+    const size_t q = request_.target.find('?');
+    request_.path = request_.target.substr(0, q);
+    if (request_.path.empty() || request_.path.front() != '/')
+      return Fail(400, "bad_request", "the request target must be a path starting with '/'");
+    if (q != std::string::npos) {
+      auto params = ParseQuery(std::string_view(request_.target).substr(q + 1));
+      if (!params.ok()) return Fail(400, "bad_request", "query string: " + params.status().message());
+      request_.params = std::move(*params);
+    }
+    if (request_.Header("Transfer-Encoding") && !parser_->chunked())
+      return Fail(501, "not_implemented", "only the chunked transfer coding is supported");
+    if (request_.method == "POST" && !parser_->chunked() && !parser_->content_length())
+      return Fail(411, "length_required",
+                  "a POST needs a Content-Length (or Transfer-Encoding: chunked) header");
+    if (std::optional<HttpResponse> early = shared_->handler->Screen(request_)) {
+      if (!parser_->is_done()) early->close = true;  // its body is not read
+      return Write(std::move(*early));
+    }
+    if (parser_->is_done()) return Dispatch();
+    const std::string* expect = request_.Header("Expect");
+    if (expect && EqualsIgnoreCase(*expect, "100-continue") && version_ >= 11) {
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      stream_.expires_after(opts().write_timeout);
+      return net::async_write(stream_, net::buffer(kContinue),
+                              [self = shared_from_this()](beast::error_code ec, size_t) {
+                                if (ec) return self->Close();
+                                self->ReadBody();
+                              });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    phase_ = Phase::kBody;
+    stream_.expires_after(opts().body_timeout);
+    http::async_read_some(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t n) {
+      self->request_.wire_bytes += n;
+      if (ec == http::error::body_limit) return self->FailTooLarge();
+      if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == net::error::eof ||
+          ec == net::error::operation_aborted || ec == net::error::connection_reset)
+        return self->Close();
+      if (ec) return self->Fail(400, "bad_request", "malformed request body: " + ParseErrorText(ec));
+      if (self->parser_->is_done()) return self->Dispatch();
+      self->ReadBody();
+    });
+  }
+
+  void Dispatch() {
+    phase_ = Phase::kHandling;
+    request_.body = std::move(parser_->get().body());
+    if (shared_->handler->Cheap(request_)) return Write(shared_->handler->Handle(request_));
+    stream_.expires_never();
+    shared_->pool->Submit([self = shared_from_this()] {
+      HttpResponse res = self->shared_->handler->Handle(self->request_);
+      net::post(self->stream_.get_executor(),
+                [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
+    });
+  }
+
+  void FailTooLarge() {
+    Fail(413, "payload_too_large",
+         "the request body is over the limit of " + std::to_string(opts().max_body_bytes) +
+             " bytes (max_body_bytes); send smaller batches");
+  }
+
+  // An answer of the transport itself; the connection closes after it.
+  void Fail(int status, std::string_view code, std::string detail) {
+    if (request_.method.empty()) request_.method = "-";
+    HttpResponse res = shared_->handler->Error(status, code, std::move(detail));
+    res.close = true;
+    Write(std::move(res));
+  }
+
+  void Write(HttpResponse res) {
+    phase_ = Phase::kWriting;
+    const bool close = res.close || !keep_alive_ || shared_->stopping;
+    auto msg = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(res.status),
+                                                                     version_ == 10 ? 10 : 11);
+    if (!res.content_type.empty()) msg->set(http::field::content_type, res.content_type);
+    for (auto& [k, v] : res.headers) msg->insert(k, v);
+    msg->body() = std::move(res.body);
+    msg->prepare_payload();
+    msg->keep_alive(!close);
+    status_ = res.status;
+    stream_.expires_after(opts().write_timeout);
+    auto done = [self = shared_from_this(), msg, close](beast::error_code ec, size_t) {
+      self->shared_->handler->Answered(self->request_, self->status_,
+                                       std::chrono::duration<double>(Clock::now() - self->started_).count());
+      if (ec) return self->Close();
+      if (close) return self->Linger();
+      self->WaitForRequest();
+    };
+    if (request_.method == "HEAD") {
+      auto sr = std::make_shared<http::response_serializer<http::string_body>>(*msg);
+      http::async_write_header(stream_, *sr, [sr, done](beast::error_code ec, size_t n) mutable { done(ec, n); });
+    } else {
+      http::async_write(stream_, *msg, std::move(done));
+    }
+  }
+
+  // Half-closes, then drops what the client still sends for a while.
+  void Linger() {
+    phase_ = Phase::kClosing;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kLingerTimeout);
+    LingerRead();
+  }
+  void LingerRead() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(kReadSize), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      self->lingered_ += n;
+      if (ec || self->lingered_ > kLingerBytes) return self->Close();
+      self->LingerRead();
+    });
+  }
+
+  void Close() {
+    phase_ = Phase::kClosing;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  Shared* const shared_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpRequest request_;
+  Phase phase_ = Phase::kIdle;
+  bool keep_alive_ = true;
+  unsigned version_ = 11;
+  int status_ = 0;
+  size_t lingered_ = 0;
+  Clock::time_point started_;
+};
+
+class HttpTransport::Impl {
+ public:
+  Impl(HttpHandler* handler, TransportOptions options)
+      : ioc_(std::max(1, options.io_threads)), acceptor_(ioc_) {
+    shared_.handler = handler;
+    shared_.options = std::move(options);
+  }
+
+  Status Bind() {
+    beast::error_code ec;
+    const std::string& host = shared_.options.host;
+    const std::string where = host + ":" + std::to_string(shared_.options.port);
+    tcp::resolver resolver(ioc_);
+    auto results = resolver.resolve(host, std::to_string(shared_.options.port), ec);
+    if (ec || results.empty())
+      return Status::IOError("cannot listen on " + where + ": cannot resolve '" + host + "' (" + ec.message() + ")");
+    const tcp::endpoint endpoint = results.begin()->endpoint();
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec)
+      return Status::IOError("cannot listen on " + where + ": " + ec.message() +
+                             " (is the port in use? choose another with --listen)");
+    port_ = acceptor_.local_endpoint().port();
+    RaiseFileLimit();
+    return Status::OK();
+  }
+
+  int port() const { return port_; }
+
+  Status Serve() {
+    if (!acceptor_.is_open()) return Status::Internal("HttpTransport::Serve before a successful Bind");
+    shared_.pool = std::make_unique<WorkerPool>(shared_.options.worker_threads);
+    Accept();
+    std::vector<std::thread> io;
+    for (int i = 0; i < std::max(1, shared_.options.io_threads); ++i) io.emplace_back([this] { ioc_.run(); });
+    {
+      std::unique_lock lock(shared_.mu);
+      shared_.cv.wait(lock, [&] { return shared_.stopping.load(); });
+    }
+    net::post(acceptor_.get_executor(), [this] {
+      beast::error_code ignored;
+      acceptor_.close(ignored);
+    });
+    std::vector<std::shared_ptr<Connection>> open;
+    {
+      std::lock_guard lock(shared_.mu);
+      for (auto& [raw, weak] : shared_.connections)
+        if (auto c = weak.lock()) open.push_back(std::move(c));
+    }
+    for (auto& c : open) c->CancelIfWaiting();
+    open.clear();
+    {
+      std::unique_lock lock(shared_.mu);
+      shared_.cv.wait_for(lock, shared_.options.stop_timeout, [&] { return shared_.connections.empty(); });
+    }
+    ioc_.stop();
+    for (auto& t : io) t.join();
+    shared_.pool.reset();  // runs what is queued (their writes go nowhere), joins
+    return Status::OK();
+  }
+
+  void Stop() {
+    std::lock_guard lock(shared_.mu);
+    shared_.stopping = true;
+    shared_.cv.notify_all();
+  }
+
+ private:
+  void Accept() {
+    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+      if (!ec) Admit(std::move(socket));
+      Accept();
+    });
+  }
+
+  void Admit(tcp::socket socket) {
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    std::shared_ptr<Connection> c;
+    {
+      std::lock_guard lock(shared_.mu);
+      if (shared_.connections.size() >= shared_.options.max_connections || shared_.stopping) {
+        // Over the limit: a best-effort 503 without waiting, then close.
+        static const std::string kBusy = [] {
+          const std::string body = "{\"error\":\"unavailable\",\"detail\":\"too many connections; retry in a second\"}\n";
+          return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+                 "Connection: close\r\nContent-Length: " +
+                 std::to_string(body.size()) + "\r\n\r\n" + body;
+        }();
+        socket.non_blocking(true, ignored);
+        socket.write_some(net::buffer(kBusy), ignored);
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        socket.close(ignored);
+        return;
+      }
+      c = std::make_shared<Connection>(std::move(socket), &shared_);
+      shared_.connections.emplace(c.get(), c);
+    }
+    c->Start();
+  }
+
+  // Each connection is a file descriptor: allow max_connections of them
+  // beside the data directory's files.
+  void RaiseFileLimit() {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+    const rlim_t want = static_cast<rlim_t>(shared_.options.max_connections) + 1024;
+    if (lim.rlim_cur >= want) return;
+    lim.rlim_cur = std::min(want, lim.rlim_max);
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+
+  Shared shared_;
+  net::io_context ioc_;
+  tcp::acceptor acceptor_;
+  int port_ = 0;
+};
+
+HttpTransport::HttpTransport(HttpHandler* handler, TransportOptions options)
+    : impl_(std::make_unique<Impl>(handler, std::move(options))) {}
+HttpTransport::~HttpTransport() = default;
+Status HttpTransport::Bind() { return impl_->Bind(); }
+int HttpTransport::port() const { return impl_->port(); }
+Status HttpTransport::Serve() { return impl_->Serve(); }
+void HttpTransport::Stop() { impl_->Stop(); }
+
+}  // namespace lf

@@ -2,12 +2,13 @@
 
 #include <sys/resource.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -101,11 +102,12 @@ struct Shared {
 };
 
 // One client connection: reads a request, has it answered, writes the
-// answer, and again. Every member is used on the connection's strand only.
+// answer, and again. Every member is used on the connection's I/O thread
+// only (and `request_` by the handler thread while it is being handled).
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, Shared* shared)
-      : shared_(shared), stream_(std::move(socket)), buffer_(shared->options.max_header_bytes + kReadSize) {}
+      : shared_(shared), socket_(std::move(socket)), buffer_(shared->options.max_header_bytes + kReadSize) {}
   ~Connection() {
     std::lock_guard lock(shared_->mu);
     shared_->connections.erase(this);
@@ -113,14 +115,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void Start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->WaitForRequest(); });
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->WaitForRequest(); });
   }
 
   // At shutdown: closes the connection unless it is in the middle of a
   // request (reading its body, handled or being answered).
   void CancelIfWaiting() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->phase_ == Phase::kIdle || self->phase_ == Phase::kHeader) self->stream_.socket().close();
+    net::post(socket_.get_executor(), [self = shared_from_this()] {
+      if (self->phase_ == Phase::kIdle || self->phase_ == Phase::kHeader) self->Close();
+    });
+  }
+
+  // Closes the connection if its current wait is over its deadline: the
+  // pending operation then ends with operation_aborted.
+  void CheckDeadline(Clock::time_point now) {
+    net::post(socket_.get_executor(), [self = shared_from_this(), now] {
+      if (now >= self->deadline_) self->Close();
     });
   }
 
@@ -128,6 +138,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class Phase { kIdle, kHeader, kBody, kHandling, kWriting, kClosing };
 
   const TransportOptions& opts() const { return shared_->options; }
+
+  // Timeouts are deadlines that a sweep checks (HttpTransport::Impl::Sweep)
+  // rather than a timer per operation: setting one costs no system call.
+  void ExpiresAfter(std::chrono::milliseconds timeout) { deadline_ = Clock::now() + timeout; }
 
   void WaitForRequest() {
     if (shared_->stopping) return Close();
@@ -137,8 +151,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request_ = HttpRequest();
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
     phase_ = Phase::kIdle;
-    stream_.expires_after(opts().idle_timeout);
-    stream_.async_read_some(buffer_.prepare(kReadSize),
+    ExpiresAfter(opts().idle_timeout);
+    socket_.async_read_some(buffer_.prepare(kReadSize),
                             [self = shared_from_this()](beast::error_code ec, size_t n) {
                               if (ec) return self->Close();
                               self->buffer_.commit(n);
@@ -150,8 +164,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     phase_ = Phase::kHeader;
     started_ = Clock::now();
     const size_t before = buffer_.size();
-    stream_.expires_after(opts().header_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
+    ExpiresAfter(opts().header_timeout);
+    http::async_read_header(socket_, buffer_, *parser_,
                             [self = shared_from_this(), before](beast::error_code ec, size_t n) {
                               self->request_.wire_bytes = n > 0 ? n : before;
                               self->OnHeader(ec);
@@ -159,8 +173,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void OnHeader(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
-        ec == net::error::operation_aborted || ec == net::error::connection_reset)
+    if (ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset)
       return Close();
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
       return Fail(431, "header_too_large",
@@ -189,6 +203,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (!params.ok()) return Fail(400, "bad_request", "query string: " + params.status().message());
       request_.params = std::move(*params);
     }
+    if (version_ >= 11 && !request_.Header("Host"))
+      return Fail(400, "bad_request", "an HTTP/1.1 request needs a Host header");
     if (request_.Header("Transfer-Encoding") && !parser_->chunked())
       return Fail(501, "not_implemented", "only the chunked transfer coding is supported");
     if (request_.method == "POST" && !parser_->chunked() && !parser_->content_length())
@@ -202,8 +218,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const std::string* expect = request_.Header("Expect");
     if (expect && EqualsIgnoreCase(*expect, "100-continue") && version_ >= 11) {
       static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      stream_.expires_after(opts().write_timeout);
-      return net::async_write(stream_, net::buffer(kContinue),
+      ExpiresAfter(opts().write_timeout);
+      return net::async_write(socket_, net::buffer(kContinue),
                               [self = shared_from_this()](beast::error_code ec, size_t) {
                                 if (ec) return self->Close();
                                 self->ReadBody();
@@ -214,11 +230,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void ReadBody() {
     phase_ = Phase::kBody;
-    stream_.expires_after(opts().body_timeout);
-    http::async_read_some(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t n) {
+    ExpiresAfter(opts().body_timeout);
+    http::async_read_some(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t n) {
       self->request_.wire_bytes += n;
       if (ec == http::error::body_limit) return self->FailTooLarge();
-      if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == net::error::eof ||
+      if (ec == http::error::end_of_stream || ec == net::error::eof ||
           ec == net::error::operation_aborted || ec == net::error::connection_reset)
         return self->Close();
       if (ec) return self->Fail(400, "bad_request", "malformed request body: " + ParseErrorText(ec));
@@ -231,10 +247,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     phase_ = Phase::kHandling;
     request_.body = std::move(parser_->get().body());
     if (shared_->handler->Cheap(request_)) return Write(shared_->handler->Handle(request_));
-    stream_.expires_never();
+    deadline_ = Clock::time_point::max();
     shared_->pool->Submit([self = shared_from_this()] {
       HttpResponse res = self->shared_->handler->Handle(self->request_);
-      net::post(self->stream_.get_executor(),
+      net::post(self->socket_.get_executor(),
                 [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
     });
   }
@@ -253,44 +269,53 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Write(std::move(res));
   }
 
+  // Writes the answer: the status line and header fields built here, the
+  // body as it is (none for HEAD).
   void Write(HttpResponse res) {
     phase_ = Phase::kWriting;
     const bool close = res.close || !keep_alive_ || shared_->stopping;
-    auto msg = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(res.status),
-                                                                     version_ == 10 ? 10 : 11);
-    if (!res.content_type.empty()) msg->set(http::field::content_type, res.content_type);
-    for (auto& [k, v] : res.headers) msg->insert(k, v);
-    msg->body() = std::move(res.body);
-    msg->prepare_payload();
-    msg->keep_alive(!close);
     status_ = res.status;
-    stream_.expires_after(opts().write_timeout);
-    auto done = [self = shared_from_this(), msg, close](beast::error_code ec, size_t) {
+    std::string& h = out_head_;
+    h.assign(version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+    h += std::to_string(res.status);
+    h += ' ';
+    const auto reason = http::obsolete_reason(static_cast<http::status>(res.status));
+    h.append(reason.data(), reason.size());
+    h += "\r\n";
+    if (!res.content_type.empty()) h += "Content-Type: " + res.content_type + "\r\n";
+    for (const auto& [k, v] : res.headers) h += k + ": " + v + "\r\n";
+    h += "Content-Length: " + std::to_string(res.body.size()) + "\r\n";
+    if (close) {
+      h += "Connection: close\r\n";
+    } else if (version_ == 10) {
+      h += "Connection: keep-alive\r\n";
+    }
+    h += "\r\n";
+    out_body_ = std::move(res.body);
+    if (request_.method == "HEAD") out_body_.clear();
+    ExpiresAfter(opts().write_timeout);
+    const std::array<net::const_buffer, 2> buffers = {net::buffer(out_head_), net::buffer(out_body_)};
+    net::async_write(socket_, buffers, [self = shared_from_this(), close](beast::error_code ec, size_t) {
+      self->deadline_ = Clock::time_point::max();
       self->shared_->handler->Answered(self->request_, self->status_,
                                        std::chrono::duration<double>(Clock::now() - self->started_).count());
       if (ec) return self->Close();
       if (close) return self->Linger();
       self->WaitForRequest();
-    };
-    if (request_.method == "HEAD") {
-      auto sr = std::make_shared<http::response_serializer<http::string_body>>(*msg);
-      http::async_write_header(stream_, *sr, [sr, done](beast::error_code ec, size_t n) mutable { done(ec, n); });
-    } else {
-      http::async_write(stream_, *msg, std::move(done));
-    }
+    });
   }
 
   // Half-closes, then drops what the client still sends for a while.
   void Linger() {
     phase_ = Phase::kClosing;
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(kLingerTimeout);
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    ExpiresAfter(kLingerTimeout);
     LingerRead();
   }
   void LingerRead() {
     buffer_.clear();
-    stream_.async_read_some(buffer_.prepare(kReadSize), [self = shared_from_this()](beast::error_code ec, size_t n) {
+    socket_.async_read_some(buffer_.prepare(kReadSize), [self = shared_from_this()](beast::error_code ec, size_t n) {
       self->lingered_ += n;
       if (ec || self->lingered_ > kLingerBytes) return self->Close();
       self->LingerRead();
@@ -299,14 +324,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Close() {
     phase_ = Phase::kClosing;
+    deadline_ = Clock::time_point::max();
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
   }
 
   Shared* const shared_;
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
   beast::flat_buffer buffer_;
+  Clock::time_point deadline_ = Clock::time_point::max();  // of the pending read or write
+  std::string out_head_, out_body_;                         // the answer being written
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpRequest request_;
   Phase phase_ = Phase::kIdle;
@@ -320,16 +348,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
 class HttpTransport::Impl {
  public:
   Impl(HttpHandler* handler, TransportOptions options)
-      : ioc_(std::max(1, options.io_threads)), acceptor_(ioc_) {
+      : iocs_(MakeContexts(options.io_threads)), acceptor_(*iocs_[0]) {
     shared_.handler = handler;
     shared_.options = std::move(options);
+  }
+
+  static std::vector<std::unique_ptr<net::io_context>> MakeContexts(int threads) {
+    std::vector<std::unique_ptr<net::io_context>> out;
+    for (int i = 0; i < std::max(1, threads); ++i) out.push_back(std::make_unique<net::io_context>(1));
+    return out;
   }
 
   Status Bind() {
     beast::error_code ec;
     const std::string& host = shared_.options.host;
     const std::string where = host + ":" + std::to_string(shared_.options.port);
-    tcp::resolver resolver(ioc_);
+    tcp::resolver resolver(*iocs_[0]);
     auto results = resolver.resolve(host, std::to_string(shared_.options.port), ec);
     if (ec || results.empty())
       return Status::IOError("cannot listen on " + where + ": cannot resolve '" + host + "' (" + ec.message() + ")");
@@ -352,15 +386,20 @@ class HttpTransport::Impl {
     if (!acceptor_.is_open()) return Status::Internal("HttpTransport::Serve before a successful Bind");
     shared_.pool = std::make_unique<WorkerPool>(shared_.options.worker_threads);
     Accept();
+    Sweep();
     std::vector<std::thread> io;
-    for (int i = 0; i < std::max(1, shared_.options.io_threads); ++i) io.emplace_back([this] { ioc_.run(); });
+    std::vector<net::executor_work_guard<net::io_context::executor_type>> busy;
+    for (auto& ioc : iocs_) {
+      busy.push_back(net::make_work_guard(*ioc));
+      io.emplace_back([&ioc] { ioc->run(); });
+    }
     {
       std::unique_lock lock(shared_.mu);
       shared_.cv.wait(lock, [&] { return shared_.stopping.load(); });
     }
     net::post(acceptor_.get_executor(), [this] {
       beast::error_code ignored;
-      acceptor_.close(ignored);
+      acceptor_.close(ignored);  // the sweep goes on: requests in flight keep their deadlines
     });
     std::vector<std::shared_ptr<Connection>> open;
     {
@@ -374,10 +413,30 @@ class HttpTransport::Impl {
       std::unique_lock lock(shared_.mu);
       shared_.cv.wait_for(lock, shared_.options.stop_timeout, [&] { return shared_.connections.empty(); });
     }
-    ioc_.stop();
+    for (auto& ioc : iocs_) ioc->stop();
     for (auto& t : io) t.join();
     shared_.pool.reset();  // runs what is queued (their writes go nowhere), joins
     return Status::OK();
+  }
+
+  // Every 250 ms: closes the connections whose wait is over its deadline
+  // (so timeouts are accurate to a quarter second).
+  void Sweep() {
+    sweep_timer_.expires_after(std::chrono::milliseconds(250));
+    sweep_timer_.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      const auto now = Clock::now();
+      std::vector<std::shared_ptr<Connection>> open;
+      {
+        std::lock_guard lock(shared_.mu);
+        open.reserve(shared_.connections.size());
+        for (auto& [raw, weak] : shared_.connections)
+          if (auto c = weak.lock()) open.push_back(std::move(c));
+      }
+      for (auto& c : open) c->CheckDeadline(now);
+      open.clear();
+      Sweep();
+    });
   }
 
   void Stop() {
@@ -388,7 +447,9 @@ class HttpTransport::Impl {
 
  private:
   void Accept() {
-    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+    // Connections are spread over the I/O threads; each stays on its own.
+    net::io_context& ioc = *iocs_[next_++ % iocs_.size()];
+    acceptor_.async_accept(ioc, [this](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
       if (!ec) Admit(std::move(socket));
       Accept();
@@ -433,8 +494,12 @@ class HttpTransport::Impl {
   }
 
   Shared shared_;
-  net::io_context ioc_;
+  // One context per I/O thread (run by it alone: no locking inside Asio,
+  // and a connection's completions never hop between threads).
+  std::vector<std::unique_ptr<net::io_context>> iocs_;
   tcp::acceptor acceptor_;
+  net::steady_timer sweep_timer_{*iocs_[0]};
+  size_t next_ = 0;  // used by the accept handler only
   int port_ = 0;
 };
 

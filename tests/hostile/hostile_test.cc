@@ -155,6 +155,20 @@ TEST_F(Hostile, ConflictingContentLengthsAre400) {
   EXPECT_EQ(b->status, 400);
 }
 
+TEST_F(Hostile, Http11WithoutHostIs400) {
+  RawConnection c(port());
+  c.Send("GET /healthz HTTP/1.1\r\n\r\n");
+  auto a = c.Read(kAnswer);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->status, 400);
+  // HTTP/1.0 had no Host header.
+  RawConnection d(port());
+  d.Send("GET /healthz HTTP/1.0\r\n\r\n");
+  auto b = d.Read(kAnswer);
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->status, 200);
+}
+
 TEST_F(Hostile, UnknownTransferCodingIs501) {
   RawConnection c(port());
   c.Send("POST /v1/events HTTP/1.1\r\n" + Host() + "Transfer-Encoding: gzip\r\n\r\nxxxx");

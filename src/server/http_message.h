@@ -21,8 +21,6 @@ struct HttpRequest {
   HttpFields params;   // query parameters, decoded, in order
   HttpFields headers;  // names as sent
   std::string body;
-  // Bytes the transport read for this request (header and body): for metrics.
-  size_t wire_bytes = 0;
 
   // The first field of that name (case-insensitive), or nullptr.
   const std::string* Header(std::string_view name) const;

@@ -163,13 +163,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ReadHeader() {
     phase_ = Phase::kHeader;
     started_ = Clock::now();
-    const size_t before = buffer_.size();
     ExpiresAfter(opts().header_timeout);
     http::async_read_header(socket_, buffer_, *parser_,
-                            [self = shared_from_this(), before](beast::error_code ec, size_t n) {
-                              self->request_.wire_bytes = n > 0 ? n : before;
-                              self->OnHeader(ec);
-                            });
+                            [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -231,8 +227,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ReadBody() {
     phase_ = Phase::kBody;
     ExpiresAfter(opts().body_timeout);
-    http::async_read_some(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t n) {
-      self->request_.wire_bytes += n;
+    http::async_read_some(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec == http::error::body_limit) return self->FailTooLarge();
       if (ec == http::error::end_of_stream || ec == net::error::eof ||
           ec == net::error::operation_aborted || ec == net::error::connection_reset)
@@ -246,13 +241,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Dispatch() {
     phase_ = Phase::kHandling;
     request_.body = std::move(parser_->get().body());
-    if (shared_->handler->Cheap(request_)) return Write(shared_->handler->Handle(request_));
+    if (shared_->handler->Cheap(request_)) return Write(Handle());
     deadline_ = Clock::time_point::max();
     shared_->pool->Submit([self = shared_from_this()] {
-      HttpResponse res = self->shared_->handler->Handle(self->request_);
+      HttpResponse res = self->Handle();
       net::post(self->socket_.get_executor(),
                 [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
     });
+  }
+
+  // The handler's answer; an exception (which no handler should let out)
+  // becomes a 500 rather than the end of the process.
+  HttpResponse Handle() {
+    try {
+      return shared_->handler->Handle(request_);
+    } catch (const std::exception& e) {
+      return shared_->handler->Error(500, "internal", std::string("unexpected exception: ") + e.what());
+    } catch (...) {
+      return shared_->handler->Error(500, "internal", "unexpected exception");
+    }
   }
 
   void FailTooLarge() {

@@ -285,7 +285,7 @@ std::string Api::HttpMetrics() {
     AppendHistogramSamples(&samples, "lambdaflow_http_request_duration_seconds",
                            std::string("route=\"") + kRoutes[r] + "\"", latency_[r]->Read());
   AppendMetric(&out, "lambdaflow_http_request_duration_seconds", "histogram",
-               "Time from a request's complete header to its answer written, by route.", samples);
+               "Time from a request's first byte read to its answer written, by route.", samples);
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include "common/time.h"
 #include "plan/result_format.h"
 #include "server/dashboard.h"
+#include "server/producer_headers.h"
 #include "server/render.h"
 #include "serving/query.h"
 
@@ -42,6 +43,8 @@ void SendStatus(httplib::Response& res, const Status& st) {
     case StatusCode::kUnavailable:
       res.set_header("Retry-After", "1");
       return SendError(res, 503, "unavailable", st.message());
+    case StatusCode::kConflict:
+      return SendError(res, 409, "conflict", st.message());
     default:
       return SendError(res, 500, "internal", st.ToString());
   }
@@ -215,7 +218,12 @@ class HttpServer::Routes {
 
  private:
   void PostEvents(const httplib::Request& req, httplib::Response& res) {
-    auto report = p_->Accept(req.body);
+    auto header = [&](const char* name) {
+      return req.has_header(name) ? std::optional<std::string>(req.get_header_value(name)) : std::nullopt;
+    };
+    auto producer = ParseProducerHeaders(header(kProducerIdHeader), header(kProducerSeqHeader));
+    if (!producer.ok()) return SendStatus(res, producer.status());
+    auto report = p_->Accept(req.body, *producer);
     if (!report.ok()) return SendStatus(res, report.status());
     std::string out = "{\"accepted\":" + std::to_string(report->accepted) + ",\"rejected\":[";
     for (size_t i = 0; i < report->rejects.size(); ++i) {
@@ -227,7 +235,9 @@ class HttpServer::Routes {
     }
     out += "],\"offsets\":{\"partition\":" + std::to_string(report->offsets.partition) +
            ",\"from\":" + std::to_string(report->offsets.from) + ",\"to\":" + std::to_string(report->offsets.to) +
-           "}}\n";
+           "}";
+    if (report->duplicate) out += ",\"duplicate\":true";
+    out += "}\n";
     SetBody(res, std::move(out), kJson);
   }
 

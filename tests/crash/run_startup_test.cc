@@ -14,6 +14,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "testing/oracle_support.h"
+#include "testing/server_process.h"
 
 #ifndef LAMBDAFLOW_BIN
 #error "LAMBDAFLOW_BIN must name the lambdaflow binary"
@@ -267,6 +269,27 @@ TEST_F(RunStartup, BadViewsArgument) {
 TEST_F(RunStartup, LogTruncatedBelowSealedWatermark) {
   fs::resize_file(log_segment(), 32);
   ExpectRefused(RunServer(dir(), scratch()), 1, {"log partition 0", "2500", "sealed", "restore"});
+}
+
+// Finding 11, the way out without a backup: the log continues at the sealed
+// watermark, never below it.
+TEST_F(RunStartup, RestartLogAtSealedContinuesThere) {
+  fs::resize_file(log_segment(), 32);
+  std::string error;
+  auto s = ServerProcess::Start(LAMBDAFLOW_BIN,
+                                {"run", "--data", dir().string(), "--listen", "127.0.0.1:0", "--restart-log-at-sealed"},
+                                scratch() / "restart.err", std::chrono::milliseconds(30000), &error);
+  ASSERT_NE(s, nullptr) << error;
+  httplib::Client c(s->host(), s->port());
+  auto res = c.Post("/v1/events",
+                    R"({"zipcode":95126,"ProductName":"product2","price":16,"timestamp":"2014-11-01 19:35:41.158"})"
+                    "\n",
+                    "application/x-ndjson");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_NE(res->body.find("\"from\":2500,\"to\":2501"), std::string::npos) << res->body;
+  EXPECT_TRUE(fs::exists(log_segment().string() + ".lost"));
+  EXPECT_NE(s->StderrText().find("restarted at offset 2500"), std::string::npos) << s->StderrText();
 }
 
 // Finding 11: the log's only segment deleted.

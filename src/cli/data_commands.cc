@@ -548,6 +548,8 @@ Status RunStatus(const StatusArgs& a) {
   bool busy = false;
   if (writer.ok()) {
     dir = std::move(*writer);
+  } else if (writer.status().message().find("in use by another lambdaflow process") == std::string::npos) {
+    return writer.status();  // damaged, not busy: say what and where
   } else {
     busy = true;
     ASSIGN_OR_RETURN(dir, DataDir::Open(fs.get(), a.store.data, "", true));

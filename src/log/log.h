@@ -44,7 +44,7 @@ struct LogOptions {
   // it: the log never ends below it (then Open fails, see restart_at_sealed),
   // nor starts above it, and damaged or missing segments wholly below it are
   // dropped (the master dataset holds their events), as reclaiming them would.
-  std::vector<uint64_t> sealed;
+  std::vector<uint64_t> sealed = {};
   // When a partition's log ends below its sealed watermark (its segment
   // files were truncated or deleted): instead of failing, move its segment
   // files aside (renamed *.log.lost) and start the partition at the sealed

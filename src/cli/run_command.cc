@@ -42,6 +42,7 @@ struct RunSettings {
   std::string token;
   bool require_token_for_reads = false;
   int64_t max_unsealed_segments = 8;
+  bool restart_log_at_sealed = false;  // a flag only: a one-time repair, never a setting of a file
 };
 
 // One setting: its TOML key, its flag, and how a TOML value is stored.
@@ -147,6 +148,10 @@ Result<ServerOptions> ParseListen(const std::string& listen) {
   return o;
 }
 
+// Every body fits one log batch record (kMaxBatchBytes, with its per-event
+// framing), so that a request is all or nothing after a crash.
+constexpr uint64_t kMaxBodyBytes = 128u << 20;
+
 Result<PipelineOptions> ToPipelineOptions(const RunSettings& s) {
   PipelineOptions o;
   ASSIGN_OR_RETURN(o.dir.log.fsync, ParseFsyncPolicy(s.fsync));
@@ -154,7 +159,11 @@ Result<PipelineOptions> ToPipelineOptions(const RunSettings& s) {
   if (!(s.seal_age >= 0)) return Status::InvalidArgument("seal_age must be >= 0 seconds");
   if (!(s.batch_interval >= 0)) return Status::InvalidArgument("batch_interval must be >= 0 seconds");
   if (s.micro_batch_ms < 1) return Status::InvalidArgument("micro_batch_ms must be >= 1");
+  if (s.max_body_bytes > kMaxBodyBytes)
+    return Status::InvalidArgument("max_body_bytes must be at most " + std::to_string(kMaxBodyBytes) +
+                                   " (a request's events are one atomic record in the log)");
   o.dir.log.fsync_interval_ms = static_cast<int>(s.fsync_interval_ms);
+  o.dir.log.restart_at_sealed = s.restart_log_at_sealed;
   o.dir.seal_events = s.seal_events;
   o.dir.default_views_text = std::string(ExampleViewsText());
   o.seal_age = std::chrono::milliseconds(static_cast<int64_t>(s.seal_age * 1000));
@@ -284,6 +293,9 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
   AddSetting(cmd, list.get(), "require_token_for_reads", &settings->require_token_for_reads,
              "With a token: every endpoint but /healthz requires it (views, queries, status, metrics, dashboard)");
   cmd->add_option("--config", *config, "A TOML file of settings (keys as above, in snake_case)");
+  cmd->add_flag("--restart-log-at-sealed", settings->restart_log_at_sealed,
+                "Only when the log ends below the sealed watermark (its segments were truncated or deleted) and "
+                "there is no backup: move its segments aside and continue the log at the sealed watermark");
   cmd->callback([settings, config, list, exit_code] {
     if (!config->empty()) {
       if (Status st = ApplyConfig(*config, *list); !st.ok()) {

@@ -10,6 +10,7 @@
 #include "common/time.h"
 #include "plan/result_format.h"
 #include "server/dashboard.h"
+#include "server/producer_headers.h"
 #include "server/render.h"
 #include "server/status_http.h"
 #include "serving/query.h"
@@ -290,7 +291,13 @@ std::string Api::HttpMetrics() {
 }
 
 HttpResponse Api::PostEvents(const HttpRequest& req) {
-  auto report = p_->Accept(req.body);
+  auto header = [&](const char* name) {
+    const std::string* v = req.Header(name);
+    return v ? std::optional<std::string>(*v) : std::nullopt;
+  };
+  auto producer = ParseProducerHeaders(header(kProducerIdHeader), header(kProducerSeqHeader));
+  if (!producer.ok()) return StatusResponse(producer.status());
+  auto report = p_->Accept(req.body, *producer);
   if (!report.ok()) return StatusResponse(report.status());
   std::string out = "{\"accepted\":" + std::to_string(report->accepted) + ",\"rejected\":[";
   for (size_t i = 0; i < report->rejects.size(); ++i) {
@@ -301,7 +308,9 @@ HttpResponse Api::PostEvents(const HttpRequest& req) {
     out += "}";
   }
   out += "],\"offsets\":{\"partition\":" + std::to_string(report->offsets.partition) +
-         ",\"from\":" + std::to_string(report->offsets.from) + ",\"to\":" + std::to_string(report->offsets.to) + "}}\n";
+         ",\"from\":" + std::to_string(report->offsets.from) + ",\"to\":" + std::to_string(report->offsets.to) + "}";
+  if (report->duplicate) out += ",\"duplicate\":true";
+  out += "}\n";
   return Body(std::move(out), kJson);
 }
 

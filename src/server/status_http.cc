@@ -18,6 +18,8 @@ HttpResponse StatusResponse(const Status& st) {
       return ErrorResponse(400, "bad_request", st.message());
     case StatusCode::kNotFound:
       return ErrorResponse(404, "not_found", st.message());
+    case StatusCode::kConflict:
+      return ErrorResponse(409, "conflict", st.message());
     case StatusCode::kUnavailable: {
       HttpResponse res = ErrorResponse(503, "unavailable", st.message());
       res.headers.emplace_back("Retry-After", "1");

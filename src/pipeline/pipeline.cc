@@ -75,6 +75,7 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
     LogLine("batch: the current version does not match the views; recomputing");
     ASSIGN_OR_RETURN(BatchRunReport report, batch_->RunOnce(BatchRunOptions{.threads = options_.batch_threads}));
     ++batch_runs_;
+  batch_run_seconds_.Observe(report.seconds);
     ASSIGN_OR_RETURN(PendingVersion loaded, LoadVersion(report.version));
     version = std::move(loaded);
   }
@@ -281,7 +282,9 @@ void Pipeline::SpeedLoop() {
     cv_.wait_for(lock, options_.micro_batch, [&] { return stop_; });
     if (stop_) break;
     lock.unlock();
+    const auto t0 = std::chrono::steady_clock::now();
     Status st = MicroBatch();
+    micro_batch_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     lock.lock();
     if (!st.ok()) {
       last_error_ = "speed layer: " + st.ToString();
@@ -334,6 +337,7 @@ Status Pipeline::RunBatch() {
   std::unique_lock heavy(heavy_mu_);
   ASSIGN_OR_RETURN(BatchRunReport report, batch_->RunOnce(bopts));
   ++batch_runs_;
+  batch_run_seconds_.Observe(report.seconds);
   ASSIGN_OR_RETURN(PendingVersion loaded, LoadVersion(report.version));
   heavy.unlock();
   LogLine("batch: version " + std::to_string(report.version.number) + " (W=" + WatermarkText(report.version.watermark) +

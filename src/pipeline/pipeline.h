@@ -33,6 +33,7 @@
 
 #include "batch/batch_layer.h"
 #include "common/file_system.h"
+#include "common/histogram.h"
 #include "common/status.h"
 #include "engine/data_dir.h"
 #include "ingest/json_decoder.h"
@@ -109,6 +110,9 @@ class Pipeline {
   const sql::Catalog& catalog() const { return dir_->catalog(); }
   const std::string& data_path() const { return dir_->path(); }
   PipelineStats stats() const;
+  // Durations of the speed loop's micro-batches and of published batch runs.
+  const Histogram& micro_batch_seconds() const { return micro_batch_seconds_; }
+  const Histogram& batch_run_seconds() const { return batch_run_seconds_; }
 
   // Test hooks: run one micro-batch, or one batch recompute and its swap,
   // now (on the calling thread; only while the loops are paused, see
@@ -168,6 +172,8 @@ class Pipeline {
   std::atomic<size_t> speed_buckets_{0}, speed_memory_{0};
   std::atomic<uint64_t> speed_handed_over_{0}, speed_decoded_{0};
   std::atomic<bool> stopped_{false};
+  Histogram micro_batch_seconds_{Histogram::LatencyBounds()};
+  Histogram batch_run_seconds_{Histogram::LatencyBounds()};
 
   std::thread speed_thread_, archiver_thread_, batch_thread_;
 };

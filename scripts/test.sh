@@ -21,7 +21,7 @@ asan_dir=$root/build-asan
 fuzz_dir=$root/build-fuzz
 fuzz_seconds=${FUZZ_SECONDS:-10}
 # Fuzz targets the project is expected to have; a missing source is a warning.
-expected_fuzz_targets=(sql_parser_fuzz json_decoder_fuzz)
+expected_fuzz_targets=(sql_parser_fuzz json_decoder_fuzz log_segment_fuzz)
 
 passed=0
 failed=0

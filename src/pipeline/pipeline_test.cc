@@ -296,5 +296,45 @@ TEST_F(PipelineTest, RejectsGoToTheDeadLetterStore) {
   EXPECT_EQ(pipeline_->Accept("{}").status().code(), StatusCode::kUnavailable);
 }
 
+// Idempotent producers: a retry is answered with the original offsets, not
+// appended and not dead-lettered again; the views count it once; an
+// out-of-order seq is Conflict; a restart keeps the producer's last batch.
+TEST_F(PipelineTest, ProducerRetryIsAnsweredOnceAndCountedOnce) {
+  Start();
+  const std::string body =
+      "{\"zipcode\": 1, \"ProductName\": \"p\", \"price\": 2, \"timestamp\": 0}\nnot json\n"
+      "{\"zipcode\": 2, \"ProductName\": \"q\", \"price\": 3, \"timestamp\": 0}\n";
+  const ProducerBatch b{"pipeline-test", 4};
+  auto first = pipeline_->Accept(body, b);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_FALSE(first->duplicate);
+  EXPECT_EQ(first->accepted, 2u);
+  auto retry = pipeline_->Accept(body, b);
+  ASSERT_TRUE(retry.ok()) << retry.status().ToString();
+  EXPECT_TRUE(retry->duplicate);
+  EXPECT_EQ(retry->offsets.from, first->offsets.from);
+  EXPECT_EQ(retry->offsets.to, first->offsets.to);
+  EXPECT_EQ(retry->accepted, 2u);
+  EXPECT_EQ(retry->rejects.size(), 1u);          // the answer says which line was rejected...
+  EXPECT_EQ(pipeline_->stats().rejected, 1u);    // ...but it was dead-lettered once
+  EXPECT_EQ(pipeline_->stats().log_end[0], 2u);  // and appended once
+  EXPECT_EQ(pipeline_->Accept(body, ProducerBatch{"pipeline-test", 6}).status().code(), StatusCode::kConflict);
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  EXPECT_EQ(pipeline_->served().coverage().speed[0], 2u);
+  // An all-rejected batch still takes its seq.
+  auto empty = pipeline_->Accept("nope\n", ProducerBatch{"pipeline-test", 5});
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_EQ(empty->accepted, 0u);
+  pipeline_.reset();
+  Start();
+  auto after = pipeline_->Accept("nope\n", ProducerBatch{"pipeline-test", 5});
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_TRUE(after->duplicate);
+  auto next = pipeline_->Accept(body, ProducerBatch{"pipeline-test", 6});
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_FALSE(next->duplicate);
+  EXPECT_EQ(next->offsets.from, 2u);
+}
+
 }  // namespace
 }  // namespace lf

@@ -211,5 +211,36 @@ TEST(ProducerRetry, KillNineWhileSendingThenRetryIsExactlyOnce) {
               static_cast<long long>(expected), ranges.size(), kKills, duplicates);
 }
 
+// Finding 14: a request killed while it is being appended leaves all of its
+// events or none, never a prefix (without producer headers: nothing to
+// retry, so the log end must stay a multiple of the body's events).
+TEST(ProducerRetry, KilledRequestLeavesNoPrefix) {
+  TempDir tmp("lf-torn-request");
+  WriteFile(tmp.path() / "views.sql", kViews);
+  constexpr int64_t kEvents = 60000;  // ~2 MB: its write to the log takes a while
+  const std::string body = Body(0, 0, kEvents);
+  std::mt19937_64 rng(77);
+  int64_t complete = 0;
+  constexpr int kRounds = 12;
+  for (int round = 0; round < kRounds; ++round) {
+    auto s = StartServer(tmp.path(), tmp.path() / "views.sql");
+    ASSERT_NE(s, nullptr);
+    httplib::Client c(s->host(), s->port());
+    auto st = c.Get("/v1/status");
+    ASSERT_TRUE(st);
+    const size_t at = st->body.find("\"log_end\":[");
+    ASSERT_NE(at, std::string::npos) << st->body;
+    const int64_t end = std::stoll(st->body.substr(at + 11));
+    ASSERT_EQ(end % kEvents, 0) << "a prefix of a killed request survived: log end " << end << " in round " << round;
+    complete = end / kEvents;
+    std::thread sender([&] { (void)Post(s->host(), s->port(), body, "", ""); });
+    std::this_thread::sleep_for(std::chrono::microseconds(5000 + rng() % 60000));
+    s->Kill9();
+    sender.join();
+  }
+  std::printf("torn request test: %lld of %d killed requests were complete in the log\n",
+              static_cast<long long>(complete), kRounds - 1);
+}
+
 }  // namespace
 }  // namespace lf::test

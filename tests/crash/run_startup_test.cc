@@ -22,6 +22,7 @@
 #include <cctype>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -81,16 +82,24 @@ Exit RunLf(const std::vector<std::string>& args, const fs::path& scratch,
   Exit r;
   int status = 0;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::optional<std::chrono::steady_clock::time_point> served_at;
   bool signalled = false;
   while (true) {
     const pid_t w = ::waitpid(pid, &status, WNOHANG);
     if (w == pid) break;
-    if (!signalled && ReadFile(out).find("listening on") != std::string::npos) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!served_at && ReadFile(out).find("listening on") != std::string::npos) {
       r.served = true;
+      served_at = now;
+    }
+    // SIGTERM a little after "listening": `run` prints it before its signal
+    // waiter and HTTP loop are up, and a stop that arrives before the loop
+    // starts is not seen by it (a race of run's shutdown, not of startup).
+    if (served_at && !signalled && now - *served_at > std::chrono::milliseconds(500)) {
       ::kill(pid, SIGTERM);
       signalled = true;
     }
-    if (std::chrono::steady_clock::now() > deadline) ::kill(pid, SIGKILL);
+    if (now > deadline || (served_at && now - *served_at > std::chrono::seconds(20))) ::kill(pid, SIGKILL);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (WIFEXITED(status)) r.code = WEXITSTATUS(status);

@@ -22,6 +22,8 @@ enum class StatusCode : int {
   kUnimplemented,
   kInternal,
   kUnavailable,  // temporarily unable (e.g. the log cannot take writes); retry later
+  kAlreadyExists,  // a create-if-absent write found the name taken (someone else wrote first)
+  kFenced,         // a newer owner epoch exists: this writer must stop writing for the resource
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -40,6 +42,8 @@ class [[nodiscard]] Status {
   static Status Unimplemented(std::string msg) { return {StatusCode::kUnimplemented, std::move(msg)}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
   static Status Unavailable(std::string msg) { return {StatusCode::kUnavailable, std::move(msg)}; }
+  static Status AlreadyExists(std::string msg) { return {StatusCode::kAlreadyExists, std::move(msg)}; }
+  static Status Fenced(std::string msg) { return {StatusCode::kFenced, std::move(msg)}; }
   // Translates errno into an IOError that names what was being done.
   static Status FromErrno(int err, std::string_view context);
 

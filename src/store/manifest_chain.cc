@@ -115,14 +115,43 @@ Result<std::optional<PartitionManifest>> ManifestChain::ReadLatest() {
     if (!latest) return Status::Unavailable("partition " + std::to_string(partition_) + ": manifest version " +
                                             std::to_string(start) + " vanished while being read; retry");
   }
-  while (true) {
-    ASSIGN_OR_RETURN(std::optional<PartitionManifest> next, GetVersion(latest->version + 1));
-    if (!next) break;
-    if (next->epoch < latest->epoch) {
-      return Status::Corruption("partition " + std::to_string(partition_) + " manifest: " + Describe(*next) +
-                                " lowers the epoch of " + Describe(*latest) + " (epochs never decrease)");
+  // Probe forward. Versions that exist form one contiguous range, so after
+  // a first step (usually the only one: a reader is rarely far behind) the
+  // end is found by doubling steps and then bisecting: O(log d) requests
+  // for a start d versions behind.
+  auto exists = [&](uint64_t v) -> Result<bool> {
+    ++stats_.gets;
+    return store_->Exists(ManifestVersionKey(partition_, v));
+  };
+  ASSIGN_OR_RETURN(bool more, exists(latest->version + 1));
+  if (more) {
+    uint64_t lo = latest->version + 1;  // exists
+    uint64_t step = 1;
+    uint64_t hi = 0;  // does not exist
+    while (true) {
+      ASSIGN_OR_RETURN(bool there, exists(lo + step));
+      if (!there) {
+        hi = lo + step;
+        break;
+      }
+      lo += step;
+      step *= 2;
     }
-    latest = std::move(next);
+    while (hi - lo > 1) {
+      const uint64_t mid = lo + (hi - lo) / 2;
+      ASSIGN_OR_RETURN(bool there, exists(mid));
+      (there ? lo : hi) = mid;
+    }
+    ASSIGN_OR_RETURN(std::optional<PartitionManifest> last, GetVersion(lo));
+    if (!last) {
+      return Status::Unavailable("partition " + std::to_string(partition_) + ": manifest version " +
+                                 std::to_string(lo) + " vanished while being read; retry");
+    }
+    if (last->epoch < latest->epoch) {
+      return Status::Corruption("partition " + std::to_string(partition_) + " manifest: " + Describe(*last) +
+                                " has a lower epoch than " + Describe(*latest) + " (epochs never decrease)");
+    }
+    latest = std::move(last);
   }
   last_known_ = latest->version;
   return latest;

@@ -248,6 +248,29 @@ TEST_F(ManifestChainTest, StaleOrMissingHintIsProbedForward) {
   EXPECT_EQ((*r3.ReadLatest())->version, last.version);
 }
 
+TEST_F(ManifestChainTest, AReaderFarBehindFindsTheLatestInFewRequests) {
+  ManifestChain a = Chain("a");
+  auto base = a.Claim();
+  ASSERT_TRUE(base.ok());
+  PartitionManifest last = *base;
+  for (int i = 0; i < 299; ++i) {
+    auto next = a.Publish(last, 1, last.content);
+    ASSERT_TRUE(next.ok());
+    last = *next;
+  }
+  ASSERT_EQ(last.version, 300u);
+  for (uint64_t hint : {1u, 2u, 150u, 298u, 299u, 300u}) {
+    ASSERT_TRUE(store_->Replace(ManifestHintKey(0), std::to_string(hint) + "\n").ok());
+    ManifestChain r = Chain("r");
+    auto latest = r.ReadLatest();
+    ASSERT_TRUE(latest.ok() && latest->has_value());
+    EXPECT_EQ((*latest)->version, 300u) << "hint " << hint;
+    // Doubling then bisecting: about 2 log2(300) + a few, not 300.
+    EXPECT_LE(r.stats().gets, 24u) << "hint " << hint;
+    EXPECT_EQ(r.stats().lists, 0u);
+  }
+}
+
 TEST_F(ManifestChainTest, PruneKeepsTheTailAndReadersStillFindTheLatest) {
   ManifestChain a = Chain("a");
   auto base = a.Claim();

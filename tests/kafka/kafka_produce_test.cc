@@ -129,9 +129,12 @@ TEST_F(KafkaProduceTest, PublishesExactlyTheSeedEventsKeyedByZipcode) {
   EXPECT_EQ(partitions.size(), 8u);  // 2000 zip codes spread over every partition
 }
 
-TEST_F(KafkaProduceTest, RetriedProduceRequestsAreNotDuplicated) {
-  // The first produce requests fail as if the answer was lost: the
-  // idempotent producer resends them, and the broker keeps one copy.
+TEST_F(KafkaProduceTest, InjectedProduceErrorsAreRetriedWithoutLoss) {
+  // The first produce requests fail (a dropped connection, a timeout, a
+  // leader change): the producer resends them and every event arrives once.
+  // (librdkafka 2.0.2's mock refuses an injected-error request before
+  // appending it, so this cannot show the idempotent producer's
+  // de-duplication of a request appended but unanswered; a real broker can.)
   ASSERT_EQ(cluster_->Command("errors Produce 3 _TRANSPORT REQUEST_TIMED_OUT NOT_LEADER_FOR_PARTITION"), "ok");
   const CommandRun r = Lambdaflow("produce --to " + cluster_->Url("events") + " --count 1000 --seed 3");
   ASSERT_EQ(r.exit_code, 0) << r.output;

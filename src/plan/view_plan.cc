@@ -174,7 +174,7 @@ bool ViewState::KeyLess(uint32_t a, uint32_t b) const {
         if (col.ints[a] != col.ints[b]) return col.ints[a] < col.ints[b];
         break;
       case PhysicalType::kDouble:
-        if (col.dbls[a] != col.dbls[b]) return col.dbls[a] < col.dbls[b];
+        if (!SqlDoubleEq(col.dbls[a], col.dbls[b])) return SqlDoubleLess(col.dbls[a], col.dbls[b]);
         break;
       case PhysicalType::kString:
         if (col.strs[a] != col.strs[b]) return col.strs[a] < col.strs[b];

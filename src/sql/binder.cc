@@ -299,6 +299,8 @@ class ExprBinder {
     if (x->type == t || t == TypeId::kNull) return x;
     if (x->kind == BoundKind::kConstant && x->constant.is_null) return MakeConstant(Value::Null(t));
     if (IsInteger(x->type) && IsInteger(t)) return x;  // same physical type
+    if (x->kind == BoundKind::kConstant && IsInteger(x->type) && t == TypeId::kDouble)
+      return MakeConstant(Value::Double(static_cast<double>(x->constant.i)));  // folded: IN sets stay constant
     auto node = MakeNode(BoundKind::kCast, t);
     node->children.push_back(std::move(x));
     return node;
@@ -397,14 +399,24 @@ class ExprBinder {
     return node;
   }
 
+  // x [NOT] IN (items): x and every item take the common type of all of
+  // them (`a IN (1.5, 2)` compares as DOUBLE whatever the items' order).
   Result<std::unique_ptr<BoundExpr>> BindIn(const Expr& e) {
     ASSIGN_OR_RETURN(auto x, Bind(*e.args[0]));
     std::vector<std::unique_ptr<BoundExpr>> items;
+    items.reserve(e.args.size() - 1);
     TypeId t = x->type;
     for (size_t i = 1; i < e.args.size(); ++i) {
       ASSIGN_OR_RETURN(auto item, Bind(*e.args[i]));
-      ASSIGN_OR_RETURN(t, Unify(x.get(), item.get(), e.args[i]->loc, "IN list"));
-      x->type = x->type == TypeId::kNull ? t : x->type;
+      // Against x: reads a text constant as a timestamp where x is one.
+      ASSIGN_OR_RETURN(TypeId pair, Unify(x.get(), item.get(), e.args[i]->loc, "IN list"));
+      // Against the items so far: the common type of all of them.
+      if (i == 1) t = x->type;  // x may have just been read as a timestamp
+      BoundExpr so_far, next;
+      so_far.kind = next.kind = BoundKind::kColumn;  // types only: no constant to convert
+      so_far.type = t;
+      next.type = pair;
+      ASSIGN_OR_RETURN(t, Unify(&so_far, &next, e.args[i]->loc, "IN list"));
       items.push_back(std::move(item));
     }
     auto node = MakeNode(BoundKind::kIn, TypeId::kBoolean);

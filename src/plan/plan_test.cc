@@ -191,5 +191,43 @@ TEST(ViewState, FinalizeWhileGrowingEqualsFreshFinalize) {
   }
 }
 
+// Several quantiles of one argument and FILTER share one sketch: updated
+// once, written once in the state image, finalized once per quantile.
+TEST(ViewPlanTest, QuantilesOfOneColumnShareOneState) {
+  auto catalog = sql::CompileViews(
+      "CREATE STREAM s (k TEXT, x DOUBLE);\n"
+      "CREATE VIEW v AS SELECT k, APPROX_MEDIAN(x) AS m, APPROX_QUANTILE(x, 0.5) AS q50, APPROX_QUANTILE(x, 0.9) AS q90,\n"
+      "  APPROX_QUANTILE(x, 0.99) AS q99, APPROX_QUANTILE(x, 0.9) FILTER (WHERE x > 10) AS f90, COUNT(*) AS n\n"
+      "FROM s GROUP BY k;",
+      "views.sql");
+  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+  auto plan = ViewPlan::Compile(catalog->views[0]);
+  ASSERT_TRUE(plan.ok());
+  // MEDIAN and 0.5 are one aggregate; 0.5, 0.9, 0.99 one state; the FILTER another; COUNT a third.
+  EXPECT_EQ((*plan)->num_aggregates(), 5u);
+  EXPECT_EQ((*plan)->num_states(), 3u);
+  auto state = (*plan)->NewState();
+  Batch batch({TypeId::kText, TypeId::kDouble});
+  batch.size = 1000;
+  for (size_t i = 0; i < batch.size; ++i) {
+    batch.columns[0].SetString(i, i % 3 ? "a" : "b");
+    batch.columns[1].SetDouble(i, static_cast<double>(i) / 10);
+  }
+  state->Consume(batch);
+  std::string image;
+  state->Serialize(&image);
+  auto back = (*plan)->NewState();
+  ASSERT_TRUE(back->Deserialize(image).ok());
+  auto a = state->Finalize(), b = back->Finalize();
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->rows.size(), 2u);
+  EXPECT_TRUE(a->rows == b->rows);
+  const auto& row = a->rows[0];  // group a: i % 3 != 0, x = i / 10 in [0.1, 99.9]
+  EXPECT_TRUE(row[1] == row[2]);
+  EXPECT_LT(row[2].d, row[3].d);
+  EXPECT_LT(row[3].d, row[4].d);
+  EXPECT_NEAR(row[4].d, 99.0, 99.0 * 0.01 + 0.1);
+}
+
 }  // namespace
 }  // namespace lf

@@ -6,6 +6,7 @@
 #include <functional>
 #include <sstream>
 
+#include "common/format.h"
 #include "common/time.h"
 #include "sql/parser.h"
 
@@ -62,7 +63,7 @@ std::unique_ptr<BoundExpr> MakeConstant(Value v) {
 
 bool IsAggregateName(const std::string& lname) {
   return lname == "count" || lname == "sum" || lname == "min" || lname == "max" || lname == "avg" ||
-         lname == "approx_count_distinct";
+         lname == "approx_count_distinct" || lname == "approx_quantile" || lname == "approx_median";
 }
 
 // Functions that cannot be kept as a mergeable state: why, and what to use.
@@ -70,8 +71,7 @@ const char* NonMergeableReason(const std::string& lname) {
   if (lname == "percentile_cont" || lname == "percentile_disc" || lname == "median" || lname == "quantile" ||
       lname == "quantile_cont" || lname == "quantile_disc" || lname == "mode")
     return "exact percentiles need every value of a group and cannot be merged from partial states; "
-           "lambdaflow has no mergeable quantile sketch yet: precompute the buckets you need with "
-           "COUNT(*) FILTER (WHERE ...)";
+           "use APPROX_QUANTILE(x, q) or APPROX_MEDIAN(x), a mergeable sketch within 1% relative error";
   if (lname == "string_agg" || lname == "array_agg" || lname == "listagg" || lname == "group_concat")
     return "collecting every value of a group grows without bound and is not a mergeable state; "
            "use COUNT, MIN, MAX or APPROX_COUNT_DISTINCT";
@@ -89,6 +89,7 @@ std::optional<AggKind> AggKindOf(const std::string& lname, bool star) {
   if (lname == "max") return AggKind::kMax;
   if (lname == "avg") return AggKind::kAvg;
   if (lname == "approx_count_distinct") return AggKind::kApproxCountDistinct;
+  if (lname == "approx_quantile" || lname == "approx_median") return AggKind::kApproxQuantile;
   return std::nullopt;
 }
 
@@ -242,10 +243,15 @@ class ExprBinder {
     }
     bool star = e.args.size() == 1 && e.args[0]->kind == ExprKind::kStar;
     if (star && lname != "count") return Error(e.loc, Upper(lname) + "(*) is not valid; only COUNT(*) takes '*'");
-    if (!star && e.args.size() != 1)
-      return Error(e.loc, Upper(lname) + " takes exactly one argument, got " + std::to_string(e.args.size()));
     BoundAggregate agg;
+    const bool quantile = lname == "approx_quantile";
+    if (quantile) {
+      ASSIGN_OR_RETURN(agg.param, QuantileParam(e));
+    } else if (!star && e.args.size() != 1) {
+      return Error(e.loc, Upper(lname) + " takes exactly one argument, got " + std::to_string(e.args.size()));
+    }
     agg.kind = *AggKindOf(lname, star);
+    if (lname == "approx_median") agg.param = 0.5;
     TypeId arg_type = TypeId::kNull;
     ExprBinder inner(source_, stream_);
     if (!star) {
@@ -263,8 +269,15 @@ class ExprBinder {
     auto fn = AggregateFunction::Make(agg.kind, arg_type);
     if (!fn.ok()) return Error(e.loc, fn.status().message());
     agg.result_type = (*fn)->result_type();
-    agg.text = std::string(AggKindName(agg.kind)) + "(" + (star ? "*" : agg.arg->ToString()) + ")" +
-               (agg.filter ? " FILTER(" + agg.filter->ToString() + ")" : "");
+    agg.state_text = std::string(AggKindName(agg.kind)) + "(" + (star ? "*" : agg.arg->ToString()) + ")" +
+                     (agg.filter ? " FILTER(" + agg.filter->ToString() + ")" : "");
+    agg.text = agg.state_text;
+    if (agg.kind == AggKind::kApproxQuantile) {
+      std::string q;
+      AppendDouble(agg.param, &q);
+      agg.text = "APPROX_QUANTILE(" + agg.arg->ToString() + ", " + q + ")" +
+                 (agg.filter ? " FILTER(" + agg.filter->ToString() + ")" : "");
+    }
     size_t index = view_->aggregates.size();
     for (size_t i = 0; i < view_->aggregates.size(); ++i)
       if (view_->aggregates[i].text == agg.text) index = i;
@@ -273,6 +286,20 @@ class ExprBinder {
     auto node = MakeNode(BoundKind::kColumn, type);
     node->column = static_cast<int>(view_->keys.size() + index);
     return node;
+  }
+
+  // APPROX_QUANTILE(x, q): q a constant number in [0, 1].
+  Result<double> QuantileParam(const Expr& e) const {
+    if (e.args.size() != 2)
+      return Error(e.loc, "APPROX_QUANTILE takes two arguments (x, q), got " + std::to_string(e.args.size()) +
+                              "; APPROX_MEDIAN(x) takes one");
+    const Expr& q = *e.args[1];
+    const bool number = q.kind == ExprKind::kLiteral && !q.literal.is_null &&
+                        (q.literal.type == TypeId::kDouble || IsInteger(q.literal.type));
+    const double v = !number ? -1 : q.literal.type == TypeId::kDouble ? q.literal.d : static_cast<double>(q.literal.i);
+    if (!number || !(v >= 0 && v <= 1))
+      return Error(q.loc, "APPROX_QUANTILE's q must be a constant number from 0 to 1, e.g. 0.99");
+    return v;
   }
 
   static std::string Upper(std::string s) {

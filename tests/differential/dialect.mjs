@@ -45,6 +45,12 @@
 // 17. (DuckDB, not lambdaflow) the expression rewriter moves comparisons into
 //     TRY_CAST, so 1 <= TRY_CAST(h AS BIGINT) is false, not NULL, for an h
 //     beyond BIGINT: the test runs DuckDB with that optimizer disabled.
+// 18. (DuckDB) round(NaN, -1) is 0; lambdaflow's ROUND keeps NaN and ±inf.
+// 19. APPROX_QUANTILE(x, q) is compared with DuckDB's exact quantile_disc
+//     (the same rank: the smallest value whose cumulative share is >= q)
+//     within 1% relative; its argument
+//     is an integer expression (the sketch ignores NaN, quantile_disc
+//     orders it last).
 // Not generated (documented as different or not comparable): casts between
 // TEXT and TIMESTAMP or from DOUBLE to TEXT (DuckDB's text forms differ).
 
@@ -126,6 +132,11 @@ export function cast(a, to) {
   return { lf, dk: `TRY_CAST(${a.dk} AS ${duckType(to)})`, type: to };
 }
 
+// ROUND(x, digits) (18).
+export function round(a, d) {
+  return { lf: `ROUND(${a.lf}, ${d})`, dk: `(CASE WHEN isnan(${a.dk}) OR isinf(${a.dk}) THEN (${a.dk}) ELSE round(${a.dk}, ${d}) END)`, type: 'DOUBLE' };
+}
+
 // SUBSTR with constant positions (7).
 export function substr(a, start, len) {
   const lf = len === undefined ? `SUBSTR(${a.lf}, ${start})` : `SUBSTR(${a.lf}, ${start}, ${len})`;
@@ -177,6 +188,9 @@ export function aggregate(fn, x, filter) {
     case 'MIN':
     case 'MAX':
       return { lf, dk: `${fn.toLowerCase()}(${x.dk})${fd}`, type: x.type === 'INT' ? 'BIGINT' : x.type, keepInt: x.type === 'INT' };
+    case 'APPROX_QUANTILE':
+      // PERCENTILE_DISC's value within 1% (19).
+      return { lf: `${fn}(${x.lf}, ${x.q})${f}`, dk: `quantile_disc((${x.dk})::DOUBLE, ${x.q})${fd}`, type: 'DOUBLE', quantile: true };
     case 'APPROX_COUNT_DISTINCT':
       return { lf, dk: `count(DISTINCT ${x.dk})${fd}`, type: 'BIGINT', approx: true };
   }
@@ -233,6 +247,10 @@ export function sameValue(a, b, out, tol) {
   if (out.approx) {
     const x = Number(a), y = Number(b);
     return Math.abs(x - y) <= 0.03 * Math.abs(y) + 1;
+  }
+  if (out.quantile) {  // NaN is ignored by the sketch: not generated over NaN
+    if (a === b) return true;
+    return Math.abs(a - b) <= 0.01 * Math.abs(b) * (1 + 1e-9);
   }
   if (out.type === 'DOUBLE') {
     if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);

@@ -268,8 +268,7 @@ export function genExpr(rng, schema, want, depth = 0) {
       if (k === 4) {
         const a = sub('DOUBLE');
         if (rng.chance(0.5)) return { lf: `ROUND(${a.lf})`, dk: `round(${a.dk})`, type: 'DOUBLE' };
-        const d = rng.int(-1, 2);
-        return { lf: `ROUND(${a.lf}, ${d})`, dk: `round(${a.dk}, ${d})`, type: 'DOUBLE' };
+        return D.round(a, rng.int(-1, 2));
       }
       if (k === 5) return rng.chance(0.5) ? D.neg(sub('DOUBLE')) : D.abs(sub('DOUBLE'));
       if (k === 6) return caseExpr(rng, schema, 'DOUBLE', depth);
@@ -384,13 +383,17 @@ export function genBool(rng, schema, depth = 0) {
 // ---------------------------------------------------------------------------
 // Views.
 
-const AGGS = ['COUNT', 'COUNT', 'SUM', 'MIN', 'MAX', 'AVG', 'APPROX_COUNT_DISTINCT'];
+const AGGS = ['COUNT', 'COUNT', 'SUM', 'MIN', 'MAX', 'AVG', 'APPROX_COUNT_DISTINCT', 'APPROX_QUANTILE'];
 
 function genAggregate(rng, schema) {
   const fn = rng.pick(AGGS);
   const filter = rng.chance(0.3) ? genBool(rng, schema, 1) : null;
   if (fn === 'COUNT' && rng.chance(0.5)) return D.aggregate('COUNT', null, filter);
   let t;
+  if (fn === 'APPROX_QUANTILE') {
+    const x = { ...genExpr(rng, schema, 'BIGINT', 1), q: rng.pick(['0', '0.25', '0.5', '0.9', '0.99', '1']) };
+    return D.aggregate(fn, x, filter);
+  }
   if (fn === 'SUM' || fn === 'AVG') t = rng.pick(['BIGINT', 'BIGINT', 'DOUBLE']);
   else t = rng.pick(['BIGINT', 'DOUBLE', 'TEXT', 'TIMESTAMP', 'BOOLEAN']);
   const x = genExpr(rng, schema, t, 1);
@@ -403,7 +406,7 @@ export function genView(rng, schema, name) {
   const keys = [];
   for (let i = 0; i < nkeys; ++i) {
     let k = genExpr(rng, schema, rng.pick(['BIGINT', 'TEXT', 'DOUBLE', 'TIMESTAMP', 'BOOLEAN']), rng.chance(0.6) ? 3 : 1);
-    if (k.literal) continue;  // GROUP BY 7 would name a position
+    if (!k.dk.includes('t."')) continue;  // a constant key: GROUP BY 7 or (- 3) names a position
     keys.push(k);
   }
   const outputs = [...keys];
@@ -413,7 +416,9 @@ export function genView(rng, schema, name) {
   for (let i = 0; i < naggs; ++i) {
     const a = genAggregate(rng, schema);
     if (a.overflowDk) overflowParts.push(a.overflowDk);
-    if (rng.chance(0.25) && D.isNum(a.type) && !a.tolDk) {  // an expression over aggregates
+    // An expression over aggregates (not over approximate or compensated
+    // ones, whose tolerance an expression would scale).
+    if (rng.chance(0.25) && D.isNum(a.type) && !a.tolDk && !a.approx && !a.quantile) {
       const b = D.aggregate('COUNT', null, null);
       outputs.push(D.arith(rng.pick(['+', '-', '*', '/']), a, b, a.type === 'DOUBLE' ? 'DOUBLE' : 'BIGINT'));
     } else {
@@ -424,7 +429,7 @@ export function genView(rng, schema, name) {
   let having = null;
   if (rng.chance(0.25)) {
     let a = genAggregate(rng, schema);
-    if (a.tolDk) a = D.aggregate('COUNT', null, null);
+    if (a.tolDk || a.quantile) a = D.aggregate('COUNT', null, null);
     if (a.overflowDk) overflowParts.push(a.overflowDk);
     const v = a.type === 'DOUBLE' ? '0.5' : '1';
     if (D.isNum(a.type)) having = { lf: `${a.lf} >= ${v}`, dk: `${a.dk} >= ${v}` };

@@ -8,7 +8,9 @@
 
 #include "common/format.h"
 #include "common/time.h"
+#include "sql/function_catalog.h"
 #include "sql/parser.h"
+#include "sql/suggest.h"
 
 namespace lf::sql {
 namespace {
@@ -17,35 +19,6 @@ std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t sub = prev[j - 1] + (std::tolower(static_cast<unsigned char>(a[i - 1])) !=
-                                  std::tolower(static_cast<unsigned char>(b[j - 1])));
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-// " (did you mean 'price'?)" when some candidate is close enough.
-std::string Suggest(std::string_view name, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_d = std::max<size_t>(2, name.size() / 3) + 1;
-  for (const auto& c : candidates) {
-    size_t d = EditDistance(name, c);
-    if (d < best_d) {
-      best_d = d;
-      best = c;
-    }
-  }
-  return best.empty() ? "" : " (did you mean '" + best + "'?)";
 }
 
 std::unique_ptr<BoundExpr> MakeNode(BoundKind kind, TypeId type) {
@@ -59,47 +32,6 @@ std::unique_ptr<BoundExpr> MakeConstant(Value v) {
   auto e = MakeNode(BoundKind::kConstant, v.type);
   e->constant = std::move(v);
   return e;
-}
-
-bool IsAggregateName(const std::string& lname) {
-  return lname == "count" || lname == "sum" || lname == "min" || lname == "max" || lname == "avg" ||
-         lname == "approx_count_distinct" || lname == "approx_quantile" || lname == "approx_median";
-}
-
-// Functions that cannot be kept as a mergeable state: why, and what to use.
-const char* NonMergeableReason(const std::string& lname) {
-  if (lname == "percentile_cont" || lname == "percentile_disc" || lname == "median" || lname == "quantile" ||
-      lname == "quantile_cont" || lname == "quantile_disc" || lname == "mode")
-    return "exact percentiles need every value of a group and cannot be merged from partial states; "
-           "use APPROX_QUANTILE(x, q) or APPROX_MEDIAN(x), a mergeable sketch within 1% relative error";
-  if (lname == "string_agg" || lname == "array_agg" || lname == "listagg" || lname == "group_concat")
-    return "collecting every value of a group grows without bound and is not a mergeable state; "
-           "use COUNT, MIN, MAX or APPROX_COUNT_DISTINCT";
-  if (lname == "row_number" || lname == "rank" || lname == "dense_rank" || lname == "lag" || lname == "lead" ||
-      lname == "first_value" || lname == "last_value" || lname == "ntile")
-    return "window functions are not supported in views: a view is a mergeable aggregation; "
-           "rank or order its rows at query time (SELECT ... FROM view ORDER BY ... LIMIT n)";
-  return nullptr;
-}
-
-std::optional<AggKind> AggKindOf(const std::string& lname, bool star) {
-  if (lname == "count") return star ? AggKind::kCountStar : AggKind::kCount;
-  if (lname == "sum") return AggKind::kSum;
-  if (lname == "min") return AggKind::kMin;
-  if (lname == "max") return AggKind::kMax;
-  if (lname == "avg") return AggKind::kAvg;
-  if (lname == "approx_count_distinct") return AggKind::kApproxCountDistinct;
-  if (lname == "approx_quantile" || lname == "approx_median") return AggKind::kApproxQuantile;
-  return std::nullopt;
-}
-
-bool ContainsAggregate(const Expr& e) {
-  if (e.kind == ExprKind::kFunction && IsAggregateName(Lower(e.name.text))) return true;
-  for (const auto& a : e.args)
-    if (a && ContainsAggregate(*a)) return true;
-  if (e.case_operand && ContainsAggregate(*e.case_operand)) return true;
-  if (e.else_expr && ContainsAggregate(*e.else_expr)) return true;
-  return false;
 }
 
 // Binds expressions of one view. In the plain mode, column names resolve

@@ -75,7 +75,7 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
     LogLine("batch: the current version does not match the views; recomputing");
     ASSIGN_OR_RETURN(BatchRunReport report, batch_->RunOnce(BatchRunOptions{.threads = options_.batch_threads}));
     ++batch_runs_;
-  batch_run_seconds_.Observe(report.seconds);
+    batch_run_seconds_.Observe(report.seconds);
     ASSIGN_OR_RETURN(PendingVersion loaded, LoadVersion(report.version));
     version = std::move(loaded);
   }

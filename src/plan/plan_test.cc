@@ -67,6 +67,47 @@ TEST(GroupTable, ManyKeysGetStableDenseIds) {
   EXPECT_EQ(table.size(), static_cast<size_t>(kKeys - kKeys / 1000) + null_texts.size());
 }
 
+// One text key: texts that share their length and first and last 8 bytes
+// (the memo's print) but differ inside still get their own groups, in any
+// order and whether or not equal texts share an address.
+TEST(GroupTable, TextKeysThatLookAlikeStayApart) {
+  GroupTable table({TypeId::kText});
+  std::vector<std::string> texts = {"abcdefgh_X_12345678", "abcdefgh_Y_12345678", "abcdefgh12345678",
+                                    "abcdefgi12345678", "short", "shorT", "", "a", "abcdefgh", "abcdefgh_"};
+  std::mt19937 rng(5);
+  Batch batch({TypeId::kText});
+  std::vector<uint32_t> rows(Batch::kCapacity), gids(Batch::kCapacity);
+  std::iota(rows.begin(), rows.end(), 0u);
+  std::vector<const Vector*> keys = {&batch.columns[0]};
+  std::vector<std::string_view> shared;  // one copy per text: equal texts at one address
+  for (const auto& t : texts) shared.push_back(batch.arena.Copy(t));
+  std::vector<int64_t> gid_of(texts.size(), -1);
+  for (int round = 0; round < 20; ++round) {
+    batch.size = Batch::kCapacity;
+    std::vector<size_t> which(batch.size);
+    for (size_t k = 0; k < batch.size; ++k) {
+      which[k] = rng() % texts.size();
+      if (rng() % 13 == 0) {
+        batch.columns[0].SetNull(k);
+        which[k] = texts.size();
+      } else {
+        batch.columns[0].SetString(k, rng() % 2 ? shared[which[k]] : batch.arena.Copy(texts[which[k]]));
+      }
+    }
+    table.FindOrInsert(keys, rows.data(), batch.size, gids.data());
+    for (size_t k = 0; k < batch.size; ++k) {
+      if (which[k] == texts.size()) {
+        ASSERT_TRUE(table.key_column(0).IsNull(gids[k]));
+        continue;
+      }
+      ASSERT_EQ(table.key_column(0).strs[gids[k]], texts[which[k]]) << round << " " << k;
+      if (gid_of[which[k]] < 0) gid_of[which[k]] = gids[k];
+      ASSERT_EQ(gid_of[which[k]], gids[k]);
+    }
+  }
+  EXPECT_EQ(table.size(), texts.size() + 1);
+}
+
 // Random splits of random input: combining partial view states equals one
 // pass, for a view with several keys and aggregates.
 TEST(ViewState, CombineOfRandomSplitsEqualsOnePass) {

@@ -62,6 +62,21 @@ void HashColumn(const Vector& v, const uint32_t* rows, size_t count, uint64_t* h
   }
 }
 
+// HashColumn of a then b in one pass: the same hashes, half the loads and
+// stores (two integer keys, e.g. an id and a time bucket, are common).
+void HashTwoInts(const Vector& a, const Vector& b, const uint32_t* rows, size_t count, uint64_t* hashes) {
+  const uint8_t* va = a.valid.data();
+  const uint8_t* vb = b.valid.data();
+  const int64_t* da = a.ints.data();
+  const int64_t* db = b.ints.data();
+  for (size_t k = 0; k < count; ++k) {
+    const uint32_t r = rows[k];
+    const uint64_t ha = va[r] ? Mix(static_cast<uint64_t>(da[r])) : kNullHash;
+    const uint64_t hb = vb[r] ? Mix(static_cast<uint64_t>(db[r])) : kNullHash;
+    hashes[k] = Combine(ha, hb);
+  }
+}
+
 }  // namespace
 
 GroupTable::GroupTable(std::vector<TypeId> key_types) {
@@ -253,7 +268,12 @@ void GroupTable::FindOrInsert(const std::vector<const Vector*>& keys, const uint
     return;
   }
   if (hashes_.size() < count) hashes_.resize(count);
-  for (size_t c = 0; c < keys_.size(); ++c) HashColumn(*keys[c], rows, count, hashes_.data(), c == 0);
+  if (keys_.size() == 2 && PhysicalOf(keys_[0].type) == PhysicalType::kInt64 &&
+      PhysicalOf(keys_[1].type) == PhysicalType::kInt64) {
+    HashTwoInts(*keys[0], *keys[1], rows, count, hashes_.data());
+  } else {
+    for (size_t c = 0; c < keys_.size(); ++c) HashColumn(*keys[c], rows, count, hashes_.data(), c == 0);
+  }
   // Inlined comparisons for the common key shapes; KeysEqual for the rest.
   // The stored vectors may reallocate on insert, so they are read through
   // keys_ on every comparison.

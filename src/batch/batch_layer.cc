@@ -151,14 +151,11 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
     view.name = plans[i]->name();
     view.plan_fingerprint = plans[i]->fingerprint();
     view.groups = states[i]->num_groups();
-    // The state image is written on its own thread while the TSV is
-    // finalized (and large views formatted by several threads).
     std::string state;
-    std::thread serialize([&] { states[i]->Serialize(&state); });
+    states[i]->Serialize(&state);
+    // Large views are finalized and formatted by several threads.
     std::string tsv;
-    Status tsv_status = AppendViewTsv(*plans[i], *states[i], nthreads_total, &tsv, &view.rows);
-    serialize.join();
-    RETURN_IF_ERROR(tsv_status);
+    RETURN_IF_ERROR(AppendViewTsv(*plans[i], *states[i], nthreads_total, &tsv, &view.rows));
     view.state_bytes = state.size();
     view.state_hash = XXH3_64bits(state.data(), state.size());
     view.tsv_bytes = tsv.size();

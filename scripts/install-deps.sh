@@ -28,6 +28,7 @@ packages=(
   libsqlite3-dev sqlite3
   clang-14 libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for clang
   python3
+  curl   # the package test's HTTP checks
 )
 if [[ $want_bench == 1 ]]; then
   # Node.js packages that bundle npm (e.g. NodeSource's) conflict with

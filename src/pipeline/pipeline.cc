@@ -207,6 +207,15 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body) {
 
 Status Pipeline::MicroBatch() {
   std::lock_guard speed_lock(speed_mu_);
+  // Whatever way it ends, the micro-batch's time is counted (stats()).
+  struct Timer {
+    std::atomic<uint64_t>* total;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    ~Timer() {
+      *total += static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count());
+    }
+  } timer{&micro_batch_micros_};
   const int64_t now = WallMs();
   ViewStates delta;
   std::vector<OffsetRange> closed;
@@ -313,6 +322,7 @@ Status Pipeline::RunBatch() {
   std::unique_lock heavy(heavy_mu_);
   ASSIGN_OR_RETURN(BatchRunReport report, batch_->RunOnce(bopts));
   ++batch_runs_;
+  last_batch_run_ms_ = static_cast<uint64_t>(report.seconds * 1000);
   ASSIGN_OR_RETURN(PendingVersion loaded, LoadVersion(report.version));
   heavy.unlock();
   LogLine("batch: version " + std::to_string(report.version.number) + " (W=" + WatermarkText(report.version.watermark) +
@@ -375,6 +385,8 @@ PipelineStats Pipeline::stats() const {
   s.batch_runs = batch_runs_;
   s.batch_failures = batch_failures_;
   s.micro_batches = micro_batches_;
+  s.micro_batch_micros = micro_batch_micros_;
+  s.last_batch_run_ms = last_batch_run_ms_;
   s.segments_sealed = segments_sealed_;
   s.speed_buckets = speed_buckets_;
   s.speed_events_handed_over = speed_handed_over_;

@@ -67,6 +67,8 @@ struct PipelineStats {
   uint64_t accepted = 0, rejected = 0;
   uint64_t batch_runs = 0, batch_failures = 0;
   uint64_t micro_batches = 0;
+  uint64_t micro_batch_micros = 0;  // time spent in micro-batches, in total
+  uint64_t last_batch_run_ms = 0;   // duration of the latest successful batch run
   uint64_t segments_sealed = 0;
   size_t speed_buckets = 0;
   uint64_t speed_events_handed_over = 0;  // consumed as ingest decoded them
@@ -98,6 +100,9 @@ class Pipeline {
   const ServedViews& served() const { return *served_; }
   const sql::Catalog& catalog() const { return dir_->catalog(); }
   const std::string& data_path() const { return dir_->path(); }
+  // The dead-letter store (engine/dead_letters.h reads its latest lines).
+  std::string rejects_path() const { return dir_->rejects_path(); }
+  FileSystem* file_system() const { return fs_; }
   PipelineStats stats() const;
 
   // Test hooks: run one micro-batch, or one batch recompute and its swap,
@@ -157,6 +162,7 @@ class Pipeline {
       segments_sealed_{0};
   std::atomic<size_t> speed_buckets_{0}, speed_memory_{0};
   std::atomic<uint64_t> speed_handed_over_{0}, speed_decoded_{0};
+  std::atomic<uint64_t> micro_batch_micros_{0}, last_batch_run_ms_{0};
   std::atomic<bool> stopped_{false};
 
   std::thread speed_thread_, archiver_thread_, batch_thread_;

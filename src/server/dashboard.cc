@@ -428,12 +428,20 @@ function viewState(def) {
   return v;
 }
 
+// A view is asked again once it is due: a second after its last answers,
+// or ten times as long as they took, so that a big view costs the server at
+// most a tenth of its time however long it takes.
 async function refreshView(v) {
+  if (v.busy) return;  // its answers are still on their way
+  v.busy = true;
   const name = v.def.name, path = "/v1/views/" + encodeURIComponent(name);
   const keyNames = (v.def.key_columns || []).filter((k) => k !== v.measure);
+  const started = performance.now();
+  // The table's default order is the bars' order: one request serves both.
+  const sortedAsBars = !v.sort || (v.sort.col === v.measure && !v.sort.asc);
   try {
     const jobs = [];
-    if (v.measure) {
+    if (v.measure && !sortedAsBars) {
       jobs.push(get(path + "?order_by=" + encodeURIComponent(v.measure + " desc") + "&limit=" + TOP));
     } else jobs.push(null);
     if (v.line && v.measure) {
@@ -443,7 +451,8 @@ async function refreshView(v) {
     } else jobs.push(null);
     const order = v.sort ? v.sort.col + (v.sort.asc ? " asc" : " desc") : v.measure ? v.measure + " desc" : null;
     jobs.push(get(path + "?limit=" + ROWS + (order ? "&order_by=" + encodeURIComponent(order) : "")));
-    const [top, buckets, rows] = await Promise.all(jobs);
+    const [asked, buckets, rows] = await Promise.all(jobs);
+    const top = asked || (v.measure ? { columns: rows.columns, types: rows.types, rows: (rows.rows || []).slice(0, TOP) } : null);
     if (top) {
       const cols = columnsOf(top), mi = cols.findIndex((c) => c.name === v.measure);
       const ki = keyNames.map((k) => cols.findIndex((c) => c.name === k));
@@ -459,11 +468,17 @@ async function refreshView(v) {
                    set: (c) => { v.sort = { col: c, asc: v.sort && v.sort.col === c ? !v.sort.asc : false }; refreshView(v); } };
     v.tableBox.replaceChildren(table(cols, rows.rows || [], sort, v.keys));
     const keys = v.def.key_columns && v.def.key_columns.length ? " by " + v.def.key_columns.join(", ") : "";
-    v.meta.textContent = plural(v.def.groups, "group") + keys + " \u00b7 " + coverage(rows);
+    const took = performance.now() - started;
+    v.every = Math.max(1000, 10 * took);
+    v.meta.textContent = plural(v.def.groups, "group") + keys + " \u00b7 " + coverage(rows) +
+                         (v.every > 1500 ? " \u00b7 refreshed every " + duration(v.every) + " (answers take " + duration(took) + ")" : "");
     v.error.textContent = "";
   } catch (e) {
     v.error.textContent = e.message;
+    v.every = 5000;
   }
+  v.due = performance.now() + (v.every || 1000) - 50;
+  v.busy = false;
 }
 
 async function pollViews() {
@@ -483,7 +498,9 @@ async function pollViews() {
   $("views").replaceChildren(...(defs.length ? defs.map((d) => views.get(d.name).section)
                                              : [h("section", {}, "No views are defined.")]));
   // Only the views on screen are asked for: the page stays light with many views.
-  await Promise.all([...views.values()].filter((v) => v.visible).map(refreshView));
+  // Not awaited: a big view's answers do not hold up the rest of the page.
+  const now = performance.now();
+  for (const v of views.values()) if (v.visible && !(v.due > now)) refreshView(v);
   if (!$("sql-text").value && defs.length) {
     const v = views.get(defs[0].name);
     $("sql-text").value = "SELECT * FROM " + quote(defs[0].name) + (v.measure ? " ORDER BY " + quote(v.measure) + " DESC" : "") + " LIMIT 10";

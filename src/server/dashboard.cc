@@ -261,7 +261,7 @@ function renderStatus(st) {
   $("cards").replaceChildren(
     card("Events accepted", num(events.accepted), rate),
     card("Events rejected", num(events.rejected), "in the dead-letter store"),
-    card("Log end", num(logEnd), "sealed " + num(total(st.sealed)) + " in " + plural(st.segments ?? st.segments_sealed, "segment"), st.log_end),
+    card("Log end", num(logEnd), "sealed " + num(total(st.sealed)) + (st.segments_sealed ? " \u00b7 " + plural(st.segments_sealed, "segment") + " sealed since start" : ""), st.log_end),
     card("Speed watermark S", num(speed), logEnd != null && speed != null ? num(logEnd - speed) + " events behind the log" : "", w.speed),
     card("Batch watermark W", num(batch), speed != null && batch != null ? num(speed - batch) + " events from the speed layer" : "", w.batch),
     card("Batch version", st.batch_version == null ? "none yet" : "v" + st.batch_version,

@@ -24,7 +24,9 @@ done
 packages=(
   build-essential cmake ninja-build pkg-config
   libsimdjson-dev libzstd-dev zstd libxxhash-dev libcli11-dev
-  libcpp-httplib-dev libtomlplusplus-dev   # HTTP server and client; run's TOML settings
+  libcpp-httplib-dev libtomlplusplus-dev   # HTTP client (produce --to, query --server); run's TOML settings
+  libboost-dev                              # Boost.Beast and Asio: the HTTP server
+  prometheus                                # promtool, for the /metrics test
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev sqlite3
   clang-14 libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for clang

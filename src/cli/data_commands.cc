@@ -38,6 +38,7 @@ struct StoreFlags {
   int fsync_interval_ms = 5;
   uint64_t seal_events = 1'000'000;
   int partitions = 1;
+  bool restart_log_at_sealed = false;
 };
 
 void AddStoreFlags(CLI::App* cmd, StoreFlags* f, bool writer) {
@@ -46,6 +47,9 @@ void AddStoreFlags(CLI::App* cmd, StoreFlags* f, bool writer) {
   cmd->add_option("--fsync", f->fsync, "Log fsync policy: always, interval (group commit, default) or none");
   cmd->add_option("--fsync-interval-ms", f->fsync_interval_ms, "Group-commit period of the interval policy (ms)");
   cmd->add_option("--seal-events", f->seal_events, "Events per sealed master segment (default 1000000)");
+  cmd->add_flag("--restart-log-at-sealed", f->restart_log_at_sealed,
+                "Only when the log ends below the sealed watermark (its segments were truncated or deleted) and "
+                "there is no backup: move its segments aside and continue the log at the sealed watermark");
 }
 
 Result<DataDirOptions> ToOptions(const StoreFlags& f) {
@@ -55,6 +59,7 @@ Result<DataDirOptions> ToOptions(const StoreFlags& f) {
   if (f.seal_events == 0) return Status::InvalidArgument("--seal-events must be positive");
   o.log.fsync_interval_ms = f.fsync_interval_ms;
   o.log.partitions = f.partitions;
+  o.log.restart_at_sealed = f.restart_log_at_sealed;
   o.seal_events = f.seal_events;
   return o;
 }
@@ -555,6 +560,8 @@ Status RunStatus(const StatusArgs& a) {
   bool busy = false;
   if (writer.ok()) {
     dir = std::move(*writer);
+  } else if (writer.status().message().find("in use by another lambdaflow process") == std::string::npos) {
+    return writer.status();  // damaged, not busy: say what and where
   } else {
     busy = true;
     ASSIGN_OR_RETURN(dir, DataDir::Open(fs.get(), a.store.data, "", true));

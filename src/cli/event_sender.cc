@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include "ingest/seed_generator.h"
@@ -226,10 +227,20 @@ class RunState {
 
 // One keep-alive connection sending batches until the source runs dry or
 // the run stops. Owns its client, parser and counters (no sharing).
+//
+// Every connection is an idempotent producer (README, "POST /v1/events"):
+// its batches carry X-Producer-Id (one id per connection and run) and
+// X-Producer-Seq (0, 1, 2, ...), so that a batch retried after a 503, a lost
+// answer or a server restart is appended exactly once.
 class Connection {
  public:
-  Connection(const SendOptions& o, BatchSource* source, RunState* run, Clock::time_point start)
-      : o_(o), source_(source), run_(run), start_(start), client_(o.server.origin) {
+  Connection(const SendOptions& o, BatchSource* source, RunState* run, Clock::time_point start, std::string producer_id)
+      : o_(o),
+        source_(source),
+        run_(run),
+        start_(start),
+        client_(o.server.origin),
+        producer_id_(std::move(producer_id)) {
     Configure(&client_);
     client_.set_keep_alive(true);
     if (!o.token.empty()) client_.set_bearer_token_auth(o.token);
@@ -255,19 +266,27 @@ class Connection {
  private:
   Status Post(const std::string& body, int64_t n) {
     const std::string path = o_.server.prefix + "/v1/events";
+    const httplib::Headers headers = {{"X-Producer-Id", producer_id_}, {"X-Producer-Seq", std::to_string(seq_)}};
     for (int attempt = 1;; ++attempt) {
       const auto t0 = Clock::now();
-      auto res = client_.Post(path, body, "application/x-ndjson");
+      auto res = client_.Post(path, headers, body, "application/x-ndjson");
       const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
       if (!res) {
-        // Once the whole request was written, only the answer was lost.
-        const bool unknown_fate = res.error() == httplib::Error::Read;
-        return Status::IOError(
-            "POST " + o_.server.Url("/v1/events") + ": " + TransportError(res.error()) +
-            (unknown_fate ? " (that batch of " + std::to_string(n) + " events may or may not have been appended)"
-                          : ""));
+        // The server answered before (so it exists): it may be restarting.
+        // The same seq again is exact, whether or not the batch was appended.
+        if (answered_ && attempt < kMaxSendTries) {
+          ++stats_.retries;
+          if (!run_->SleepUntil(Clock::now() + std::chrono::seconds(1))) return Status::OK();
+          continue;
+        }
+        return Status::IOError("POST " + o_.server.Url("/v1/events") + ": " + TransportError(res.error()) +
+                               (answered_ ? " (gave up after " + std::to_string(kMaxSendTries) + " tries)" : ""));
       }
-      if (Is2xx(res->status)) return CountAnswer(res->body, n, ms);
+      answered_ = true;
+      if (Is2xx(res->status)) {
+        ++seq_;
+        return CountAnswer(res->body, n, ms);
+      }
       if (res->status == 503 && attempt < kMaxSendTries) {
         ++stats_.retries;
         if (!run_->SleepUntil(Clock::now() + RetryAfter(*res))) return Status::OK();
@@ -316,6 +335,9 @@ class Connection {
   RunState* const run_;
   const Clock::time_point start_;
   httplib::Client client_;
+  const std::string producer_id_;
+  uint64_t seq_ = 0;       // of the next batch
+  bool answered_ = false;  // the server answered a request of this connection
   simdjson::dom::parser parser_;
   SendReport stats_;
 };
@@ -335,8 +357,16 @@ Status SendEvents(const SendOptions& o, SendReport* report) {
   BatchSource source(o);
   RunState run(o.interrupted);
   const auto start = Clock::now();
+  // One producer id per connection and run: distinct across runs and hosts
+  // with overwhelming probability (64 random bits).
+  std::random_device rd;
+  char run_id[32];
+  std::snprintf(run_id, sizeof run_id, "%08x%08x", rd(), rd());
   std::vector<std::unique_ptr<Connection>> conns;
-  for (int i = 0; i < o.connections; ++i) conns.push_back(std::make_unique<Connection>(o, &source, &run, start));
+  for (int i = 0; i < o.connections; ++i) {
+    conns.push_back(std::make_unique<Connection>(o, &source, &run, start,
+                                                 "produce-" + std::string(run_id) + "-" + std::to_string(i)));
+  }
   std::vector<std::thread> threads;
   for (auto& c : conns) threads.emplace_back([&c] { c->Run(); });
   for (auto& t : threads) t.join();

@@ -71,8 +71,10 @@ struct SendOptions {
   ProgressCounters* progress = nullptr;
 };
 
-// A 503 answer is retried after its Retry-After; a batch is given up after
-// this many tries.
+// A 503 answer is retried after its Retry-After, a lost answer (once the
+// server has answered the connection before) after 1 s, with the same
+// producer seq, so the server appends the batch once; a batch is given up
+// after this many tries.
 inline constexpr int kMaxSendTries = 30;
 
 struct SendReport {
@@ -80,7 +82,7 @@ struct SendReport {
   int64_t accepted = 0;
   int64_t rejected = 0;
   int64_t requests = 0;  // requests answered 2xx
-  int64_t retries = 0;   // 503 answers retried
+  int64_t retries = 0;   // 503 answers and lost answers retried
   int connections = 0;
   double seconds = 0;
   bool interrupted = false;

@@ -144,7 +144,7 @@ std::string TextReport(const SendReport& r) {
                 r.interrupted ? ", interrupted" : "", static_cast<long long>(r.accepted),
                 static_cast<long long>(r.rejected));
   std::string out = buf;
-  if (r.retries) out += "; " + std::to_string(r.retries) + " retries after 503";
+  if (r.retries) out += "; " + std::to_string(r.retries) + " retries (503 or lost answers)";
   if (r.latency_ms.empty()) return out + "\n";
   std::snprintf(buf, sizeof(buf), "; ack latency ms p50 %.2f p90 %.2f p99 %.2f max %.2f\n", r.LatencyPercentile(0.5),
                 r.LatencyPercentile(0.9), r.LatencyPercentile(0.99), r.latency_ms.back());
@@ -232,10 +232,10 @@ void RegisterProduceCommand(CLI::App& app, int* exit_code) {
   CLI::Option* to = sub->add_option(
       "--to", flags->to,
       "POST the events to URL/v1/events (e.g. http://127.0.0.1:8080) instead of writing them to stdout. "
-      "A batch answered 503 is sent again after its Retry-After (at most 30 tries); a connection failure or "
-      "any other error answer stops with exit code 1. A batch whose answer was lost (e.g. a timeout) may "
-      "have been appended anyway, and one retried after a 503 is in the log twice if the server had appended "
-      "it after all: count the log, not the report, when exactness matters. Ctrl-C stops after the requests "
+      "Each connection is an idempotent producer (X-Producer-Id, X-Producer-Seq), so retries are exact: a "
+      "batch answered 503 is sent again after its Retry-After, and one whose answer was lost (a timeout, a "
+      "server restart) after 1 s, at most 30 tries each; the server appends a retried batch once. A server "
+      "that never answered, or any other error answer, stops with exit code 1. Ctrl-C stops after the requests "
       "in flight and still prints the report (with --count 0, the way to end the run).");
   to->type_name("URL");
   sub->add_option("--batch", flags->batch, "With --to: events per request (one NDJSON body)")

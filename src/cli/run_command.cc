@@ -40,7 +40,9 @@ struct RunSettings {
   int64_t http_threads = 16;
   int64_t batch_threads = 0;
   std::string token;
+  bool require_token_for_reads = false;
   int64_t max_unsealed_segments = 8;
+  bool restart_log_at_sealed = false;  // a flag only: a one-time repair, never a setting of a file
 };
 
 // One setting: its TOML key, its flag, and how a TOML value is stored.
@@ -59,8 +61,19 @@ void AddSetting(CLI::App* cmd, std::vector<Setting>* settings, const std::string
     if (c == '_') c = '-';
   Setting s;
   s.key = key;
-  s.option = cmd->add_option(flag, *target, help)->capture_default_str();
-  if constexpr (std::is_same_v<T, std::string>) {
+  if constexpr (std::is_same_v<T, bool>) {
+    s.option = cmd->add_flag(flag, *target, help);
+  } else {
+    s.option = cmd->add_option(flag, *target, help)->capture_default_str();
+  }
+  if constexpr (std::is_same_v<T, bool>) {
+    s.expected = "true or false";
+    s.apply = [target](const toml::node& n) {
+      auto v = n.value_exact<bool>();
+      if (v) *target = *v;
+      return v.has_value();
+    };
+  } else if constexpr (std::is_same_v<T, std::string>) {
     s.expected = "a string";
     s.apply = [target](const toml::node& n) {
       auto v = n.value_exact<std::string>();
@@ -135,6 +148,10 @@ Result<ServerOptions> ParseListen(const std::string& listen) {
   return o;
 }
 
+// Every body fits one log batch record (kMaxBatchBytes, with its per-event
+// framing), so that a request is all or nothing after a crash.
+constexpr uint64_t kMaxBodyBytes = 128u << 20;
+
 Result<PipelineOptions> ToPipelineOptions(const RunSettings& s) {
   PipelineOptions o;
   ASSIGN_OR_RETURN(o.dir.log.fsync, ParseFsyncPolicy(s.fsync));
@@ -142,7 +159,11 @@ Result<PipelineOptions> ToPipelineOptions(const RunSettings& s) {
   if (!(s.seal_age >= 0)) return Status::InvalidArgument("seal_age must be >= 0 seconds");
   if (!(s.batch_interval >= 0)) return Status::InvalidArgument("batch_interval must be >= 0 seconds");
   if (s.micro_batch_ms < 1) return Status::InvalidArgument("micro_batch_ms must be >= 1");
+  if (s.max_body_bytes > kMaxBodyBytes)
+    return Status::InvalidArgument("max_body_bytes must be at most " + std::to_string(kMaxBodyBytes) +
+                                   " (a request's events are one atomic record in the log)");
   o.dir.log.fsync_interval_ms = static_cast<int>(s.fsync_interval_ms);
+  o.dir.log.restart_at_sealed = s.restart_log_at_sealed;
   o.dir.seal_events = s.seal_events;
   o.dir.default_views_text = std::string(ExampleViewsText());
   o.seal_age = std::chrono::milliseconds(static_cast<int64_t>(s.seal_age * 1000));
@@ -187,6 +208,10 @@ int RunServer(const RunSettings& settings) {
   sopts->max_body_bytes = settings.max_body_bytes;
   sopts->threads = static_cast<int>(settings.http_threads);
   sopts->token = settings.token;
+  sopts->require_token_for_reads = settings.require_token_for_reads;
+  if (settings.require_token_for_reads && settings.token.empty())
+    return ReportError(Status::InvalidArgument(
+        "require_token_for_reads needs a token: set --token (or token in the config file), or drop the option"));
   popts->log = LogLine;
 
   // SIGINT/SIGTERM are taken by one thread with sigwait; every other thread
@@ -258,14 +283,19 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
   AddSetting(cmd, list.get(), "max_body_bytes", &settings->max_body_bytes,
              "Largest accepted HTTP request body (bigger ones get 413)");
   AddSetting(cmd, list.get(), "http_threads", &settings->http_threads,
-             "HTTP worker threads (each open keep-alive connection holds one)");
+             "HTTP handler threads for ingest and queries (connections themselves hold no thread)");
   AddSetting(cmd, list.get(), "batch_threads", &settings->batch_threads,
              "Threads of a batch recompute (0: one per core)");
   AddSetting(cmd, list.get(), "max_unsealed_segments", &settings->max_unsealed_segments,
              "Backpressure: POST /v1/events answers 503 while more closed segments than this wait to be sealed");
   AddSetting(cmd, list.get(), "token", &settings->token,
              "If set, POST /v1/events requires the header 'Authorization: Bearer <token>'");
+  AddSetting(cmd, list.get(), "require_token_for_reads", &settings->require_token_for_reads,
+             "With a token: every endpoint but /healthz requires it (views, queries, status, metrics, dashboard)");
   cmd->add_option("--config", *config, "A TOML file of settings (keys as above, in snake_case)");
+  cmd->add_flag("--restart-log-at-sealed", settings->restart_log_at_sealed,
+                "Only when the log ends below the sealed watermark (its segments were truncated or deleted) and "
+                "there is no backup: move its segments aside and continue the log at the sealed watermark");
   cmd->callback([settings, config, list, exit_code] {
     if (!config->empty()) {
       if (Status st = ApplyConfig(*config, *list); !st.ok()) {

@@ -22,6 +22,7 @@ enum class StatusCode : int {
   kUnimplemented,
   kInternal,
   kUnavailable,  // temporarily unable (e.g. the log cannot take writes); retry later
+  kConflict,     // the request contradicts the stored state (e.g. an out-of-order producer sequence number)
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -40,6 +41,7 @@ class [[nodiscard]] Status {
   static Status Unimplemented(std::string msg) { return {StatusCode::kUnimplemented, std::move(msg)}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
   static Status Unavailable(std::string msg) { return {StatusCode::kUnavailable, std::move(msg)}; }
+  static Status Conflict(std::string msg) { return {StatusCode::kConflict, std::move(msg)}; }
   // Translates errno into an IOError that names what was being done.
   static Status FromErrno(int err, std::string_view context);
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <chrono>
 
 #include "common/format.h"
@@ -15,6 +16,27 @@ namespace {
 constexpr const char* kFormatFile = "FORMAT";
 constexpr const char* kFormatLine = "lambdaflow data directory, format 1\n";
 constexpr const char* kViewsFile = "views.sql";
+
+// Whether the directory holds events or results: a master MANIFEST, a batch
+// version, or a log segment with records.
+bool HoldsData(FileSystem* fs, const std::string& dir) {
+  for (const char* marker : {"master/MANIFEST", "batch/CURRENT"}) {
+    auto e = fs->Exists(JoinPath(dir, marker));
+    if (!e.ok() || *e) return true;
+  }
+  const std::string log = JoinPath(dir, "log");
+  auto parts = fs->ListDir(log);
+  if (!parts.ok()) return false;
+  for (const auto& part : *parts) {
+    auto files = fs->ListDir(JoinPath(log, part));
+    if (!files.ok()) continue;
+    for (const auto& f : *files) {
+      auto size = fs->FileSize(JoinPath(JoinPath(log, part), f));
+      if (f.size() > 4 && f.compare(f.size() - 4, 4, ".log") == 0 && (!size.ok() || *size > 32)) return true;
+    }
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -36,7 +58,10 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
     RETURN_IF_ERROR(fs->CreateDirs(dir));
     std::string lock_path = JoinPath(dir, "LOCK");
     d->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (d->lock_fd_ < 0) return Status::FromErrno(errno, "cannot open " + lock_path);
+    if (d->lock_fd_ < 0) {
+      const Status st = Status::FromErrno(errno, "cannot open " + lock_path);
+      return Status::IOError(st.message() + "; the data directory must be a directory this user can write");
+    }
     if (::flock(d->lock_fd_, LOCK_EX | LOCK_NB) != 0)
       return Status::IOError("'" + dir +
                              "' is in use by another lambdaflow process (ingest, batch or run); "
@@ -67,7 +92,9 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
       if (format.rfind("lambdaflow data directory, format ", 0) == 0)
         return Status::Unimplemented("'" + dir + "' was written by another lambdaflow version (" +
                                      format.substr(0, format.size() - 1) + "); this one reads format 1");
-      return Status::Corruption(format_path + ": not a lambdaflow format marker");
+      return Status::Corruption(format_path + ": not a lambdaflow format marker (damaged); restore it from a backup, "
+                                "or write the line '" + std::string(kFormatLine, std::strlen(kFormatLine) - 1) +
+                                "' into it if this is a lambdaflow data directory");
     }
   }
   // The views file in force.
@@ -85,6 +112,10 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
       changed = old != d->views_text_;
     }
     if (changed && !read_only) RETURN_IF_ERROR(fs->WriteFileAtomic(stored_views, d->views_text_));
+  } else if (!has_views && has_format && !read_only && HoldsData(fs, dir)) {
+    return Status::NotFound(stored_views + " is missing, but '" + dir +
+                            "' holds events: its views cannot be guessed. Pass the views file it was built with "
+                            "(--views VIEWS.sql); it is stored again");
   } else if (!has_views && !options.default_views_text.empty()) {
     d->views_text_ = options.default_views_text;
     ASSIGN_OR_RETURN(d->catalog_, sql::CompileViews(d->views_text_, "example views"));
@@ -95,22 +126,74 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
                               "' has no views file yet (nothing was ingested); pass --views VIEWS.sql "
                               "to ingest or batch");
     ASSIGN_OR_RETURN(d->views_text_, fs->ReadFile(stored_views));
-    ASSIGN_OR_RETURN(d->catalog_, sql::CompileViews(d->views_text_, stored_views));
+    auto catalog = sql::CompileViews(d->views_text_, stored_views);
+    if (!catalog.ok() || catalog->streams.size() != 1) {
+      // The stored file is data of the directory: damaged, not a usage error.
+      const std::string why = catalog.ok() ? "it declares " + std::to_string(catalog->streams.size()) +
+                                                 " streams, a data directory holds one"
+                                           : catalog.status().message();
+      return Status::Corruption("the stored views file " + stored_views + " is damaged (" + why +
+                                "); pass the views file this directory was built with (--views VIEWS.sql)");
+    }
+    d->catalog_ = std::move(catalog).value();
   }
   if (d->catalog_.streams.size() != 1)
-    return Status::InvalidArgument("a data directory holds one stream; the views file declares " +
+    return Status::InvalidArgument((views_path.empty() ? std::string("the views") : views_path) +
+                                   ": a data directory holds one stream; the views file declares " +
                                    std::to_string(d->catalog_.streams.size()));
   d->stream_ = 0;
   const int partitions = options.log.partitions;
-  if (!read_only) {
-    ASSIGN_OR_RETURN(d->log_, Log::Open(fs, JoinPath(dir, "log"), options.log, &d->recovery_));
+  // A MANIFEST lost while the master dataset holds segments: refused, unless
+  // the log still holds every event from offset 0 and no batch version
+  // exists (the segments are then leftovers of a first seal that crashed
+  // before its MANIFEST was written, and sealing again rewrites them).
+  const std::string master_dir = JoinPath(dir, "master");
+  ASSIGN_OR_RETURN(bool has_manifest, fs->Exists(JoinPath(master_dir, "MANIFEST")));
+  size_t orphan_segments = 0;
+  if (!has_manifest) {
+    ASSIGN_OR_RETURN(bool has_segments_dir, fs->Exists(JoinPath(master_dir, "segments")));
+    if (has_segments_dir) {
+      ASSIGN_OR_RETURN(auto names, fs->ListDir(JoinPath(master_dir, "segments")));
+      for (const auto& n : names)
+        if (n.size() > 11 && n.compare(n.size() - 11, 11, ".ndjson.zst") == 0) ++orphan_segments;
+    }
+    ASSIGN_OR_RETURN(bool has_version, fs->Exists(JoinPath(d->batch_dir(), "CURRENT")));
+    if (orphan_segments > 0 && has_version) {
+      return Status::Corruption(JoinPath(master_dir, "MANIFEST") + " is missing, but " + JoinPath(master_dir, "segments") +
+                                " holds " + std::to_string(orphan_segments) +
+                                " segments and a batch version exists: the record of which segments are committed is "
+                                "lost; restore the MANIFEST from a backup");
+    }
   }
   MasterStoreOptions mopts;
   mopts.decoder = options.decoder;
   // Level 1: sealing runs beside ingest; it halves compression time for
   // about 10% more bytes than level 3.
   mopts.zstd_level = 1;
-  ASSIGN_OR_RETURN(d->master_, MasterStore::Open(fs, JoinPath(dir, "master"), d->schema(), partitions, mopts));
+  ASSIGN_OR_RETURN(d->master_, MasterStore::Open(fs, master_dir, d->schema(), partitions, mopts));
+  if (!read_only) {
+    // The log is recovered against the sealed watermark: it never ends below it.
+    LogOptions lopts = options.log;
+    lopts.sealed = d->master_->Snapshot().sealed;
+    auto log = Log::Open(fs, JoinPath(dir, "log"), lopts, &d->recovery_);
+    if (!log.ok() && orphan_segments > 0) {
+      return Status::Corruption(log.status().message() + " (" + JoinPath(master_dir, "MANIFEST") + " is missing while " +
+                                std::to_string(orphan_segments) +
+                                " segments exist: restore the MANIFEST from a backup first)");
+    }
+    if (!log.ok()) return log.status();
+    d->log_ = std::move(log).value();
+    for (int p = 0; orphan_segments > 0 && p < d->log_->partitions(); ++p) {
+      if (d->log_->start_offset(p) > 0) {
+        return Status::Corruption(JoinPath(master_dir, "MANIFEST") + " is missing, but " +
+                                  JoinPath(master_dir, "segments") + " holds " + std::to_string(orphan_segments) +
+                                  " segments and log partition " + std::to_string(p) + " starts at offset " +
+                                  std::to_string(d->log_->start_offset(p)) +
+                                  ": events below it are only in those segments, and which of them are committed is "
+                                  "lost with the MANIFEST; restore the MANIFEST from a backup");
+      }
+    }
+  }
   d->versions_ = std::make_unique<VersionStore>(fs, d->batch_dir());
   return d;
 }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -16,6 +17,7 @@
 
 #include "common/file_system.h"
 #include "common/status.h"
+#include "log/producer_table.h"
 
 namespace lf {
 
@@ -37,11 +39,30 @@ struct LogOptions {
   // A segment is sealed and a new one started once the next record would
   // take it past this size (a segment always holds at least one record).
   uint64_t segment_bytes = 64 << 20;
+  // Per partition, the offset below which the master dataset holds every
+  // event (its sealed watermark); empty: 0. Recovery checks the log against
+  // it: the log never ends below it (then Open fails, see restart_at_sealed),
+  // nor starts above it, and damaged or missing segments wholly below it are
+  // dropped (the master dataset holds their events), as reclaiming them would.
+  std::vector<uint64_t> sealed = {};
+  // When a partition's log ends below its sealed watermark (its segment
+  // files were truncated or deleted): instead of failing, move its segment
+  // files aside (renamed *.log.lost) and start the partition at the sealed
+  // watermark. Events acknowledged above it that only the log held are lost.
+  bool restart_at_sealed = false;
 };
 
 struct OffsetRange {
   int partition = 0;
   uint64_t from = 0, to = 0;  // [from, to)
+};
+
+// What an append did.
+struct AppendOutcome {
+  OffsetRange range;
+  // The producer's batch was its last one again (a retry): nothing was
+  // appended, `range` is what the batch was given the first time.
+  bool duplicate = false;
 };
 
 // What recovery did to open the log.
@@ -53,6 +74,13 @@ struct LogRecoveryReport {
 
 // Owns the segment files of `dir` (one sub-directory per partition) and one
 // background syncer thread (kInterval only).
+//
+// Each Append call is one record in the log (a batch, format version 2):
+// after a crash either all of its events are there or none is. An append
+// may carry a producer tag (ProducerBatch): the log keeps every producer's
+// last batch (ProducerTable), recovered with the log and checkpointed in
+// the partition's PRODUCERS file when segments are reclaimed, and answers a
+// retry of it with the original offsets instead of appending it again.
 //
 // Offsets, per partition (named as counts: one past the last such record),
 // always synced <= written <= appended, where
@@ -103,6 +131,20 @@ class Log {
   // acknowledged once end_offset(partition) passes them: under kInterval by
   // the syncer, under kAlways only by a WaitDurable, a later Append or Close.
   Result<OffsetRange> AppendNoWait(int partition, const std::vector<std::string_view>& records);
+  // The same with a producer tag (may be null): ProducerTable's rule decides.
+  // A duplicate is answered without appending (wait for its range.to to be
+  // durable before acknowledging it); an out-of-order seq is Conflict. With a
+  // producer, the records are one record of at most kMaxBatchBytes, else
+  // InvalidArgument (without one, a larger append is split).
+  Result<AppendOutcome> AppendNoWait(int partition, const std::vector<std::string_view>& records,
+                                     const ProducerBatch* producer);
+  // Makes everything written to `partition` durable now (under kAlways and
+  // kInterval; nothing under kNone), also event-less producer batches, whose
+  // durability no offset tracks.
+  Status SyncNow(int partition);
+  // The producer's last batch as the log knows it (written, maybe not yet
+  // durable); nullopt for an unknown producer.
+  std::optional<ProducerLast> FindProducer(int partition, std::string_view id) const;
   // Waits until the records of `partition` below `offset` are acknowledged
   // (syncing itself under kAlways). Error if they never will be (failed
   // sync, closed log).
@@ -135,8 +177,11 @@ class Log {
 
   Status Recover(Partition& p, LogRecoveryReport* report);
   Status CreateSegmentLocked(Partition& p, uint64_t base);
-  Status WriteLocked(Partition& p, const std::vector<std::string_view>& records, OffsetRange* range);
-  Status WriteChunkLocked(Partition& p, const std::vector<std::string_view>& records, size_t* next);
+  Status RecoverSegments(Partition& p, uint64_t sealed, LogRecoveryReport* report);
+  Status WriteLocked(Partition& p, const std::vector<std::string_view>& records, const ProducerBatch* producer,
+                     AppendOutcome* out);
+  Status WriteBatchLocked(Partition& p, const std::vector<std::string_view>& records, size_t begin, size_t end,
+                          size_t bytes, const ProducerBatch* producer);
   Status RollLocked(Partition& p);
   Status SyncLocked(Partition& p);
   Status WriteFailedLocked(Partition& p, Status cause);

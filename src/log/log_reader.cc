@@ -35,8 +35,8 @@ Status DecodeSegmentHeader(std::string_view bytes, const std::string& name, Segm
   return Status::OK();
 }
 
-SegmentCursor::SegmentCursor(const RandomAccessFile& file, uint64_t pos, uint64_t limit)
-    : file_(file), limit_(limit), buf_pos_(pos), record_pos_(pos) {}
+SegmentCursor::SegmentCursor(const RandomAccessFile& file, uint64_t pos, uint64_t limit, uint32_t version)
+    : file_(file), limit_(limit), max_bytes_(logfmt::MaxRecordBytes(version)), buf_pos_(pos), record_pos_(pos) {}
 
 Status SegmentCursor::Fill(size_t n) {
   const uint64_t remaining_in_file = limit_ > buf_pos_ ? limit_ - buf_pos_ : 0;
@@ -67,18 +67,20 @@ Result<SegmentCursor::Outcome> SegmentCursor::Next(std::string_view* payload) {
   if (end_ - begin_ < kRecordHeaderSize) RETURN_IF_ERROR(Fill(kRecordHeaderSize));
   if (end_ - begin_ >= kRecordHeaderSize) {
     const uint32_t len = GetU32(buf_.get() + begin_ + 4);
-    const size_t need = kRecordHeaderSize + std::min(len, kMaxRecordBytes);
+    const size_t need = kRecordHeaderSize + std::min(len, max_bytes_);
     if (end_ - begin_ < need) RETURN_IF_ERROR(Fill(need));
   }
   size_t size = 0;
-  damage_ = DecodeRecord(std::string_view(buf_.get() + begin_, end_ - begin_), payload, &size);
+  damage_ = DecodeRecord(std::string_view(buf_.get() + begin_, end_ - begin_), payload, &size, max_bytes_);
   if (damage_ != RecordCheck::kOk) return Outcome::kDamaged;
   begin_ += size;
   buf_pos_ += size;
   return Outcome::kRecord;
 }
 
-Result<std::optional<uint64_t>> FindValidRecordAfter(const RandomAccessFile& file, uint64_t from, uint64_t limit) {
+Result<std::optional<uint64_t>> FindValidRecordAfter(const RandomAccessFile& file, uint64_t from, uint64_t limit,
+                                                     uint32_t version) {
+  const uint32_t max_bytes = logfmt::MaxRecordBytes(version);
   if (from >= limit) return std::optional<uint64_t>();
   std::string rest(static_cast<size_t>(limit - from), '\0');
   size_t filled = 0;
@@ -91,7 +93,7 @@ Result<std::optional<uint64_t>> FindValidRecordAfter(const RandomAccessFile& fil
   for (size_t q = 0; q + logfmt::kRecordHeaderSize <= all.size(); ++q) {
     std::string_view payload;
     size_t size;
-    if (logfmt::DecodeRecord(all.substr(q), &payload, &size) == logfmt::RecordCheck::kOk) {
+    if (logfmt::DecodeRecord(all.substr(q), &payload, &size, max_bytes) == logfmt::RecordCheck::kOk) {
       return std::optional<uint64_t>(from + q);
     }
   }

@@ -32,7 +32,8 @@ class SegmentCursor {
  public:
   enum class Outcome { kRecord, kEnd, kDamaged };
 
-  SegmentCursor(const RandomAccessFile& file, uint64_t pos, uint64_t limit);
+  // `version`: the segment's format version (its records' size limit).
+  SegmentCursor(const RandomAccessFile& file, uint64_t pos, uint64_t limit, uint32_t version);
   SegmentCursor(const SegmentCursor&) = delete;
   SegmentCursor& operator=(const SegmentCursor&) = delete;
 
@@ -51,6 +52,7 @@ class SegmentCursor {
 
   const RandomAccessFile& file_;
   const uint64_t limit_;
+  const uint32_t max_bytes_;
   std::unique_ptr<char[]> buf_;
   size_t cap_ = 0;
   size_t begin_ = 0;     // first unread byte in buf_
@@ -63,6 +65,7 @@ class SegmentCursor {
 // The position of the first valid record that starts in (from, limit) of
 // `file` at any byte, or nullopt. Used to tell a torn tail (nothing valid
 // follows the damage) from mid-log corruption.
-Result<std::optional<uint64_t>> FindValidRecordAfter(const RandomAccessFile& file, uint64_t from, uint64_t limit);
+Result<std::optional<uint64_t>> FindValidRecordAfter(const RandomAccessFile& file, uint64_t from, uint64_t limit,
+                                                     uint32_t version);
 
 }  // namespace lf

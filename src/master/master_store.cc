@@ -64,7 +64,12 @@ Result<std::unique_ptr<MasterStore>> MasterStore::Open(FileSystem* fs, const std
   const uint64_t fp = SchemaFingerprint(schema);
   if (exists) {
     ASSIGN_OR_RETURN(std::string data, fs->ReadFile(path));
-    ASSIGN_OR_RETURN(m, DecodeManifest(data, path));
+    auto decoded = DecodeManifest(data, path);
+    if (!decoded.ok() && decoded.status().code() == StatusCode::kCorruption) {
+      return Status::Corruption(decoded.status().message() +
+                                "; restore it from a backup (it alone says which segments are committed)");
+    }
+    ASSIGN_OR_RETURN(m, std::move(decoded));
     if (m.partitions() > partitions) {
       return Status::InvalidArgument(path + " has " + std::to_string(m.partitions()) +
                                      " partitions; opened with only " + std::to_string(partitions));

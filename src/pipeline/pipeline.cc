@@ -75,6 +75,7 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
     LogLine("batch: the current version does not match the views; recomputing");
     ASSIGN_OR_RETURN(BatchRunReport report, batch_->RunOnce(BatchRunOptions{.threads = options_.batch_threads}));
     ++batch_runs_;
+  batch_run_seconds_.Observe(report.seconds);
     ASSIGN_OR_RETURN(PendingVersion loaded, LoadVersion(report.version));
     version = std::move(loaded);
   }
@@ -149,7 +150,7 @@ Result<Pipeline::PendingVersion> Pipeline::LoadVersion(const BatchVersion& versi
 
 // ---- ingest ----
 
-Result<AcceptReport> Pipeline::Accept(std::string_view body) {
+Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional<ProducerBatch>& producer) {
   AcceptReport report;
   if (stopped_.load()) return Status::Unavailable("the server is shutting down");
   {
@@ -181,20 +182,41 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body) {
     std::lock_guard lock(decoders_mu_);
     decoders_.push_back(std::move(decoder));
   }
+  // A retry of a producer's last batch is answered from the log's producer
+  // table (the append below decides again, atomically; this early look only
+  // keeps a retry's rejects out of the dead-letter store).
+  auto answer_duplicate = [&](const OffsetRange& original) -> Result<AcceptReport> {
+    Status durable = original.from == original.to ? dir_->log()->SyncNow(0) : dir_->log()->WaitDurable(0, original.to);
+    if (!durable.ok()) return Status::Unavailable("the log cannot take writes: " + durable.ToString());
+    report.duplicate = true;
+    report.offsets = original;
+    report.accepted = original.to - original.from;
+    return report;
+  };
+  if (producer) {
+    if (auto last = dir_->log()->FindProducer(0, producer->id); last && last->seq == producer->seq)
+      return answer_duplicate({0, last->from, last->to});
+  }
   if (!report.rejects.empty()) {
     std::lock_guard lock(rejects_mu_);
     RETURN_IF_ERROR(dir_->AppendRejects("http", report.rejects));
     rejected_ += report.rejects.size();
   }
-  if (!records.empty()) {
+  if (!records.empty() || producer) {
+    auto appended = dir_->log()->AppendNoWait(0, records, producer ? &*producer : nullptr);
+    if (!appended.ok()) {
+      const Status& st = appended.status();
+      if (st.code() == StatusCode::kConflict || st.code() == StatusCode::kInvalidArgument) return st;
+      return Status::Unavailable("the log cannot take writes: " + st.ToString());
+    }
+    if (appended->duplicate) return answer_duplicate(appended->range);
+    const OffsetRange range = appended->range;
     // The rows are handed over before the records are acknowledged, so the
     // speed layer finds them when it consumes the range.
-    auto range = dir_->log()->AppendNoWait(0, records);
-    if (!range.ok()) return Status::Unavailable("the log cannot take writes: " + range.status().ToString());
-    decoded_.Put(0, range->from, range->to, std::move(rows));
-    Status durable = dir_->log()->WaitDurable(0, range->to);
+    if (!records.empty()) decoded_.Put(0, range.from, range.to, std::move(rows));
+    Status durable = records.empty() ? dir_->log()->SyncNow(0) : dir_->log()->WaitDurable(0, range.to);
     if (!durable.ok()) return Status::Unavailable("the log cannot take writes: " + durable.ToString());
-    report.offsets = *range;
+    report.offsets = range;
     report.accepted = records.size();
     accepted_ += records.size();
   } else {
@@ -207,15 +229,6 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body) {
 
 Status Pipeline::MicroBatch() {
   std::lock_guard speed_lock(speed_mu_);
-  // Whatever way it ends, the micro-batch's time is counted (stats()).
-  struct Timer {
-    std::atomic<uint64_t>* total;
-    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-    ~Timer() {
-      *total += static_cast<uint64_t>(
-          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count());
-    }
-  } timer{&micro_batch_micros_};
   const int64_t now = WallMs();
   ViewStates delta;
   std::vector<OffsetRange> closed;
@@ -269,7 +282,9 @@ void Pipeline::SpeedLoop() {
     cv_.wait_for(lock, options_.micro_batch, [&] { return stop_; });
     if (stop_) break;
     lock.unlock();
+    const auto t0 = std::chrono::steady_clock::now();
     Status st = MicroBatch();
+    micro_batch_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     lock.lock();
     if (!st.ok()) {
       last_error_ = "speed layer: " + st.ToString();
@@ -322,7 +337,7 @@ Status Pipeline::RunBatch() {
   std::unique_lock heavy(heavy_mu_);
   ASSIGN_OR_RETURN(BatchRunReport report, batch_->RunOnce(bopts));
   ++batch_runs_;
-  last_batch_run_ms_ = static_cast<uint64_t>(report.seconds * 1000);
+  batch_run_seconds_.Observe(report.seconds);
   ASSIGN_OR_RETURN(PendingVersion loaded, LoadVersion(report.version));
   heavy.unlock();
   LogLine("batch: version " + std::to_string(report.version.number) + " (W=" + WatermarkText(report.version.watermark) +
@@ -375,7 +390,8 @@ Status Pipeline::Stop() {
   }
   for (std::thread* t : {&speed_thread_, &archiver_thread_, &batch_thread_})
     if (t->joinable()) t->join();
-  return dir_->log() ? dir_->log()->Close() : Status::OK();
+  // A Start that failed before the data directory opened has nothing to close.
+  return dir_ && dir_->log() ? dir_->log()->Close() : Status::OK();
 }
 
 PipelineStats Pipeline::stats() const {
@@ -385,8 +401,6 @@ PipelineStats Pipeline::stats() const {
   s.batch_runs = batch_runs_;
   s.batch_failures = batch_failures_;
   s.micro_batches = micro_batches_;
-  s.micro_batch_micros = micro_batch_micros_;
-  s.last_batch_run_ms = last_batch_run_ms_;
   s.segments_sealed = segments_sealed_;
   s.speed_buckets = speed_buckets_;
   s.speed_events_handed_over = speed_handed_over_;

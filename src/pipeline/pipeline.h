@@ -33,6 +33,7 @@
 
 #include "batch/batch_layer.h"
 #include "common/file_system.h"
+#include "common/histogram.h"
 #include "common/status.h"
 #include "engine/data_dir.h"
 #include "ingest/json_decoder.h"
@@ -61,14 +62,15 @@ struct AcceptReport {
   uint64_t accepted = 0;
   std::vector<Reject> rejects;  // line numbers count from 1 within the body
   OffsetRange offsets;          // of the accepted events; from == to when none
+  // A producer's retry of its last batch: nothing was appended (nor
+  // dead-lettered again); `offsets` are what the batch was given first.
+  bool duplicate = false;
 };
 
 struct PipelineStats {
   uint64_t accepted = 0, rejected = 0;
   uint64_t batch_runs = 0, batch_failures = 0;
   uint64_t micro_batches = 0;
-  uint64_t micro_batch_micros = 0;  // time spent in micro-batches, in total
-  uint64_t last_batch_run_ms = 0;   // duration of the latest successful batch run
   uint64_t segments_sealed = 0;
   size_t speed_buckets = 0;
   uint64_t speed_events_handed_over = 0;  // consumed as ingest decoded them
@@ -92,10 +94,17 @@ class Pipeline {
   Status Stop();
 
   // Validates `body` (NDJSON) and appends the valid lines, in order, to the
-  // log; returns once they are durable under the fsync policy. Rejected
-  // lines go to the dead-letter store. Unavailable when the log cannot take
-  // writes (then nothing of the body was acknowledged).
-  Result<AcceptReport> Accept(std::string_view body);
+  // log as one record (all or nothing after a crash); returns once they are
+  // durable under the fsync policy. Rejected lines go to the dead-letter
+  // store. Unavailable when the log cannot take writes (then nothing of the
+  // body was acknowledged).
+  //
+  // With a producer (idempotent producers, log/producer_table.h): a retry of
+  // the producer's last batch (same seq) is answered with the offsets it was
+  // given, once they are durable, and not appended again; a seq that is
+  // neither the last nor the next is Conflict (HTTP 409); the seq is stored
+  // with the batch in the log, even when no line of it was accepted.
+  Result<AcceptReport> Accept(std::string_view body, const std::optional<ProducerBatch>& producer = std::nullopt);
 
   const ServedViews& served() const { return *served_; }
   const sql::Catalog& catalog() const { return dir_->catalog(); }
@@ -104,6 +113,9 @@ class Pipeline {
   std::string rejects_path() const { return dir_->rejects_path(); }
   FileSystem* file_system() const { return fs_; }
   PipelineStats stats() const;
+  // Durations of the speed loop's micro-batches and of published batch runs.
+  const Histogram& micro_batch_seconds() const { return micro_batch_seconds_; }
+  const Histogram& batch_run_seconds() const { return batch_run_seconds_; }
 
   // Test hooks: run one micro-batch, or one batch recompute and its swap,
   // now (on the calling thread; only while the loops are paused, see
@@ -162,8 +174,9 @@ class Pipeline {
       segments_sealed_{0};
   std::atomic<size_t> speed_buckets_{0}, speed_memory_{0};
   std::atomic<uint64_t> speed_handed_over_{0}, speed_decoded_{0};
-  std::atomic<uint64_t> micro_batch_micros_{0}, last_batch_run_ms_{0};
   std::atomic<bool> stopped_{false};
+  Histogram micro_batch_seconds_{Histogram::LatencyBounds()};
+  Histogram batch_run_seconds_{Histogram::LatencyBounds()};
 
   std::thread speed_thread_, archiver_thread_, batch_thread_;
 };

@@ -26,7 +26,7 @@ std::string Render(const HistorySample& s, const HistorySample* prev) {
   const double secs = prev ? static_cast<double>(s.t_ms - prev->t_ms) / 1000 : 0;
   // Counters only grow within a process; a smaller one is not a rate.
   const bool rates = prev && secs > 0 && s.accepted >= prev->accepted && s.rejected >= prev->rejected &&
-                     s.micro_batches >= prev->micro_batches && s.micro_batch_micros >= prev->micro_batch_micros;
+                     s.micro_batches >= prev->micro_batches && s.batch_runs >= prev->batch_runs;
   out += ",\"accepted_per_s\":";
   if (rates) AppendRate(static_cast<double>(s.accepted - prev->accepted) / secs, &out); else out += "null";
   out += ",\"rejected_per_s\":";
@@ -48,12 +48,16 @@ std::string Render(const HistorySample& s, const HistorySample* prev) {
   out += ",\"batch_version\":" + (s.batch_version ? std::to_string(*s.batch_version) : std::string("null"));
   out += ",\"batch_runs\":" + std::to_string(s.batch_runs);
   out += ",\"batch_run_ms\":";
-  out += prev && s.batch_runs > prev->batch_runs ? std::to_string(s.last_batch_run_ms) : "null";
+  if (rates && s.batch_runs > prev->batch_runs)
+    AppendRate((s.batch_run_seconds - prev->batch_run_seconds) * 1000 / static_cast<double>(s.batch_runs - prev->batch_runs),
+               &out);
+  else
+    out += "null";
   out += ",\"micro_batches_per_s\":";
   if (rates) AppendRate(static_cast<double>(s.micro_batches - prev->micro_batches) / secs, &out); else out += "null";
   out += ",\"micro_batch_ms\":";
   if (rates && s.micro_batches > prev->micro_batches)
-    AppendRate(static_cast<double>(s.micro_batch_micros - prev->micro_batch_micros) / 1000.0 /
+    AppendRate((s.micro_batch_seconds - prev->micro_batch_seconds) * 1000 /
                    static_cast<double>(s.micro_batches - prev->micro_batches),
                &out);
   else
@@ -70,10 +74,12 @@ HistorySample SamplePipeline(const Pipeline& p, int64_t now_ms) {
   s.t_ms = now_ms;
   s.accepted = st.accepted;
   s.rejected = st.rejected;
-  s.micro_batches = st.micro_batches;
-  s.micro_batch_micros = st.micro_batch_micros;
-  s.batch_runs = st.batch_runs;
-  s.last_batch_run_ms = st.last_batch_run_ms;
+  const Histogram::Snapshot micro = p.micro_batch_seconds().Read();
+  const Histogram::Snapshot batch = p.batch_run_seconds().Read();
+  s.micro_batches = micro.count;
+  s.micro_batch_seconds = micro.sum;
+  s.batch_runs = batch.count;
+  s.batch_run_seconds = batch.sum;
   s.batch_version = c.batch_version;
   s.freshness_ms = now_ms - c.caught_up_ms;
   s.log_end = st.log_end;

@@ -20,12 +20,15 @@
 
 namespace lf {
 
-// The pipeline at one moment; counters are totals since the process started.
+// The pipeline at one moment; counters are totals since the process started
+// (the durations those of the pipeline's histograms: count and sum).
 struct HistorySample {
   int64_t t_ms = 0;  // wall clock, ms since the epoch
   uint64_t accepted = 0, rejected = 0;
-  uint64_t micro_batches = 0, micro_batch_micros = 0;
-  uint64_t batch_runs = 0, last_batch_run_ms = 0;
+  uint64_t micro_batches = 0;
+  double micro_batch_seconds = 0;
+  uint64_t batch_runs = 0;
+  double batch_run_seconds = 0;
   std::optional<uint64_t> batch_version;
   int64_t freshness_ms = 0;
   std::vector<uint64_t> log_end, batch, speed;  // per partition: log end, W, S
@@ -51,7 +54,7 @@ class History {
   //    "accepted_per_s": x, "rejected_per_s": x,        (null for the first)
   //    "freshness_ms": n, "log_end": [..], "batch": [..], "speed": [..],
   //    "lag": [S - W per partition], "batch_version": n|null, "batch_runs": n,
-  //    "batch_run_ms": n|null  (a batch run ended since the sample before: its duration)
+  //    "batch_run_ms": x|null  (batch runs ended since the sample before: their mean duration)
   //    "micro_batches_per_s": x, "micro_batch_ms": x|null  (their mean duration)}
   std::string Json(int64_t since_ms, int64_t interval_ms = 1000) const;
 

@@ -24,9 +24,9 @@ TEST(History, RatesAgainstThePreviousSample) {
   h.Add(At(1000, 0, 0));
   HistorySample s = At(3000, 5000, 10);  // 2 s later
   s.micro_batches = 100;
-  s.micro_batch_micros = 250'000;  // 100 micro-batches of 2.5 ms
-  s.batch_runs = 1;
-  s.last_batch_run_ms = 420;
+  s.micro_batch_seconds = 0.25;  // 100 micro-batches of 2.5 ms
+  s.batch_runs = 2;
+  s.batch_run_seconds = 0.84;  // two runs of 420 ms
   s.batch_version = 7;
   s.freshness_ms = 12;
   h.Add(s);
@@ -37,7 +37,7 @@ TEST(History, RatesAgainstThePreviousSample) {
             "\"batch_runs\":0,\"batch_run_ms\":null,\"micro_batches_per_s\":null,\"micro_batch_ms\":null},"
             "{\"t\":3000,\"accepted\":5000,\"rejected\":10,\"accepted_per_s\":2500.00,\"rejected_per_s\":5.00,"
             "\"freshness_ms\":12,\"log_end\":[5000],\"batch\":[2500],\"speed\":[5000],\"lag\":[2500],"
-            "\"batch_version\":7,\"batch_runs\":1,\"batch_run_ms\":420,\"micro_batches_per_s\":50.00,"
+            "\"batch_version\":7,\"batch_runs\":2,\"batch_run_ms\":420.00,\"micro_batches_per_s\":50.00,"
             "\"micro_batch_ms\":2.50}]}");
 }
 

@@ -1,6 +1,6 @@
-// The HTTP API of `lambdaflow run` (README, "HTTP API") over a Pipeline, on
-// cpp-httplib: ingest (POST /v1/events), merged views and queries,
-// health, status, Prometheus metrics and the dashboard.
+// The HTTP server of `lambdaflow run`: the API (api.h) over a Pipeline,
+// served by the hardened Beast transport (http_transport.h), with the
+// security defaults of the README ("Security").
 #pragma once
 
 #include <cstddef>
@@ -10,19 +10,20 @@
 #include "common/status.h"
 #include "pipeline/pipeline.h"
 
-namespace httplib {
-class Server;
-}
-
 namespace lf {
+
+class Api;
+class HttpTransport;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (see HttpServer::port)
   size_t max_body_bytes = 64 << 20;
-  int threads = 16;  // worker threads; a keep-alive connection holds one while open
+  int threads = 16;  // handler threads (ingest, queries); I/O runs on its own few threads
   // When set, POST /v1/events requires `Authorization: Bearer <token>`.
   std::string token;
+  // With a token: every endpoint but /healthz requires it.
+  bool require_token_for_reads = false;
 };
 
 class HttpServer {
@@ -32,18 +33,15 @@ class HttpServer {
 
   // Binds the listening socket; an error names the address (e.g. in use).
   Status Bind();
-  int port() const { return port_; }
-  // Serves until Stop (from another thread or a signal handler's thread).
+  int port() const;
+  // Serves until Stop (from another thread or a signal handler's thread),
+  // then finishes the requests in flight.
   Status Serve();
   void Stop();
 
  private:
-  class Routes;
-  Pipeline* const pipeline_;
-  const ServerOptions options_;
-  std::unique_ptr<httplib::Server> server_;
-  std::unique_ptr<Routes> routes_;
-  int port_ = 0;
+  std::unique_ptr<Api> api_;
+  std::unique_ptr<HttpTransport> transport_;
 };
 
 }  // namespace lf

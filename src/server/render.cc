@@ -126,11 +126,30 @@ std::string StatusJson(const Pipeline& p, double uptime_s) {
   return out;
 }
 
-namespace {
-
-void Metric(std::string* out, const char* name, const char* type, const char* help, const std::string& samples) {
+void AppendMetric(std::string* out, const char* name, const char* type, const char* help,
+                  const std::string& samples) {
   *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + samples;
 }
+
+void AppendHistogramSamples(std::string* out, const std::string& name, const std::string& labels,
+                            const Histogram::Snapshot& h) {
+  const std::string sep = labels.empty() ? "" : ",";
+  for (size_t i = 0; i <= h.bounds.size(); ++i) {
+    *out += name + "_bucket{" + labels + sep + "le=\"";
+    if (i < h.bounds.size()) {
+      AppendDouble(h.bounds[i], out);
+    } else {
+      *out += "+Inf";
+    }
+    *out += "\"} " + std::to_string(h.buckets[i]) + "\n";
+  }
+  const std::string braces = labels.empty() ? "" : "{" + labels + "}";
+  *out += name + "_sum" + braces + " ";
+  AppendDouble(h.sum, out);
+  *out += "\n" + name + "_count" + braces + " " + std::to_string(h.count) + "\n";
+}
+
+namespace {
 
 std::string PerPartition(const char* name, const std::vector<uint64_t>& w) {
   std::string s;
@@ -139,43 +158,61 @@ std::string PerPartition(const char* name, const std::vector<uint64_t>& w) {
   return s;
 }
 
+std::string HistogramSamples(const char* name, const Histogram::Snapshot& h) {
+  std::string s;
+  AppendHistogramSamples(&s, name, "", h);
+  return s;
+}
+
 }  // namespace
 
-std::string MetricsText(const Pipeline& p, const std::string& http_counters) {
+// Names follow Prometheus' conventions (promtool check metrics is clean):
+// base units (seconds, bytes), `_total` for counters.
+std::string MetricsText(const Pipeline& p, const std::string& http_metrics) {
   const PipelineStats s = p.stats();
   const Coverage c = p.served().coverage();
   const int64_t now = NowMs();
   std::string out;
   auto one = [](const char* name, uint64_t v) { return std::string(name) + " " + std::to_string(v) + "\n"; };
-  Metric(&out, "lambdaflow_events_accepted_total", "counter", "Events accepted and durable in the log.",
+  auto Metric = [&out](const char* name, const char* type, const char* help, const std::string& samples) {
+    AppendMetric(&out, name, type, help, samples);
+  };
+  Metric("lambdaflow_events_accepted_total", "counter", "Events accepted and durable in the log.",
          one("lambdaflow_events_accepted_total", s.accepted));
-  Metric(&out, "lambdaflow_events_rejected_total", "counter", "Lines rejected to the dead-letter store.",
+  Metric("lambdaflow_events_rejected_total", "counter", "Lines rejected to the dead-letter store.",
          one("lambdaflow_events_rejected_total", s.rejected));
-  Metric(&out, "lambdaflow_batch_runs_total", "counter", "Batch recomputes published.",
+  Metric("lambdaflow_batch_runs_total", "counter", "Batch recomputes published.",
          one("lambdaflow_batch_runs_total", s.batch_runs));
-  Metric(&out, "lambdaflow_batch_failures_total", "counter", "Batch recomputes that failed.",
+  Metric("lambdaflow_batch_failures_total", "counter", "Batch recomputes that failed.",
          one("lambdaflow_batch_failures_total", s.batch_failures));
-  Metric(&out, "lambdaflow_segments_sealed_total", "counter", "Master segments sealed by the archiver.",
+  Metric("lambdaflow_segments_sealed_total", "counter", "Master segments sealed by the archiver.",
          one("lambdaflow_segments_sealed_total", s.segments_sealed));
-  Metric(&out, "lambdaflow_micro_batches_total", "counter", "Speed-layer micro-batches run.",
+  Metric("lambdaflow_micro_batches_total", "counter", "Speed-layer micro-batches run.",
          one("lambdaflow_micro_batches_total", s.micro_batches));
-  Metric(&out, "lambdaflow_log_end", "gauge", "One past the last acknowledged log offset.",
+  Metric("lambdaflow_log_end", "gauge", "One past the last acknowledged log offset.",
          PerPartition("lambdaflow_log_end", s.log_end));
-  Metric(&out, "lambdaflow_sealed_watermark", "gauge", "Offsets below are sealed into the master dataset.",
+  Metric("lambdaflow_sealed_watermark", "gauge", "Offsets below are sealed into the master dataset.",
          PerPartition("lambdaflow_sealed_watermark", s.sealed));
-  Metric(&out, "lambdaflow_batch_watermark", "gauge", "W of the served batch version.",
+  Metric("lambdaflow_batch_watermark", "gauge", "W of the served batch version.",
          PerPartition("lambdaflow_batch_watermark", c.batch));
-  Metric(&out, "lambdaflow_speed_watermark", "gauge", "S: offsets below are in the served views.",
+  Metric("lambdaflow_speed_watermark", "gauge", "S: offsets below are in the served views.",
          PerPartition("lambdaflow_speed_watermark", c.speed));
-  Metric(&out, "lambdaflow_freshness_ms", "gauge", "Milliseconds since the speed layer last caught up with the log.",
-         one("lambdaflow_freshness_ms", static_cast<uint64_t>(std::max<int64_t>(0, now - c.caught_up_ms))));
-  Metric(&out, "lambdaflow_speed_buckets", "gauge", "Open and closed speed-layer buckets.",
+  std::string freshness = "lambdaflow_freshness_seconds ";
+  AppendDouble(static_cast<double>(std::max<int64_t>(0, now - c.caught_up_ms)) / 1000.0, &freshness);
+  Metric("lambdaflow_freshness_seconds", "gauge", "Seconds since the speed layer last caught up with the log.",
+         freshness + "\n");
+  Metric("lambdaflow_speed_buckets", "gauge", "Open and closed speed-layer buckets.",
          one("lambdaflow_speed_buckets", s.speed_buckets));
-  Metric(&out, "lambdaflow_speed_memory_bytes", "gauge", "Memory of the speed-layer buckets.",
+  Metric("lambdaflow_speed_memory_bytes", "gauge", "Memory of the speed-layer buckets.",
          one("lambdaflow_speed_memory_bytes", s.speed_memory));
-  Metric(&out, "lambdaflow_served_memory_bytes", "gauge", "Memory of the served (merged) view states.",
+  Metric("lambdaflow_served_memory_bytes", "gauge", "Memory of the served (merged) view states.",
          one("lambdaflow_served_memory_bytes", s.served_memory));
-  Metric(&out, "lambdaflow_http_requests_total", "counter", "HTTP requests by route and status.", http_counters);
+  Metric("lambdaflow_micro_batch_duration_seconds", "histogram",
+         "Duration of a speed-layer micro-batch (consume, merge, swap).",
+         HistogramSamples("lambdaflow_micro_batch_duration_seconds", p.micro_batch_seconds().Read()));
+  Metric("lambdaflow_batch_run_duration_seconds", "histogram", "Duration of a batch recompute of every view.",
+         HistogramSamples("lambdaflow_batch_run_duration_seconds", p.batch_run_seconds().Read()));
+  out += http_metrics;
   return out;
 }
 

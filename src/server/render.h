@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/histogram.h"
 #include "pipeline/pipeline.h"
 #include "serving/served_views.h"
 
@@ -30,9 +31,17 @@ std::string JoinWatermark(const std::vector<uint64_t>& w);
 // order; empty strings for keys that are not output as a plain column.
 std::vector<std::string> KeyColumns(const ViewPlan& plan);
 
-// GET /v1/views, /v1/status and /metrics bodies.
+// GET /v1/views, /v1/status and /metrics bodies. `http_metrics`: the
+// server's own metrics families (requests, latencies), appended as they are.
 std::string ViewsJson(const Pipeline& p);
 std::string StatusJson(const Pipeline& p, double uptime_s);
-std::string MetricsText(const Pipeline& p, const std::string& http_counters);
+std::string MetricsText(const Pipeline& p, const std::string& http_metrics);
+
+// One metric family in the Prometheus text format: HELP, TYPE, samples.
+void AppendMetric(std::string* out, const char* name, const char* type, const char* help, const std::string& samples);
+// The samples of one histogram: `name_bucket{labels,le="..."}` per bound and
+// +Inf, `name_sum`, `name_count`; `labels` may be empty.
+void AppendHistogramSamples(std::string* out, const std::string& name, const std::string& labels,
+                            const Histogram::Snapshot& h);
 
 }  // namespace lf

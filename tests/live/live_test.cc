@@ -380,7 +380,7 @@ TEST_F(LiveTest, HttpErrors) {
   ExpectError(client->Get("/v1/views/by_k?limit=-1"), 400, "bad_request", {"-1"}, "GET ?limit=-1");
   ExpectError(client->Get("/v1/views/by_k?format=xml"), 400, "bad_request", {"xml"}, "GET ?format=xml");
   ExpectError(client->Get("/v2/nothing/here"), 404, "not_found", {"/v2/nothing/here"}, "GET an unknown path");
-  ExpectError(client->Delete("/v1/events"), 404, "not_found", {}, "DELETE /v1/events");
+  ExpectError(client->Delete("/v1/events"), 405, "method_not_allowed", {"DELETE", "POST"}, "DELETE /v1/events");
 
   // An empty body accepts nothing: offsets from == to == the log's end (0).
   auto empty = client->Post("/v1/events", "", "application/x-ndjson");

@@ -103,5 +103,34 @@ TEST(RunConfig, BadFilesAreClearErrors) {
   EXPECT_NE(err.find("missing.toml"), std::string::npos) << err;
 }
 
+TEST(RunConfig, RequireTokenForReadsIsABooleanThatNeedsAToken) {
+  TempDir dir("lf-config-token");
+  std::string err;
+  WriteFile(dir.path() / "word.toml", "require_token_for_reads = \"yes\"\n");
+  EXPECT_EQ(RunToExit("--config " + (dir.path() / "word.toml").string(), &err, dir.path()), 2);
+  EXPECT_NE(err.find("'require_token_for_reads' must be true or false"), std::string::npos) << err;
+  WriteFile(dir.path() / "alone.toml", "data = \"" + (dir.path() / "data").string() +
+                                           "\"\nlisten = \"127.0.0.1:0\"\nrequire_token_for_reads = true\n");
+  EXPECT_EQ(RunToExit("--config " + (dir.path() / "alone.toml").string(), &err, dir.path()), 2);
+  EXPECT_NE(err.find("require_token_for_reads needs a token"), std::string::npos) << err;
+  // With a token from the file: reads need it.
+  WriteFile(dir.path() / "both.toml", "data = \"" + (dir.path() / "data").string() +
+                                          "\"\nlisten = \"127.0.0.1:0\"\nrequire_token_for_reads = true\n"
+                                          "token = \"t0k\"\n");
+  std::string error;
+  auto s = ServerProcess::Start(LAMBDAFLOW_BIN, {"run", "--config", (dir.path() / "both.toml").string()},
+                                dir.path() / "both.err", milliseconds(10000), &error);
+  ASSERT_NE(s, nullptr) << error;
+  httplib::Client c(s->host(), s->port());
+  auto denied = c.Get("/v1/views");
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->status, 401);
+  auto allowed = c.Get("/v1/views", httplib::Headers{{"Authorization", "Bearer t0k"}});
+  ASSERT_TRUE(allowed);
+  EXPECT_EQ(allowed->status, 200);
+  std::string how;
+  EXPECT_EQ(s->Terminate(milliseconds(10000), &how), 0) << how;
+}
+
 }  // namespace
 }  // namespace lf::test

@@ -26,6 +26,7 @@ packages=(
   libcpp-httplib-dev libtomlplusplus-dev   # HTTP client (produce --to, query --server); run's TOML settings
   libboost-dev                              # Boost.Beast and Asio: the HTTP server
   prometheus                                # promtool, for the /metrics test
+  librdkafka-dev                            # Kafka: produce --to kafka://, the Kafka source, the tests' mock cluster
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev sqlite3
   clang-14 libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for clang

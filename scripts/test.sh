@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The full test run, as CI does it:
-#   1. install missing packages (scripts/install-deps.sh)
+#   1. install missing packages (scripts/install-deps.sh --bench: also node and
+#      the DuckDB npm package the differential test compares with)
 #   2. Release build in build/, every CTest test
 #   3. ASan+UBSan build in build-asan/, the unit tests (label "unit")
 #   4. clang libFuzzer build in build-fuzz/, every fuzz/*_fuzz.cc target run
@@ -80,7 +81,7 @@ run_ctest() {
 }
 
 section "install dependencies"
-if ! scripts/install-deps.sh; then
+if ! scripts/install-deps.sh --bench; then
   fail "install-deps.sh"
   echo "$passed passed, $failed failed"
   exit 1

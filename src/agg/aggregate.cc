@@ -77,6 +77,15 @@ class StatesOf final : public AggregateStates {
     return Op::Finalize(states_[g], result_type_, out);
   }
 
+  Status FinalizeQuantile(size_t g, double q, Value* out) const override {
+    if constexpr (requires { Op::kHasQuantile; }) {
+      CHECK(g < states_.size(), "Finalize of a group out of range");
+      return Op::FinalizeQuantile(states_[g], q, out);
+    } else {
+      return AggregateStates::FinalizeQuantile(g, q, out);
+    }
+  }
+
   void Serialize(size_t g, std::string* out) const override {
     CHECK(g < states_.size(), "Serialize of a group out of range");
     Op::Serialize(states_[g], out);
@@ -171,6 +180,8 @@ const char* AggKindName(AggKind kind) {
       return "AVG";
     case AggKind::kApproxCountDistinct:
       return "APPROX_COUNT_DISTINCT";
+    case AggKind::kApproxQuantile:
+      return "APPROX_QUANTILE";
   }
   return "?";
 }
@@ -191,6 +202,7 @@ Result<std::unique_ptr<AggregateFunction>> AggregateFunction::Make(AggKind kind,
       result = IsInteger(arg) ? TypeId::kBigInt : TypeId::kDouble;
       break;
     case AggKind::kAvg:
+    case AggKind::kApproxQuantile:
       if (!IsNumeric(arg)) return NotNumeric(kind, arg);
       result = TypeId::kDouble;
       break;
@@ -235,6 +247,9 @@ std::unique_ptr<AggregateStates> AggregateFunction::NewStates() const {
         case PhysicalType::kString:
           return New<HllOp<std::string_view>>(arg, res);
       }
+      break;
+    case AggKind::kApproxQuantile:
+      return phys == PhysicalType::kDouble ? New<QuantileOp<double>>(arg, res) : New<QuantileOp<int64_t>>(arg, res);
   }
   CHECK(false, "NewStates: aggregate kind without states");
 }

@@ -29,6 +29,7 @@ enum class AggKind : uint8_t {
   kMax,
   kAvg,                  // AVG(x) -> DOUBLE, state (sum, count)
   kApproxCountDistinct,  // APPROX_COUNT_DISTINCT(x): HyperLogLog -> BIGINT
+  kApproxQuantile,       // APPROX_QUANTILE(x, q), APPROX_MEDIAN(x): QuantileSketch -> DOUBLE
 };
 
 const char* AggKindName(AggKind kind);  // "COUNT", "SUM", ...
@@ -50,6 +51,10 @@ class AggregateStates {
   virtual void Combine(const AggregateStates& other, const uint32_t* target) = 0;
   // The SQL result of group `g`. Fails with OutOfRange on integer SUM overflow.
   virtual Status Finalize(size_t g, Value* out) const = 0;
+  // APPROX_QUANTILE: the q-quantile of group `g` (one state serves every q).
+  virtual Status FinalizeQuantile(size_t g, double q, Value* out) const {
+    return Status::InvalidArgument("not a quantile aggregate");
+  }
   // Appends a self-delimiting binary encoding of state `g` to `out`, and
   // reads one back into state `g` (which is overwritten), advancing `in`.
   // The encoding is specified in docs/aggregates.md.

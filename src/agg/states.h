@@ -20,6 +20,7 @@
 #include <type_traits>
 
 #include "agg/hyperloglog.h"
+#include "agg/quantile_sketch.h"
 #include "agg/state_coding.h"
 #include "common/status.h"
 #include "common/types.h"
@@ -416,6 +417,32 @@ struct HllOp {
   }
   static void Serialize(const State& s, std::string* out) { s.Serialize(out); }
   static Status Deserialize(std::string_view* in, State* s) { return HyperLogLog::Deserialize(in, s); }
+  static size_t HeapBytes(const State& s) { return s.MemoryUsage(); }
+};
+
+// ---- APPROX_QUANTILE(x, q), APPROX_MEDIAN(x) ----------------------------------
+
+// One sketch per group, shared by every quantile of the same argument and
+// FILTER in a view: the plan finalizes it once per quantile asked for.
+template <typename In>
+struct QuantileOp {
+  using State = QuantileSketch;
+  using Input = In;
+  static constexpr ArgUse kArg = ArgUse::kValue;
+  static constexpr bool kHasHeap = true;
+  static constexpr bool kHasQuantile = true;
+  static constexpr const char* kName = "APPROX_QUANTILE";
+
+  static void Update(State& s, In x) { s.Add(static_cast<double>(x)); }
+  static void Combine(State& s, const State& o) { s.Merge(o); }
+  static Status FinalizeQuantile(const State& s, double q, Value* out) {
+    auto v = s.Quantile(q);
+    *out = v ? Value::Double(*v) : Value::Null(TypeId::kDouble);
+    return Status::OK();
+  }
+  static Status Finalize(const State& s, TypeId, Value* out) { return FinalizeQuantile(s, 0.5, out); }
+  static void Serialize(const State& s, std::string* out) { s.Serialize(out); }
+  static Status Deserialize(std::string_view* in, State* s) { return QuantileSketch::Deserialize(in, s); }
   static size_t HeapBytes(const State& s) { return s.MemoryUsage(); }
 };
 

@@ -132,31 +132,48 @@ Status RunEval(const EvalArgs& args) {
                                                on_reject, &stats));
   if (rejects) RETURN_IF_ERROR(rejects->Close());
 
+  // A view that fails to finalize (an integer SUM beyond BIGINT) is
+  // reported; the other views are still written, and the exit status says
+  // that one failed.
   std::string printed;
+  std::vector<Status> failed;
+  size_t written = 0;
   for (size_t i = 0; i < states.size(); ++i) {
     ViewResult result;
     std::string text;
+    Status st;
     if (format == ResultFormat::kTsv) {
       // Streamed from the state's column vectors: no per-value objects.
       result.name = plans[i]->name();
       AppendTsvHeader(plans[i]->output_names(), &text);
-      RETURN_IF_ERROR(
-          states[i]->FinalizeBatches([&](const std::vector<const Vector*>& cols, const uint32_t* rows, size_t n) {
-            AppendTsvRows(cols, rows, n, &text);
-            return Status::OK();
-          }));
+      st = states[i]->FinalizeBatches([&](const std::vector<const Vector*>& cols, const uint32_t* rows, size_t n) {
+        AppendTsvRows(cols, rows, n, &text);
+        return Status::OK();
+      });
     } else {
-      ASSIGN_OR_RETURN(result, states[i]->Finalize());
-      AppendResult(result, format, &text);
+      auto r = states[i]->Finalize();
+      if (r.ok()) {
+        result = std::move(r).value();
+        AppendResult(result, format, &text);
+      } else {
+        st = r.status();
+      }
+    }
+    if (!st.ok()) {
+      failed.push_back(st);
+      continue;
     }
     if (!args.out_dir.empty()) {
       const char* ext = format == ResultFormat::kJson ? ".json" : format == ResultFormat::kTsv ? ".tsv" : ".txt";
       RETURN_IF_ERROR(WriteFile(args.out_dir + "/" + result.name + ext, text));
     } else {
+      // Views are separated by a blank line, before the next view's
+      // "# view: NAME" line.
+      if (written > 0 && format != ResultFormat::kJson) printed += "\n";
       if (format == ResultFormat::kTsv && states.size() > 1) printed += "# view: " + result.name + "\n";
-      if (i > 0 && format != ResultFormat::kJson) printed += "\n";
       printed += text;
     }
+    ++written;
   }
   if (args.out_dir.empty()) RETURN_IF_ERROR(WriteStdout(printed));
 
@@ -171,7 +188,11 @@ Status RunEval(const EvalArgs& args) {
                 static_cast<double>(stats.bytes) / secs / 1e6);
   summary += rate;
   std::fputs(summary.c_str(), stderr);
-  return Status::OK();
+  if (failed.empty()) return Status::OK();
+  for (size_t k = 0; k + 1 < failed.size(); ++k) ReportError(failed[k]);
+  if (failed.size() == 1) return failed[0];
+  return Status(failed.back().code(), failed.back().message() + " (" + std::to_string(failed.size()) +
+                                          " views failed, " + std::to_string(written) + " written)");
 }
 
 }  // namespace

@@ -19,8 +19,10 @@
 #include "cli/cli_util.h"
 #include "cli/command.h"
 #include "cli/event_sender.h"
+#include "cli/kafka_produce.h"
 #include "common/status.h"
 #include "ingest/seed_generator.h"
+#include "source/kafka_url.h"
 
 namespace lf::cli {
 namespace {
@@ -159,6 +161,16 @@ std::string JsonReport(const SendReport& r) {
 }
 
 int RunSend(const ProduceFlags& flags) {
+  if (IsKafkaUrl(flags.to)) {
+    std::signal(SIGINT, OnInterrupt);
+    std::signal(SIGTERM, OnInterrupt);
+    return RunKafkaProduce(KafkaProduceOptions{.url = flags.to,
+                                               .count = flags.count,
+                                               .rate = flags.rate,
+                                               .seed = flags.seed,
+                                               .report_json = flags.report_json,
+                                               .interrupted = &g_interrupted});
+  }
   auto server = ParseServerUrl(flags.to, "--to");
   if (!server.ok()) return ReportError(server.status());
   std::signal(SIGPIPE, SIG_IGN);  // a server that closes a connection is an error to report, not a kill
@@ -204,7 +216,9 @@ void RegisterProduceCommand(CLI::App& app, int* exit_code) {
       "(product1 most popular); price: 1..100, one in ten with .25/.5/.75; timestamp: from\n"
       "2014-11-01 19:35:41.158 UTC, +0..200 ms per event. The same seed gives the same events.\n"
       "With --to URL, POSTs them to URL/v1/events instead (a `lambdaflow run` server) and prints\n"
-      "a report to stderr: events sent, accepted, rejected, rate and ack latency percentiles.");
+      "a report to stderr: events sent, accepted, rejected, rate and ack latency percentiles.\n"
+      "With --to kafka://HOST:PORT[,HOST:PORT...]/TOPIC, publishes them to the Kafka topic with\n"
+      "the idempotent producer, keyed by zipcode, and reports the deliveries the same way.");
   sub->add_option("--count", flags->count,
                   "Number of events to write; 0 = no limit (until the reader goes away, or Ctrl-C with --to)")
       ->check(kNonNegative)
@@ -222,7 +236,9 @@ void RegisterProduceCommand(CLI::App& app, int* exit_code) {
       "batch answered 503 is sent again after its Retry-After, and one whose answer was lost (a timeout, a "
       "server restart) after 1 s, at most 30 tries each; the server appends a retried batch once. A server "
       "that never answered, or any other error answer, stops with exit code 1. Ctrl-C stops after the requests "
-      "in flight and still prints the report (with --count 0, the way to end the run).");
+      "in flight and still prints the report (with --count 0, the way to end the run). "
+      "kafka://HOST:PORT[,HOST:PORT...]/TOPIC publishes each event as one record keyed by its zipcode "
+      "with Kafka's idempotent producer (no duplicates from retries); the report counts delivery reports.");
   to->type_name("URL");
   sub->add_option("--batch", flags->batch, "With --to: events per request (one NDJSON body)")
       ->check(CLI::PositiveNumber)
@@ -245,7 +261,18 @@ void RegisterProduceCommand(CLI::App& app, int* exit_code) {
                   "default: $LAMBDAFLOW_TOKEN")
       ->envname("LAMBDAFLOW_TOKEN")
       ->type_name("TOKEN");  // no needs(--to): the variable may be set for every command
-  sub->callback([flags, exit_code] { *exit_code = flags->to.empty() ? RunProduce(*flags) : RunSend(*flags); });
+  sub->callback([flags, exit_code, sub] {
+    if (IsKafkaUrl(flags->to)) {
+      for (const char* http_only : {"--batch", "--connections"}) {
+        if (sub->count(http_only) > 0) {
+          *exit_code = ReportError(Status::InvalidArgument(std::string(http_only) +
+                                                           " applies to --to http://... only, not to kafka://"));
+          return;
+        }
+      }
+    }
+    *exit_code = flags->to.empty() ? RunProduce(*flags) : RunSend(*flags);
+  });
 }
 
 }  // namespace lf::cli

@@ -314,6 +314,13 @@ class PosixFileSystem final : public FileSystem {
     return Status::OK();
   }
 
+  Status Link(const std::string& from, const std::string& to) override {
+    if (::link(from.c_str(), to.c_str()) == 0) return Status::OK();
+    if (errno == EEXIST) return Status::AlreadyExists("link " + from + " -> " + to + ": File exists");
+    if (errno == ENOENT) return Status::NotFound("link " + from + " -> " + to + ": No such file or directory");
+    return Errno("link", from + " -> " + to);
+  }
+
   Status Truncate(const std::string& path, uint64_t size) override {
     if (RetryEintr([&] { return ::truncate(path.c_str(), static_cast<off_t>(size)); }) != 0) {
       return Errno("truncate", path);

@@ -5,7 +5,8 @@
 // The storage model is the one object storage also offers: files written
 // once (WritableFile, then Sync and Close), read at any offset, and one
 // small pointer file replaced atomically (WriteFileAtomic). Append-only
-// files (the log) additionally use Truncate during recovery.
+// files (the log) additionally use Truncate during recovery. Link is the
+// create-if-absent primitive of the local object store (src/store).
 #pragma once
 
 #include <cstdint>
@@ -61,6 +62,11 @@ class FileSystem {
   virtual Status CreateDirs(const std::string& dir) = 0;
   virtual Status Remove(const std::string& path) = 0;
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // Gives the file `from` a second name `to` (a hard link), atomically and
+  // only if `to` does not exist: when it does, fails with AlreadyExists and
+  // changes nothing, so of two processes linking to the same name exactly
+  // one wins. Like any creation, durable once `to`'s directory is synced.
+  virtual Status Link(const std::string& from, const std::string& to) = 0;
   virtual Status Truncate(const std::string& path, uint64_t size) = 0;
   // Makes the directory's entries (creations, renames, removals) durable.
   virtual Status SyncDir(const std::string& dir) = 0;

@@ -134,6 +134,21 @@ TEST_P(FileSystemTest, DirectoriesListRenameRemove) {
   EXPECT_FALSE(*fs_->Exists(P("nope")));
 }
 
+TEST_P(FileSystemTest, LinkCreatesOnlyIfAbsent) {
+  ASSERT_TRUE(fs_->WriteFileDurable(P("one"), "1").ok());
+  ASSERT_TRUE(fs_->WriteFileDurable(P("two"), "2").ok());
+  ASSERT_TRUE(fs_->Link(P("one"), P("name")).ok());
+  EXPECT_EQ(*fs_->ReadFile(P("name")), "1");
+  // The second linker loses and the name keeps the first one's bytes.
+  const Status again = fs_->Link(P("two"), P("name"));
+  EXPECT_EQ(again.code(), StatusCode::kAlreadyExists) << again.ToString();
+  EXPECT_EQ(*fs_->ReadFile(P("name")), "1");
+  // Removing the first name leaves the second.
+  ASSERT_TRUE(fs_->Remove(P("one")).ok());
+  EXPECT_EQ(*fs_->ReadFile(P("name")), "1");
+  EXPECT_EQ(fs_->Link(P("missing"), P("other")).code(), StatusCode::kNotFound);
+}
+
 TEST_P(FileSystemTest, Truncate) {
   ASSERT_TRUE(fs_->WriteFileDurable(P("t"), "0123456789").ok());
   ASSERT_TRUE(fs_->Truncate(P("t"), 4).ok());
@@ -241,6 +256,20 @@ TEST_F(FaultFsTest, RenameAndRemoveUndoneWithoutSyncDir) {
   fs_.DropUnsynced();
   EXPECT_EQ(*fs_.ListDir("/d"), (std::vector<std::string>{"b", "c"}));
   EXPECT_EQ(Read("/d/b"), "A");
+}
+
+TEST_F(FaultFsTest, LinkUndoneWithoutSyncDir) {
+  ASSERT_TRUE(fs_.WriteFileDurable("/d/tmp", "T").ok());
+  ASSERT_TRUE(fs_.Link("/d/tmp", "/d/name").ok());
+  fs_.DropUnsynced();
+  EXPECT_FALSE(*fs_.Exists("/d/name"));
+  ASSERT_TRUE(fs_.Link("/d/tmp", "/d/name").ok());
+  ASSERT_TRUE(fs_.SyncDir("/d").ok());
+  fs_.DropUnsynced();
+  EXPECT_EQ(Read("/d/name"), "T");
+  fs_.FailAfter(0, FaultFileSystem::kLink);
+  EXPECT_FALSE(fs_.Link("/d/tmp", "/d/other").ok());
+  EXPECT_FALSE(*fs_.Exists("/d/other"));
 }
 
 TEST_F(FaultFsTest, WriteFileAtomicIsOldOrNew) {

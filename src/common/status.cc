@@ -28,6 +28,10 @@ const char* StatusCodeName(StatusCode code) {
       return "Unavailable";
     case StatusCode::kConflict:
       return "Conflict";
+    case StatusCode::kAlreadyExists:
+      return "AlreadyExists";
+    case StatusCode::kFenced:
+      return "Fenced";
   }
   return "Unknown";
 }

@@ -23,6 +23,8 @@ enum class StatusCode : int {
   kInternal,
   kUnavailable,  // temporarily unable (e.g. the log cannot take writes); retry later
   kConflict,     // the request contradicts the stored state (e.g. an out-of-order producer sequence number)
+  kAlreadyExists,  // a create-if-absent write found the name taken (someone else wrote first)
+  kFenced,         // a newer owner epoch exists: this writer must stop writing for the resource
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -42,6 +44,8 @@ class [[nodiscard]] Status {
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
   static Status Unavailable(std::string msg) { return {StatusCode::kUnavailable, std::move(msg)}; }
   static Status Conflict(std::string msg) { return {StatusCode::kConflict, std::move(msg)}; }
+  static Status AlreadyExists(std::string msg) { return {StatusCode::kAlreadyExists, std::move(msg)}; }
+  static Status Fenced(std::string msg) { return {StatusCode::kFenced, std::move(msg)}; }
   // Translates errno into an IOError that names what was being done.
   static Status FromErrno(int err, std::string_view context);
 

@@ -77,7 +77,15 @@ CivilTime ToCivil(int64_t ms) {
   return t;
 }
 
+const char* TimestampRangeText() { return "0001-01-01 00:00:00.000 to 9999-12-31 23:59:59.999 UTC"; }
+
 std::optional<int64_t> ParseTimestamp(std::string_view s) {
+  auto ms = ParseTimestampUnchecked(s);
+  if (ms && !InTimestampRange(*ms)) return std::nullopt;
+  return ms;
+}
+
+std::optional<int64_t> ParseTimestampUnchecked(std::string_view s) {
   size_t p = 0;
   int64_t year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, millis = 0;
   if (!Digits(s, &p, 4, &year)) return std::nullopt;

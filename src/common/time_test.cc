@@ -58,4 +58,31 @@ TEST(ExtractField, Fields) {
 }
 
 }  // namespace
+// The supported range: both ends parse, print and round-trip; one
+// millisecond beyond does not parse; every calendar function stays in range
+// at the edges (no overflow: the UBSan build checks too).
+TEST(TimestampRange, EdgesParseAndCalendarFunctionsStayInRange) {
+  EXPECT_EQ(ParseTimestamp("0001-01-01"), kMinTimestampMs);
+  EXPECT_EQ(ParseTimestamp("9999-12-31T23:59:59.999Z"), kMaxTimestampMs);
+  EXPECT_EQ(ParseTimestamp("0000-12-31 23:59:59.999"), std::nullopt);
+  EXPECT_EQ(ParseTimestampUnchecked("0000-12-31 23:59:59.999"), kMinTimestampMs - 1);
+  EXPECT_EQ(ParseTimestamp("0001-01-01T00:00:00+00:01"), std::nullopt);
+  EXPECT_EQ(ParseTimestamp("9999-12-31T23:59:59.999-00:01"), std::nullopt);
+  EXPECT_TRUE(InTimestampRange(kMinTimestampMs) && InTimestampRange(kMaxTimestampMs));
+  EXPECT_FALSE(InTimestampRange(kMinTimestampMs - 1) || InTimestampRange(kMaxTimestampMs + 1));
+  for (int64_t ms : {kMinTimestampMs, kMinTimestampMs + 1, kMaxTimestampMs, kMaxTimestampMs - 1, int64_t{0}}) {
+    for (TimeUnit u : {TimeUnit::kMillisecond, TimeUnit::kSecond, TimeUnit::kMinute, TimeUnit::kHour, TimeUnit::kDay,
+                       TimeUnit::kWeek, TimeUnit::kMonth, TimeUnit::kQuarter, TimeUnit::kYear}) {
+      const int64_t t = TruncateTimestamp(u, ms);
+      EXPECT_TRUE(InTimestampRange(t)) << ms << " " << TimeUnitName(u) << " -> " << t;
+      EXPECT_LE(t, ms);
+    }
+    const int64_t year = ExtractField(TimeField::kYear, ms);
+    EXPECT_TRUE(year >= 1 && year <= 9999) << ms;
+    const int64_t week = ExtractField(TimeField::kWeek, ms);
+    EXPECT_TRUE(week >= 1 && week <= 53) << ms;
+  }
+  EXPECT_EQ(TruncateTimestamp(TimeUnit::kWeek, kMinTimestampMs), kMinTimestampMs);  // 0001-01-01 is a Monday
+}
+
 }  // namespace lf

@@ -39,6 +39,17 @@ inline PhysicalType PhysicalOf(TypeId t) {
 inline bool IsInteger(TypeId t) { return t == TypeId::kInt || t == TypeId::kBigInt; }
 inline bool IsNumeric(TypeId t) { return IsInteger(t) || t == TypeId::kDouble; }
 
+// The SQL order of DOUBLE values, used by comparisons, IN, GROUP BY keys and
+// their sort (as in PostgreSQL and DuckDB): every NaN is one value, equal to
+// itself and greater than +inf; -0.0 equals 0.0.
+inline bool SqlDoubleEq(double x, double y) { return x == y || (x != x && y != y); }
+inline bool SqlDoubleLess(double x, double y) { return x < y || (x == x && y != y); }
+// One representative per SQL-equal class: 0.0 for -0.0, one quiet NaN.
+inline double CanonicalDouble(double d) {
+  if (d != d) return __builtin_nan("");
+  return d == 0 ? 0.0 : d;
+}
+
 // A single SQL value. Owns its text.
 struct Value {
   TypeId type = TypeId::kNull;

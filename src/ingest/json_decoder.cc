@@ -456,12 +456,23 @@ int JsonDecoder::Impl::MatchKey(od::field& field, std::string_view* unescaped_ke
     if (v.get_string().get(s) != simdjson::SUCCESS) {
       int64_t ms;
       if (v.get_int64().get(ms) != simdjson::SUCCESS) return Unusual(col, v, vec, row);
+      if (!InTimestampRange(ms)) {
+        return FailField(RejectReason::kOutOfRange, col,
+                         std::to_string(ms) + " epoch milliseconds is outside the supported TIMESTAMP range " +
+                             TimestampRangeText());
+      }
       vec->SetInt(row, ms);
       return true;
     }
     std::optional<int64_t> ms = ParseSeedTimestamp(s, &date_cache);
     if (!ms) ms = ParseTimestamp(s);
-    if (!ms) return FailField(RejectReason::kBadTimestamp, col, "cannot parse " + Quoted(s) + " as TIMESTAMP");
+    if (!ms || !InTimestampRange(*ms)) {
+      if (ParseTimestampUnchecked(s)) {
+        return FailField(RejectReason::kOutOfRange, col,
+                         Quoted(s) + " is outside the supported TIMESTAMP range " + TimestampRangeText());
+      }
+      return FailField(RejectReason::kBadTimestamp, col, "cannot parse " + Quoted(s) + " as TIMESTAMP");
+    }
     vec->SetInt(row, *ms);
     return true;
   }

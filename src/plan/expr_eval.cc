@@ -1,9 +1,12 @@
 #include "plan/expr_eval.h"
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
+#include <unordered_set>
 
 #include "common/format.h"
 #include "common/time.h"
@@ -14,8 +17,35 @@ using sql::BoundExpr;
 using sql::BoundKind;
 using sql::OpKind;
 
+// The items of a long IN list of constants, for lookups in O(1): values
+// under the SQL equality (SqlDoubleEq: all NaNs one value, -0.0 = 0.0).
+struct InSet {
+  bool has_null = false;
+  std::unordered_set<int64_t> ints;
+  std::unordered_set<uint64_t> double_bits;  // of CanonicalDouble
+  std::vector<std::string> texts;            // owns the bytes of `strs`
+  std::unordered_set<std::string_view> strs;
+
+  static uint64_t Bits(double d) { return std::bit_cast<uint64_t>(CanonicalDouble(d)); }
+  bool Contains(const Vector& x, size_t i) const {
+    switch (PhysicalOf(x.type)) {
+      case PhysicalType::kInt64:
+        return ints.count(x.ints[i]) != 0;
+      case PhysicalType::kDouble:
+        return double_bits.count(Bits(x.dbls[i])) != 0;
+      case PhysicalType::kString:
+        return strs.count(x.strs[i]) != 0;
+    }
+    return false;
+  }
+};
+
+// From this many constant items on, IN looks its items up in a hash set.
+constexpr size_t kInSetMinItems = 8;
+
 struct ExprEvaluator::Node {
   const BoundExpr* expr;
+  std::unique_ptr<InSet> in_set;  // kIn over constants only
   std::vector<std::unique_ptr<Node>> children;
   Vector result;
   StringArena arena{16 * 1024};
@@ -27,9 +57,39 @@ namespace {
 
 using Node = ExprEvaluator::Node;
 
+std::unique_ptr<InSet> BuildInSet(const BoundExpr& e) {
+  if (e.children.size() - 1 < kInSetMinItems) return nullptr;
+  for (size_t k = 1; k < e.children.size(); ++k)
+    if (e.children[k]->kind != BoundKind::kConstant) return nullptr;
+  auto set = std::make_unique<InSet>();
+  const PhysicalType phys = PhysicalOf(e.children[0]->type);
+  set->texts.reserve(e.children.size() - 1);  // no reallocation: `strs` points into it
+  for (size_t k = 1; k < e.children.size(); ++k) {
+    const Value& v = e.children[k]->constant;
+    if (v.is_null) {
+      set->has_null = true;
+      continue;
+    }
+    if (phys == PhysicalType::kInt64) {
+      set->ints.insert(v.i);
+    } else if (phys == PhysicalType::kDouble) {
+      set->double_bits.insert(InSet::Bits(v.d));
+    } else {
+      set->texts.push_back(v.s);
+      set->strs.insert(set->texts.back());
+    }
+  }
+  return set;
+}
+
 std::unique_ptr<Node> Build(const BoundExpr& e) {
   auto n = std::make_unique<Node>();
   n->expr = &e;
+  if (e.kind == BoundKind::kIn) n->in_set = BuildInSet(e);
+  if (n->in_set) {
+    n->children.push_back(Build(*e.children[0]));  // the items are in the set
+    return n;
+  }
   for (const auto& c : e.children) n->children.push_back(Build(*c));
   return n;
 }
@@ -111,6 +171,17 @@ void ArithDouble(OpKind op, const Vector& a, const Vector& b, Vector& r, size_t 
   }
 }
 
+// A double under the SQL order (types.h): NaN equals NaN and is greatest.
+struct SqlDouble {
+  double d;
+  friend bool operator==(SqlDouble x, SqlDouble y) { return SqlDoubleEq(x.d, y.d); }
+  friend bool operator!=(SqlDouble x, SqlDouble y) { return !SqlDoubleEq(x.d, y.d); }
+  friend bool operator<(SqlDouble x, SqlDouble y) { return SqlDoubleLess(x.d, y.d); }
+  friend bool operator<=(SqlDouble x, SqlDouble y) { return !SqlDoubleLess(y.d, x.d); }
+  friend bool operator>(SqlDouble x, SqlDouble y) { return SqlDoubleLess(y.d, x.d); }
+  friend bool operator>=(SqlDouble x, SqlDouble y) { return !SqlDoubleLess(x.d, y.d); }
+};
+
 template <typename T, typename Get>
 void CompareLoop(OpKind op, const Vector& a, const Vector& b, Vector& r, size_t n, Get get) {
   // Specialized per operator so that the loop body has no switch.
@@ -150,7 +221,7 @@ void Compare(OpKind op, const Vector& a, const Vector& b, Vector& r, size_t n) {
       CompareLoop<int64_t>(op, a, b, r, n, [](const Vector& v, size_t i) { return v.ints[i]; });
       break;
     case PhysicalType::kDouble:
-      CompareLoop<double>(op, a, b, r, n, [](const Vector& v, size_t i) { return v.dbls[i]; });
+      CompareLoop<SqlDouble>(op, a, b, r, n, [](const Vector& v, size_t i) { return SqlDouble{v.dbls[i]}; });
       break;
     case PhysicalType::kString:
       CompareLoop<std::string_view>(op, a, b, r, n, [](const Vector& v, size_t i) { return v.strs[i]; });
@@ -163,7 +234,7 @@ bool SameValue(const Vector& a, size_t i, const Vector& b, size_t j) {
     case PhysicalType::kInt64:
       return a.ints[i] == b.ints[j];
     case PhysicalType::kDouble:
-      return a.dbls[i] == b.dbls[j];
+      return SqlDoubleEq(a.dbls[i], b.dbls[j]);
     case PhysicalType::kString:
       return a.strs[i] == b.strs[j];
   }
@@ -209,7 +280,10 @@ template <typename T>
 bool ParseNumber(std::string_view s, T* out) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (!s.empty() && s.front() == '+') {
+    s.remove_prefix(1);
+    if (!s.empty() && s.front() == '-') return false;  // "+-1"
+  }
   auto res = std::from_chars(s.data(), s.data() + s.size(), *out);
   return res.ec == std::errc() && res.ptr == s.data() + s.size() && !s.empty();
 }
@@ -288,6 +362,7 @@ void CastRow(const Vector& src, size_t i, Vector& dst, Node& n) {
       }
       return;
     case TypeId::kTimestamp:
+      // Outside the supported range (time.h) gives NULL, as unreadable text.
       if (from == TypeId::kText) {
         auto ts = ParseTimestamp(src.strs[i]);
         if (ts)
@@ -295,20 +370,25 @@ void CastRow(const Vector& src, size_t i, Vector& dst, Node& n) {
         else
           dst.SetNull(i);
       } else if (from == TypeId::kDouble) {
-        from_double(src.dbls[i]);
-      } else {
+        double d = src.dbls[i];
+        if (d >= static_cast<double>(kMinTimestampMs) && d <= static_cast<double>(kMaxTimestampMs))
+          dst.SetInt(i, static_cast<int64_t>(d));
+        else
+          dst.SetNull(i);
+      } else if (InTimestampRange(src.ints[i])) {
         dst.SetInt(i, src.ints[i]);
+      } else {
+        dst.SetNull(i);
       }
       return;
     case TypeId::kInt:
     case TypeId::kBigInt:
       if (from == TypeId::kText) {
+        // Only integer text reads as an integer: '4.5', '1e3' and numbers
+        // beyond BIGINT give NULL (as PostgreSQL refuses them).
         int64_t x;
-        double d;
         if (ParseNumber(src.strs[i], &x))
           set_int(x);
-        else if (ParseNumber(src.strs[i], &d))
-          from_double(d);
         else
           dst.SetNull(i);
       } else if (from == TypeId::kDouble) {
@@ -403,7 +483,8 @@ const Vector& EvalFunction(Node& n, const Batch& in, size_t count) {
         // Characters [start, start + len) of a 1-based string, positions
         // before the first character counting as empty (as in PostgreSQL).
         int64_t from = start.ints[i];
-        int64_t to = len ? (len->ints[i] > INT64_MAX - from ? INT64_MAX : from + len->ints[i]) : INT64_MAX;
+        int64_t to = INT64_MAX;
+        if (len && __builtin_add_overflow(from, len->ints[i], &to)) to = INT64_MAX;  // len >= 0: only upwards
         std::string_view s = a.strs[i];
         size_t b = Utf8Offset(s, std::max<int64_t>(from, 1) - 1);
         size_t end = to == INT64_MAX ? s.size() : Utf8Offset(s, std::max<int64_t>(to, 1) - 1);
@@ -537,6 +618,20 @@ const Vector& Eval(Node& n, const Batch& in) {
     }
     case BoundKind::kIn: {
       const Vector& x = Eval(*n.children[0], in);
+      if (n.in_set) {
+        const InSet& set = *n.in_set;
+        for (size_t i = 0; i < count; ++i) {
+          if (x.IsNull(i))
+            r.SetNull(i);
+          else if (set.Contains(x, i))
+            r.SetInt(i, !e.negated);
+          else if (set.has_null)
+            r.SetNull(i);
+          else
+            r.SetInt(i, e.negated);
+        }
+        return r;
+      }
       std::vector<const Vector*> items;
       for (size_t k = 1; k < n.children.size(); ++k) items.push_back(&Eval(*n.children[k], in));
       for (size_t i = 0; i < count; ++i) {

@@ -19,7 +19,7 @@ inline uint64_t Mix(uint64_t x) {
 constexpr uint64_t kNullHash = 0x9ae16a3b2f90404fULL;
 
 inline uint64_t DoubleBits(double d) {
-  if (d == 0) d = 0;  // -0.0 and 0.0 are one group
+  d = CanonicalDouble(d);  // -0.0 and 0.0 are one group, so are all NaNs
   uint64_t b;
   std::memcpy(&b, &d, sizeof(b));
   return b;
@@ -102,7 +102,9 @@ uint32_t GroupTable::Insert(const std::vector<const Vector*>& keys, uint32_t row
         stored.ints.push_back(in.valid[row] ? in.ints[row] : 0);
         break;
       case PhysicalType::kDouble:
-        stored.dbls.push_back(in.valid[row] ? in.dbls[row] : 0);
+        // The canonical value, so that the key does not depend on which
+        // member of its class came first (-0.0 or 0.0, which NaN).
+        stored.dbls.push_back(in.valid[row] ? CanonicalDouble(in.dbls[row]) : 0);
         break;
       case PhysicalType::kString:
         stored.strs.push_back(in.valid[row] ? arena_.Copy(in.strs[row]) : std::string_view());

@@ -13,6 +13,11 @@ Result<std::unique_ptr<ViewPlan>> ViewPlan::Compile(const sql::BoundView& view) 
   for (const auto& agg : view.aggregates) {
     ASSIGN_OR_RETURN(auto fn, AggregateFunction::Make(agg.kind, agg.arg ? agg.arg->type : TypeId::kNull));
     plan->aggregates_.push_back(std::move(fn));
+    size_t owner = plan->state_of_.size();
+    for (size_t j = 0; j < plan->state_of_.size(); ++j)
+      if (plan->state_of_[j] == j && view.aggregates[j].state_text == agg.state_text) owner = j;
+    plan->num_states_ += owner == plan->state_of_.size();
+    plan->state_of_.push_back(owner);
   }
   return plan;
 }
@@ -31,10 +36,11 @@ ViewState::ViewState(const ViewPlan& plan) : plan_(plan), groups_(plan.key_types
   for (const auto& k : v.keys) keys_.push_back(std::make_unique<ExprEvaluator>(*k));
   for (size_t i = 0; i < v.aggregates.size(); ++i) {
     const auto& a = v.aggregates[i];
-    args_.push_back(a.arg ? std::make_unique<ExprEvaluator>(*a.arg) : nullptr);
-    filters_.push_back(a.filter ? std::make_unique<ExprEvaluator>(*a.filter) : nullptr);
-    states_.push_back(plan.aggregate(i).NewStates());
-    states_.back()->Resize(groups_.size());
+    const bool owns = plan.state_of(i) == i;
+    args_.push_back(owns && a.arg ? std::make_unique<ExprEvaluator>(*a.arg) : nullptr);
+    filters_.push_back(owns && a.filter ? std::make_unique<ExprEvaluator>(*a.filter) : nullptr);
+    states_.push_back(owns ? plan.aggregate(i).NewStates() : nullptr);
+    if (owns) states_.back()->Resize(groups_.size());
   }
 }
 
@@ -61,6 +67,7 @@ void ViewState::Consume(const Batch& batch) {
   for (auto& k : keys_) key_vectors_.push_back(&k->Evaluate(batch));
   groups_.FindOrInsert(key_vectors_, sel_.data(), m, gids_.data());
   for (size_t i = 0; i < states_.size(); ++i) {
+    if (!states_[i]) continue;
     states_[i]->Resize(groups_.size());
     const Vector* arg = args_[i] ? &args_[i]->Evaluate(batch) : nullptr;
     if (!filters_[i]) {
@@ -91,6 +98,7 @@ void ViewState::Combine(const ViewState& other) {
     groups_.FindOrInsert(cols, rows.data(), count, target.data() + from);
   }
   for (size_t i = 0; i < states_.size(); ++i) {
+    if (!states_[i]) continue;
     states_[i]->Resize(groups_.size());
     states_[i]->Combine(*other.states_[i], target.data());
   }
@@ -174,7 +182,7 @@ bool ViewState::KeyLess(uint32_t a, uint32_t b) const {
         if (col.ints[a] != col.ints[b]) return col.ints[a] < col.ints[b];
         break;
       case PhysicalType::kDouble:
-        if (col.dbls[a] != col.dbls[b]) return col.dbls[a] < col.dbls[b];
+        if (!SqlDoubleEq(col.dbls[a], col.dbls[b])) return SqlDoubleLess(col.dbls[a], col.dbls[b]);
         break;
       case PhysicalType::kString:
         if (col.strs[a] != col.strs[b]) return col.strs[a] < col.strs[b];
@@ -229,7 +237,10 @@ Status ViewState::FinalizeGroups(const std::vector<uint32_t>& order, const Final
       const uint32_t gid = order[from + k];
       for (size_t c = 0; c < nkeys; ++c) CopyCell(groups_.key_column(c), gid, batch.columns[c], k);
       for (size_t i = 0; i < states_.size(); ++i) {
-        Status st = states_[i]->Finalize(gid, &value);
+        const auto& agg = v.aggregates[i];
+        Status st = agg.kind == AggKind::kApproxQuantile
+                        ? states_[plan_.state_of(i)]->FinalizeQuantile(gid, agg.param, &value)
+                        : states_[i]->Finalize(gid, &value);
         if (!st.ok()) {
           std::string key;
           for (size_t c = 0; c < nkeys; ++c) key += (c ? ", " : "") + groups_.key_column(c).GetValue(gid).DebugString();
@@ -275,7 +286,8 @@ Result<ViewResult> ViewState::Finalize() const {
 
 size_t ViewState::MemoryUsage() const {
   size_t bytes = groups_.MemoryUsage();
-  for (const auto& s : states_) bytes += s->MemoryUsage();
+  for (const auto& s : states_)
+    if (s) bytes += s->MemoryUsage();
   return bytes;
 }
 
@@ -306,7 +318,7 @@ void ViewState::Serialize(std::string* out) const {
   out->append(kStateMagic, sizeof(kStateMagic));
   const size_t nkeys = groups_.num_keys();
   PutU64(nkeys, out);
-  PutU64(states_.size(), out);
+  PutU64(plan_.num_states(), out);  // shared states are written once
   for (size_t c = 0; c < nkeys; ++c) out->push_back(static_cast<char>(groups_.key_column(c).type));
   PutU64(groups_.size(), out);
   for (size_t g = 0; g < groups_.size(); ++g) {
@@ -333,7 +345,8 @@ void ViewState::Serialize(std::string* out) const {
           break;
       }
     }
-    for (const auto& st : states_) st->Serialize(g, out);
+    for (const auto& st : states_)
+      if (st) st->Serialize(g, out);
   }
   PutU64(XXH3_64bits(out->data() + start, out->size() - start), out);
 }
@@ -350,7 +363,7 @@ Status ViewState::Deserialize(std::string_view image) {
   std::string_view in = image.substr(sizeof(kStateMagic), image.size() - sizeof(kStateMagic) - 8);
   uint64_t nkeys, naggs, ngroups;
   if (!GetU64(&in, &nkeys) || !GetU64(&in, &naggs)) return corrupt("truncated header");
-  if (nkeys != groups_.num_keys() || naggs != states_.size())
+  if (nkeys != groups_.num_keys() || naggs != plan_.num_states())
     return corrupt("written by a different plan (" + std::to_string(nkeys) + " keys, " + std::to_string(naggs) +
                    " aggregates)");
   if (in.size() < nkeys) return corrupt("truncated header");
@@ -401,6 +414,7 @@ Status ViewState::Deserialize(std::string_view image) {
     fresh->groups_.FindOrInsert(key_ptrs, &row, 1, &gid);
     if (gid != g) return corrupt("duplicate group key at group " + std::to_string(g));
     for (auto& st : fresh->states_) {
+      if (!st) continue;
       st->Resize(fresh->groups_.size());
       RETURN_IF_ERROR(st->Deserialize(gid, &in));
     }

@@ -39,6 +39,10 @@ class ViewPlan {
   const sql::BoundView& view() const { return view_; }
   const AggregateFunction& aggregate(size_t i) const { return *aggregates_[i]; }
   size_t num_aggregates() const { return aggregates_.size(); }
+  // The aggregate whose states aggregate i reads: itself, or an earlier one
+  // with the same state (quantiles of one argument and FILTER share a sketch).
+  size_t state_of(size_t i) const { return state_of_[i]; }
+  size_t num_states() const { return num_states_; }
   std::vector<TypeId> key_types() const;
   std::vector<std::string> output_names() const;
   std::vector<TypeId> output_types() const;
@@ -53,6 +57,8 @@ class ViewPlan {
   explicit ViewPlan(const sql::BoundView& view) : view_(view) {}
   const sql::BoundView& view_;
   std::vector<std::unique_ptr<AggregateFunction>> aggregates_;
+  std::vector<size_t> state_of_;
+  size_t num_states_ = 0;
 };
 
 // The mutable execution state of one plan. Not thread-safe.
@@ -101,6 +107,8 @@ class ViewState {
 
   const ViewPlan& plan_;
   GroupTable groups_;
+  // Per aggregate; nullptr where the aggregate reads another one's states
+  // (ViewPlan::state_of), as are its args_ and filters_.
   std::vector<std::unique_ptr<AggregateStates>> states_;
   // Per-batch scratch.
   std::unique_ptr<ExprEvaluator> where_;

@@ -96,6 +96,8 @@ struct Shared {
   TransportOptions options;
   std::unique_ptr<WorkerPool> pool;
   std::atomic<bool> stopping{false};
+  size_t body_budget = 0;               // max_body_bytes_in_flight, resolved
+  std::atomic<size_t> body_bytes{0};    // charged by the connections
   std::mutex mu;
   std::condition_variable cv;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;  // GUARDED_BY(mu)
@@ -109,6 +111,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(tcp::socket socket, Shared* shared)
       : shared_(shared), socket_(std::move(socket)), buffer_(shared->options.max_header_bytes + kReadSize) {}
   ~Connection() {
+    Release();
     std::lock_guard lock(shared_->mu);
     shared_->connections.erase(this);
     shared_->cv.notify_all();
@@ -143,12 +146,35 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // rather than a timer per operation: setting one costs no system call.
   void ExpiresAfter(std::chrono::milliseconds timeout) { deadline_ = Clock::now() + timeout; }
 
+  // Counts this request's body as `total` bytes against the budget of
+  // bodies in flight; false (and nothing charged) when over it.
+  bool Charge(size_t total) {
+    if (total <= charged_) return true;
+    const size_t delta = total - charged_;
+    if (shared_->body_bytes.fetch_add(delta) + delta > shared_->body_budget) {
+      shared_->body_bytes.fetch_sub(delta);
+      return false;
+    }
+    charged_ = total;
+    return true;
+  }
+  void Release() {
+    shared_->body_bytes.fetch_sub(charged_);
+    charged_ = 0;
+  }
+  void FailBusy() {
+    Fail(503, "unavailable",
+         "the server is reading or handling too many request bodies at once (" +
+             std::to_string(shared_->body_budget) + " bytes); retry in a second");
+  }
+
   void WaitForRequest() {
     if (shared_->stopping) return Close();
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(opts().max_header_bytes));
     parser_->body_limit(static_cast<uint64_t>(opts().max_body_bytes));
-    request_ = HttpRequest();
+    request_ = HttpRequest();  // frees the previous body
+    Release();
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
     phase_ = Phase::kIdle;
     ExpiresAfter(opts().idle_timeout);
@@ -211,6 +237,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return Write(std::move(*early));
     }
     if (parser_->is_done()) return Dispatch();
+    if (parser_->content_length() && !Charge(static_cast<size_t>(*parser_->content_length()))) return FailBusy();
     const std::string* expect = request_.Header("Expect");
     if (expect && EqualsIgnoreCase(*expect, "100-continue") && version_ >= 11) {
       static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -233,6 +260,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
           ec == net::error::operation_aborted || ec == net::error::connection_reset)
         return self->Close();
       if (ec) return self->Fail(400, "bad_request", "malformed request body: " + ParseErrorText(ec));
+      if (self->parser_->chunked() && !self->Charge(self->parser_->get().body().size())) return self->FailBusy();
       if (self->parser_->is_done()) return self->Dispatch();
       self->ReadBody();
     });
@@ -272,6 +300,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Fail(int status, std::string_view code, std::string detail) {
     if (request_.method.empty()) request_.method = "-";
     HttpResponse res = shared_->handler->Error(status, code, std::move(detail));
+    if (status == 503) res.headers.emplace_back("Retry-After", "1");
     res.close = true;
     Write(std::move(res));
   }
@@ -349,6 +378,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   unsigned version_ = 11;
   int status_ = 0;
   size_t lingered_ = 0;
+  size_t charged_ = 0;  // of shared_->body_bytes, for the current body
   Clock::time_point started_;
 };
 
@@ -358,6 +388,10 @@ class HttpTransport::Impl {
       : iocs_(MakeContexts(options.io_threads)), acceptor_(*iocs_[0]) {
     shared_.handler = handler;
     shared_.options = std::move(options);
+    const size_t body = shared_.options.max_body_bytes;
+    shared_.body_budget = shared_.options.max_body_bytes_in_flight > 0
+                              ? shared_.options.max_body_bytes_in_flight
+                              : std::max<size_t>(body > SIZE_MAX / 4 ? SIZE_MAX : 4 * body, size_t{256} << 20);
   }
 
   static std::vector<std::unique_ptr<net::io_context>> MakeContexts(int threads) {

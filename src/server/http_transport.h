@@ -32,7 +32,8 @@
 // body is sent); a POST with neither → 411; a transfer coding other than
 // chunked → 501. A connection is closed when it is idle, or sends its
 // header or a part of its body, too slowly. Over `max_connections`, a new
-// connection gets 503 and is closed.
+// connection gets 503 and is closed; over `max_body_bytes_in_flight`, a
+// request gets 503 (so memory stays bounded whatever clients send).
 //
 // Thread safety: Serve runs on one thread; Stop may be called from any.
 #pragma once
@@ -53,6 +54,10 @@ struct TransportOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port
   size_t max_body_bytes = 64 << 20;
+  // All bodies being read or handled at once, in bytes (a Content-Length
+  // body counts whole from its header on); over it, 503 + Retry-After.
+  // 0: the larger of 4 x max_body_bytes and 256 MiB.
+  size_t max_body_bytes_in_flight = 0;
   size_t max_header_bytes = 16 << 10;  // request line and fields
   size_t max_header_fields = 100;
   size_t max_connections = 1024;

@@ -6,8 +6,11 @@
 #include <functional>
 #include <sstream>
 
+#include "common/format.h"
 #include "common/time.h"
+#include "sql/function_catalog.h"
 #include "sql/parser.h"
+#include "sql/suggest.h"
 
 namespace lf::sql {
 namespace {
@@ -16,35 +19,6 @@ std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t sub = prev[j - 1] + (std::tolower(static_cast<unsigned char>(a[i - 1])) !=
-                                  std::tolower(static_cast<unsigned char>(b[j - 1])));
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-// " (did you mean 'price'?)" when some candidate is close enough.
-std::string Suggest(std::string_view name, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_d = std::max<size_t>(2, name.size() / 3) + 1;
-  for (const auto& c : candidates) {
-    size_t d = EditDistance(name, c);
-    if (d < best_d) {
-      best_d = d;
-      best = c;
-    }
-  }
-  return best.empty() ? "" : " (did you mean '" + best + "'?)";
 }
 
 std::unique_ptr<BoundExpr> MakeNode(BoundKind kind, TypeId type) {
@@ -58,47 +32,6 @@ std::unique_ptr<BoundExpr> MakeConstant(Value v) {
   auto e = MakeNode(BoundKind::kConstant, v.type);
   e->constant = std::move(v);
   return e;
-}
-
-bool IsAggregateName(const std::string& lname) {
-  return lname == "count" || lname == "sum" || lname == "min" || lname == "max" || lname == "avg" ||
-         lname == "approx_count_distinct";
-}
-
-// Functions that cannot be kept as a mergeable state: why, and what to use.
-const char* NonMergeableReason(const std::string& lname) {
-  if (lname == "percentile_cont" || lname == "percentile_disc" || lname == "median" || lname == "quantile" ||
-      lname == "quantile_cont" || lname == "quantile_disc" || lname == "mode")
-    return "exact percentiles need every value of a group and cannot be merged from partial states; "
-           "lambdaflow has no mergeable quantile sketch yet: precompute the buckets you need with "
-           "COUNT(*) FILTER (WHERE ...)";
-  if (lname == "string_agg" || lname == "array_agg" || lname == "listagg" || lname == "group_concat")
-    return "collecting every value of a group grows without bound and is not a mergeable state; "
-           "use COUNT, MIN, MAX or APPROX_COUNT_DISTINCT";
-  if (lname == "row_number" || lname == "rank" || lname == "dense_rank" || lname == "lag" || lname == "lead" ||
-      lname == "first_value" || lname == "last_value" || lname == "ntile")
-    return "window functions are not supported in views: a view is a mergeable aggregation; "
-           "rank or order its rows at query time (SELECT ... FROM view ORDER BY ... LIMIT n)";
-  return nullptr;
-}
-
-std::optional<AggKind> AggKindOf(const std::string& lname, bool star) {
-  if (lname == "count") return star ? AggKind::kCountStar : AggKind::kCount;
-  if (lname == "sum") return AggKind::kSum;
-  if (lname == "min") return AggKind::kMin;
-  if (lname == "max") return AggKind::kMax;
-  if (lname == "avg") return AggKind::kAvg;
-  if (lname == "approx_count_distinct") return AggKind::kApproxCountDistinct;
-  return std::nullopt;
-}
-
-bool ContainsAggregate(const Expr& e) {
-  if (e.kind == ExprKind::kFunction && IsAggregateName(Lower(e.name.text))) return true;
-  for (const auto& a : e.args)
-    if (a && ContainsAggregate(*a)) return true;
-  if (e.case_operand && ContainsAggregate(*e.case_operand)) return true;
-  if (e.else_expr && ContainsAggregate(*e.else_expr)) return true;
-  return false;
 }
 
 // Binds expressions of one view. In the plain mode, column names resolve
@@ -242,10 +175,15 @@ class ExprBinder {
     }
     bool star = e.args.size() == 1 && e.args[0]->kind == ExprKind::kStar;
     if (star && lname != "count") return Error(e.loc, Upper(lname) + "(*) is not valid; only COUNT(*) takes '*'");
-    if (!star && e.args.size() != 1)
-      return Error(e.loc, Upper(lname) + " takes exactly one argument, got " + std::to_string(e.args.size()));
     BoundAggregate agg;
+    const bool quantile = lname == "approx_quantile";
+    if (quantile) {
+      ASSIGN_OR_RETURN(agg.param, QuantileParam(e));
+    } else if (!star && e.args.size() != 1) {
+      return Error(e.loc, Upper(lname) + " takes exactly one argument, got " + std::to_string(e.args.size()));
+    }
     agg.kind = *AggKindOf(lname, star);
+    if (lname == "approx_median") agg.param = 0.5;
     TypeId arg_type = TypeId::kNull;
     ExprBinder inner(source_, stream_);
     if (!star) {
@@ -263,8 +201,15 @@ class ExprBinder {
     auto fn = AggregateFunction::Make(agg.kind, arg_type);
     if (!fn.ok()) return Error(e.loc, fn.status().message());
     agg.result_type = (*fn)->result_type();
-    agg.text = std::string(AggKindName(agg.kind)) + "(" + (star ? "*" : agg.arg->ToString()) + ")" +
-               (agg.filter ? " FILTER(" + agg.filter->ToString() + ")" : "");
+    agg.state_text = std::string(AggKindName(agg.kind)) + "(" + (star ? "*" : agg.arg->ToString()) + ")" +
+                     (agg.filter ? " FILTER(" + agg.filter->ToString() + ")" : "");
+    agg.text = agg.state_text;
+    if (agg.kind == AggKind::kApproxQuantile) {
+      std::string q;
+      AppendDouble(agg.param, &q);
+      agg.text = "APPROX_QUANTILE(" + agg.arg->ToString() + ", " + q + ")" +
+                 (agg.filter ? " FILTER(" + agg.filter->ToString() + ")" : "");
+    }
     size_t index = view_->aggregates.size();
     for (size_t i = 0; i < view_->aggregates.size(); ++i)
       if (view_->aggregates[i].text == agg.text) index = i;
@@ -273,6 +218,20 @@ class ExprBinder {
     auto node = MakeNode(BoundKind::kColumn, type);
     node->column = static_cast<int>(view_->keys.size() + index);
     return node;
+  }
+
+  // APPROX_QUANTILE(x, q): q a constant number in [0, 1].
+  Result<double> QuantileParam(const Expr& e) const {
+    if (e.args.size() != 2)
+      return Error(e.loc, "APPROX_QUANTILE takes two arguments (x, q), got " + std::to_string(e.args.size()) +
+                              "; APPROX_MEDIAN(x) takes one");
+    const Expr& q = *e.args[1];
+    const bool number = q.kind == ExprKind::kLiteral && !q.literal.is_null &&
+                        (q.literal.type == TypeId::kDouble || IsInteger(q.literal.type));
+    const double v = !number ? -1 : q.literal.type == TypeId::kDouble ? q.literal.d : static_cast<double>(q.literal.i);
+    if (!number || !(v >= 0 && v <= 1))
+      return Error(q.loc, "APPROX_QUANTILE's q must be a constant number from 0 to 1, e.g. 0.99");
+    return v;
   }
 
   static std::string Upper(std::string s) {
@@ -299,6 +258,8 @@ class ExprBinder {
     if (x->type == t || t == TypeId::kNull) return x;
     if (x->kind == BoundKind::kConstant && x->constant.is_null) return MakeConstant(Value::Null(t));
     if (IsInteger(x->type) && IsInteger(t)) return x;  // same physical type
+    if (x->kind == BoundKind::kConstant && IsInteger(x->type) && t == TypeId::kDouble)
+      return MakeConstant(Value::Double(static_cast<double>(x->constant.i)));  // folded: IN sets stay constant
     auto node = MakeNode(BoundKind::kCast, t);
     node->children.push_back(std::move(x));
     return node;
@@ -397,14 +358,24 @@ class ExprBinder {
     return node;
   }
 
+  // x [NOT] IN (items): x and every item take the common type of all of
+  // them (`a IN (1.5, 2)` compares as DOUBLE whatever the items' order).
   Result<std::unique_ptr<BoundExpr>> BindIn(const Expr& e) {
     ASSIGN_OR_RETURN(auto x, Bind(*e.args[0]));
     std::vector<std::unique_ptr<BoundExpr>> items;
+    items.reserve(e.args.size() - 1);
     TypeId t = x->type;
     for (size_t i = 1; i < e.args.size(); ++i) {
       ASSIGN_OR_RETURN(auto item, Bind(*e.args[i]));
-      ASSIGN_OR_RETURN(t, Unify(x.get(), item.get(), e.args[i]->loc, "IN list"));
-      x->type = x->type == TypeId::kNull ? t : x->type;
+      // Against x: reads a text constant as a timestamp where x is one.
+      ASSIGN_OR_RETURN(TypeId pair, Unify(x.get(), item.get(), e.args[i]->loc, "IN list"));
+      // Against the items so far: the common type of all of them.
+      if (i == 1) t = x->type;  // x may have just been read as a timestamp
+      BoundExpr so_far, next;
+      so_far.kind = next.kind = BoundKind::kColumn;  // types only: no constant to convert
+      so_far.type = t;
+      next.type = pair;
+      ASSIGN_OR_RETURN(t, Unify(&so_far, &next, e.args[i]->loc, "IN list"));
       items.push_back(std::move(item));
     }
     auto node = MakeNode(BoundKind::kIn, TypeId::kBoolean);

@@ -22,7 +22,9 @@ struct BoundAggregate {
   std::unique_ptr<BoundExpr> arg;     // nullptr for COUNT(*); over the stream's columns
   std::unique_ptr<BoundExpr> filter;  // FILTER (WHERE ...); nullptr if absent
   TypeId result_type;
-  std::string text;  // canonical form, for dedup and messages
+  std::string text;        // canonical form, for dedup and messages
+  double param = 0;        // APPROX_QUANTILE: q in [0, 1]
+  std::string state_text;  // `text` without `param`: equal for aggregates that share one state
 };
 
 struct OutputColumn {

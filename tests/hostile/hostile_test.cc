@@ -62,10 +62,12 @@ class Hostile : public ::testing::Test {
   // The server still answers /healthz quickly.
   void ExpectHealthy() {
     const auto t0 = Clock::now();
-    auto a = RawGet(port(), "/healthz", milliseconds(2000));
-    ASSERT_TRUE(a.has_value()) << "no /healthz answer within 2 s";
+    // Bounds loose enough for a loaded 2-core CI machine; the bug they
+    // catch held /healthz for more than 40 s.
+    auto a = RawGet(port(), "/healthz", milliseconds(5000));
+    ASSERT_TRUE(a.has_value()) << "no /healthz answer within 5 s";
     EXPECT_EQ(a->status, 200);
-    EXPECT_LT(Clock::now() - t0, milliseconds(1000));
+    EXPECT_LT(Clock::now() - t0, milliseconds(3000));
   }
 
   static std::unique_ptr<TempDir> dir_;
@@ -199,10 +201,10 @@ TEST_F(Hostile, SlowLorisLeavesHealthAndIngestResponsive) {
     for (auto& c : slow) c->Send(header.substr(byte, 1));
     ExpectHealthy();
     const auto t0 = Clock::now();
-    auto a = RawPost(port(), "/v1/events", Events(10), milliseconds(2000));
+    auto a = RawPost(port(), "/v1/events", Events(10), milliseconds(5000));
     ASSERT_TRUE(a.has_value()) << "ingest unanswered with 100 slow-loris connections open";
     EXPECT_EQ(a->status, 200);
-    EXPECT_LT(Clock::now() - t0, milliseconds(1000));
+    EXPECT_LT(Clock::now() - t0, milliseconds(3000));
     std::this_thread::sleep_for(milliseconds(200));
   }
 }

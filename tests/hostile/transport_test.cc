@@ -139,6 +139,42 @@ TEST_F(TransportTest, ConnectionsOverTheLimitGet503) {
   EXPECT_TRUE(served);
 }
 
+TEST_F(TransportTest, BodiesInFlightAreBounded) {
+  TransportOptions o;
+  o.max_body_bytes = 1000;
+  o.max_body_bytes_in_flight = 1500;
+  Start(o);
+  auto post = [](size_t length) {
+    return "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: " + std::to_string(length) + "\r\n\r\n";
+  };
+  RawConnection a(transport_->port());
+  ASSERT_TRUE(a.Send(post(1000) + std::string(10, 'a')));  // 1000 bytes held, most still to come
+  std::this_thread::sleep_for(milliseconds(100));
+  RawConnection b(transport_->port());
+  ASSERT_TRUE(b.Send(post(1000)));
+  auto busy = b.Read(milliseconds(2000));
+  ASSERT_TRUE(busy.has_value());
+  EXPECT_EQ(busy->status, 503);
+  EXPECT_EQ(busy->Header("retry-after"), "1");
+  // A chunked body is counted as it arrives: 600 more bytes are over too.
+  RawConnection c(transport_->port());
+  ASSERT_TRUE(c.Send("POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n" +
+                     std::string(600, 'c') + "\r\n"));
+  auto busy2 = c.Read(milliseconds(2000));
+  ASSERT_TRUE(busy2.has_value());
+  EXPECT_EQ(busy2->status, 503);
+  // Once the first body is answered, its bytes are free again.
+  ASSERT_TRUE(a.Send(std::string(990, 'a')));
+  auto done = a.Read(milliseconds(2000));
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->status, 200);
+  RawConnection d(transport_->port());
+  ASSERT_TRUE(d.Send(post(1000) + std::string(1000, 'd')));
+  auto ok = d.Read(milliseconds(2000));
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_EQ(ok->status, 200);
+}
+
 TEST_F(TransportTest, PipelinedAnswersKeepTheirOrderBehindASlowOne) {
   Start(TransportOptions{});
   RawConnection c(transport_->port());

@@ -107,6 +107,8 @@ const char* OpName(uint32_t op) {
       return "truncate";
     case FaultFileSystem::kRead:
       return "read";
+    case FaultFileSystem::kLink:
+      return "link";
   }
   return "op";
 }
@@ -421,6 +423,20 @@ Status FaultFileSystem::Rename(const std::string& from, const std::string& to) {
   Entry moved = *e;
   state_->FindDir(Parent(nf))->entries.erase(Base(nf));
   to_dir->entries[Base(nt)] = std::move(moved);
+  return Status::OK();
+}
+
+Status FaultFileSystem::Link(const std::string& from, const std::string& to) {
+  std::lock_guard<std::mutex> l(state_->mu);
+  RETURN_IF_ERROR(state_->Fault(kLink, to));
+  const std::string nt = Normalize(to);
+  Entry* e = state_->FindEntry(Normalize(from));
+  if (e == nullptr) return NoEntry("link", from);
+  if (!e->file) return Status::Unimplemented("link " + from + ": directories cannot be linked");
+  Dir* to_dir = state_->FindDir(Parent(nt));
+  if (to_dir == nullptr || IsRoot(nt)) return NoEntry("link", to);
+  if (to_dir->entries.count(Base(nt))) return Status::AlreadyExists("link " + from + " -> " + to + ": File exists");
+  to_dir->entries[Base(nt)] = Entry{e->file};
   return Status::OK();
 }
 

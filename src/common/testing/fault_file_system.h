@@ -43,7 +43,8 @@ class FaultFileSystem final : public FileSystem {
     kRemove = 1u << 6,    // FileSystem::Remove
     kTruncate = 1u << 7,  // FileSystem::Truncate
     kRead = 1u << 8,      // RandomAccessFile::Read, NewRandomAccessFile
-    kAllWrites = kCreate | kAppend | kFlush | kSync | kSyncDir | kRename | kRemove | kTruncate,
+    kLink = 1u << 9,      // FileSystem::Link
+    kAllWrites = kCreate | kAppend | kFlush | kSync | kSyncDir | kRename | kRemove | kTruncate | kLink,
   };
 
   explicit FaultFileSystem(uint64_t seed = 1);
@@ -61,6 +62,8 @@ class FaultFileSystem final : public FileSystem {
   Status Remove(const std::string& path) override;
   // Renames files (not directories).
   Status Rename(const std::string& from, const std::string& to) override;
+  // Links files (not directories); AlreadyExists when `to` exists.
+  Status Link(const std::string& from, const std::string& to) override;
   Status Truncate(const std::string& path, uint64_t size) override;
   Status SyncDir(const std::string& dir) override;
 

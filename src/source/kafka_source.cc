@@ -1,0 +1,183 @@
+#include "source/kafka_source.h"
+
+#include <algorithm>
+
+namespace lf {
+
+namespace {
+
+void DestroyMessage(void* m) { rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(m)); }
+
+struct PartitionListDestroy {
+  void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
+};
+
+// Client-level errors (a broker down, all brokers down, ...), served from
+// rd_kafka_consumer_poll: counted in the source's health.
+void OnClientError(rd_kafka_t*, int err, const char* reason, void* opaque) {
+  auto* health = static_cast<SourceHealth*>(opaque);
+  ++health->transient_errors;
+  health->last_transient_error =
+      std::string(reason) + " (" + rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)) + ")";
+}
+
+void Configure(rd_kafka_conf_t* conf, void* opaque) {
+  rd_kafka_conf_set_error_cb(conf, OnClientError);
+  rd_kafka_conf_set_opaque(conf, opaque);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const KafkaSourceOptions& o) {
+  std::unique_ptr<KafkaSource> s(new KafkaSource());
+  s->url_ = o.url;
+  const KafkaSettings defaults = {
+      {"group.id", "lambdaflow"},  // required by librdkafka's consumer; partitions are assigned, never subscribed
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", "error"},
+      {"enable.partition.eof", "true"},
+      {"isolation.level", "read_committed"},
+      {"fetch.wait.max.ms", "50"},  // freshness: the speed layer's micro-batches are tens of ms
+      {"reconnect.backoff.ms", "50"},
+      {"reconnect.backoff.max.ms", "1000"},
+      {"client.id", "lambdaflow"},
+  };
+  ASSIGN_OR_RETURN(s->rk_,
+                   NewKafkaClient(RD_KAFKA_CONSUMER, o.url.brokers, defaults, o.settings, Configure, &s->health_));
+  rd_kafka_poll_set_consumer(s->rk_.get());
+  ASSIGN_OR_RETURN(int n, FetchPartitionCount(s->rk_.get(), o.url.brokers, o.url.topic, o.connect_timeout));
+  s->partitions_ = static_cast<uint32_t>(n);
+  return s;
+}
+
+KafkaSource::~KafkaSource() {
+  if (rk_) {
+    (void)rd_kafka_assign(rk_.get(), nullptr);
+    rd_kafka_consumer_close(rk_.get());
+  }
+}
+
+Status KafkaSource::Assign(const std::vector<PartitionStart>& starts) {
+  std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDestroy> list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(starts.size())));
+  std::map<uint32_t, uint64_t> positions;
+  for (const PartitionStart& s : starts) {
+    if (s.partition >= partitions_) {
+      return Status::InvalidArgument(Describe() + ": partition " + std::to_string(s.partition) +
+                                     " does not exist (the topic has " + std::to_string(partitions_) + ")");
+    }
+    if (!positions.emplace(s.partition, s.offset).second) {
+      return Status::InvalidArgument(Describe() + ": partition " + std::to_string(s.partition) + " assigned twice");
+    }
+    rd_kafka_topic_partition_t* tp =
+        rd_kafka_topic_partition_list_add(list.get(), url_.topic.c_str(), static_cast<int32_t>(s.partition));
+    tp->offset = static_cast<int64_t>(s.offset);
+  }
+  const rd_kafka_resp_err_t err = rd_kafka_assign(rk_.get(), list.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return KafkaError(err, "assign partitions of " + Describe());
+  positions_ = std::move(positions);
+  return Status::OK();
+}
+
+Status KafkaSource::Poll(size_t max_records, std::chrono::milliseconds timeout, RecordBatch* out) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  size_t added = 0;
+  while (added < max_records) {
+    // Wait (up to the deadline) only while nothing was read: then drain
+    // what is already there without waiting.
+    int wait_ms = 0;
+    if (added == 0) {
+      wait_ms = static_cast<int>(std::max<int64_t>(
+          0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+                 .count()));
+    }
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_.get(), wait_ms);
+    if (m == nullptr) {
+      if (added > 0 || std::chrono::steady_clock::now() >= deadline) break;
+      continue;
+    }
+    const uint32_t p = m->partition < 0 ? UINT32_MAX : static_cast<uint32_t>(m->partition);
+    auto pos = positions_.find(p);
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (pos == positions_.end() || m->offset < 0) {  // a partition no longer assigned
+        rd_kafka_message_destroy(m);
+        continue;
+      }
+      pos->second = static_cast<uint64_t>(m->offset) + 1;
+      rd_kafka_timestamp_type_t ts_type;
+      const int64_t ts = rd_kafka_message_timestamp(m, &ts_type);
+      SourceRecord r{.partition = p,
+                     .offset = static_cast<uint64_t>(m->offset),
+                     .key = std::string_view(static_cast<const char*>(m->key), m->key_len),
+                     .value = std::string_view(static_cast<const char*>(m->payload), m->len),
+                     .timestamp_ms = ts};
+      out->Add(r, std::shared_ptr<void>(m, DestroyMessage));
+      ++added;
+      continue;
+    }
+    const rd_kafka_resp_err_t err = m->err;
+    const int64_t offset = m->offset;
+    const std::string text = rd_kafka_message_errstr(m);
+    rd_kafka_message_destroy(m);
+    if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      // The fetch position at the end of the partition: past transaction markers.
+      if (pos != positions_.end() && offset >= 0) pos->second = std::max(pos->second, static_cast<uint64_t>(offset));
+      continue;
+    }
+    if (err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET || err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+      if (pos != positions_.end()) return LostRange(p, pos->second);
+      // The event did not say which partition: find the one whose position is gone.
+      for (const auto& [part, at] : positions_) {
+        auto b = Bounds(part, std::chrono::seconds(5));
+        if (b.ok() && (at < b->log_start || at > b->high_watermark)) return LostRange(part, at);
+      }
+      return Status::OutOfRange(Describe() + ": a start offset is no longer in the topic (" + text + ")");
+    }
+    // Anything else (a broker down, a timeout): librdkafka retries by itself.
+    ++health_.transient_errors;
+    health_.last_transient_error = text + " (" + rd_kafka_err2name(err) + ")";
+  }
+  return Status::OK();
+}
+
+Result<uint64_t> KafkaSource::Position(uint32_t partition) const {
+  auto it = positions_.find(partition);
+  if (it == positions_.end()) {
+    return Status::InvalidArgument(Describe() + ": partition " + std::to_string(partition) + " is not assigned");
+  }
+  return it->second;
+}
+
+Result<PartitionBounds> KafkaSource::Bounds(uint32_t partition, std::chrono::milliseconds timeout) {
+  int64_t lo = 0, hi = 0;
+  const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+      rk_.get(), url_.topic.c_str(), static_cast<int32_t>(partition), &lo, &hi, static_cast<int>(timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return KafkaError(err, Describe() + ": watermarks of partition " + std::to_string(partition));
+  }
+  return PartitionBounds{static_cast<uint64_t>(lo), static_cast<uint64_t>(hi)};
+}
+
+Status KafkaSource::LostRange(uint32_t partition, uint64_t wanted) {
+  const std::string where = Describe() + " partition " + std::to_string(partition);
+  auto b = Bounds(partition, std::chrono::seconds(5));
+  if (!b.ok()) {
+    return Status::OutOfRange(where + ": offset " + std::to_string(wanted) +
+                              " is no longer in the partition, and its bounds could not be read (" +
+                              b.status().message() + ")");
+  }
+  if (wanted < b->log_start) {
+    return Status::OutOfRange(where + ": offsets [" + std::to_string(wanted) + ", " + std::to_string(b->log_start) +
+                              ") were deleted by the topic's retention before lambdaflow read them (" +
+                              std::to_string(b->log_start - wanted) +
+                              " offsets lost; the partition now starts at " + std::to_string(b->log_start) +
+                              "). lambdaflow does not skip lost events silently: raise the topic's retention "
+                              "(retention.ms, retention.bytes) so that sealing keeps up");
+  }
+  return Status::OutOfRange(where + ": lambdaflow's position " + std::to_string(wanted) +
+                            " is beyond the partition's end " + std::to_string(b->high_watermark) +
+                            ": the topic was deleted and re-created, or truncated, since lambdaflow read it");
+}
+
+}  // namespace lf

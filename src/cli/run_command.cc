@@ -41,6 +41,8 @@ struct RunSettings {
   int64_t batch_threads = 0;
   std::string token;
   int64_t max_unsealed_segments = 8;
+  int64_t query_timeout_ms = 10'000;
+  uint64_t query_max_bytes = uint64_t{512} << 20;
 };
 
 // One setting: its TOML key, its flag, and how a TOML value is stored.
@@ -150,6 +152,8 @@ Result<PipelineOptions> ToPipelineOptions(const RunSettings& s) {
   o.micro_batch = std::chrono::milliseconds(s.micro_batch_ms);
   o.batch_threads = static_cast<int>(s.batch_threads);
   o.max_unsealed_buckets = static_cast<size_t>(s.max_unsealed_segments);
+  o.query_limits.timeout = std::chrono::milliseconds(s.query_timeout_ms);
+  o.query_limits.max_bytes = s.query_max_bytes;
   return o;
 }
 
@@ -263,6 +267,11 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
              "Threads of a batch recompute (0: one per core)");
   AddSetting(cmd, list.get(), "max_unsealed_segments", &settings->max_unsealed_segments,
              "Backpressure: POST /v1/events answers 503 while more closed segments than this wait to be sealed");
+  AddSetting(cmd, list.get(), "query_timeout_ms", &settings->query_timeout_ms,
+             "Time budget of a query or whole-view read (ms; 0: none); over it the answer is 504 query_timeout");
+  AddSetting(cmd, list.get(), "query_max_bytes", &settings->query_max_bytes,
+             "Memory budget of a query's rows and groups (bytes; 0: none); over it the answer is 400 "
+             "resource_limit_exceeded");
   AddSetting(cmd, list.get(), "token", &settings->token,
              "If set, POST /v1/events requires the header 'Authorization: Bearer <token>'");
   cmd->add_option("--config", *config, "A TOML file of settings (keys as above, in snake_case)");

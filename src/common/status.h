@@ -22,6 +22,8 @@ enum class StatusCode : int {
   kUnimplemented,
   kInternal,
   kUnavailable,  // temporarily unable (e.g. the log cannot take writes); retry later
+  kDeadlineExceeded,   // the work ran past its time budget (e.g. a query's)
+  kResourceExhausted,  // the work needs more than its budget allows (e.g. a query's memory)
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -40,6 +42,8 @@ class [[nodiscard]] Status {
   static Status Unimplemented(std::string msg) { return {StatusCode::kUnimplemented, std::move(msg)}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
   static Status Unavailable(std::string msg) { return {StatusCode::kUnavailable, std::move(msg)}; }
+  static Status DeadlineExceeded(std::string msg) { return {StatusCode::kDeadlineExceeded, std::move(msg)}; }
+  static Status ResourceExhausted(std::string msg) { return {StatusCode::kResourceExhausted, std::move(msg)}; }
   // Translates errno into an IOError that names what was being done.
   static Status FromErrno(int err, std::string_view context);
 

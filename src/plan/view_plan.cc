@@ -96,6 +96,17 @@ void ViewState::Combine(const ViewState& other) {
   }
 }
 
+std::unique_ptr<ViewState> ViewState::Clone() const {
+  auto copy = plan_.NewState();
+  // Combining into an empty table inserts the (distinct) keys in group-id
+  // order, so every group keeps its id and the cached order stays valid.
+  copy->Combine(*this);
+  CHECK(copy->groups_.size() == groups_.size(), "a clone has the groups of its original");
+  std::lock_guard lock(order_mu_);
+  copy->order_ = order_;
+  return copy;
+}
+
 uint64_t ViewPlan::fingerprint() const {
   std::string canon = "where:" + (view_.where ? view_.where->ToString() : std::string("-"));
   for (const auto& k : view_.keys) canon += "|key:" + k->ToString() + ":" + TypeName(k->type);

@@ -65,6 +65,9 @@ class ViewState {
   void Consume(const Batch& batch);
   // this = this ⊕ other; `other` must come from the same plan.
   void Combine(const ViewState& other);
+  // A copy with the same groups under the same group ids (and the cached
+  // key order), for copy-on-write readers (serving/served_views.h).
+  std::unique_ptr<ViewState> Clone() const;
   // Finalizes every group: applies HAVING and the output expressions, rows
   // sorted ascending by the group keys. Fails on integer SUM overflow.
   Result<ViewResult> Finalize() const;

@@ -42,6 +42,10 @@ void SendStatus(httplib::Response& res, const Status& st) {
     case StatusCode::kUnavailable:
       res.set_header("Retry-After", "1");
       return SendError(res, 503, "unavailable", st.message());
+    case StatusCode::kDeadlineExceeded:  // a query over its time budget (as Druid: 504)
+      return SendError(res, 504, "query_timeout", st.message());
+    case StatusCode::kResourceExhausted:  // a query over its memory budget (as Druid: 400)
+      return SendError(res, 400, "resource_limit_exceeded", st.message());
     default:
       return SendError(res, 500, "internal", st.ToString());
   }

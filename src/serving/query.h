@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "plan/view_plan.h"
+#include "serving/query_budget.h"
 #include "sql/binder.h"
 
 namespace lf {
@@ -15,10 +16,15 @@ namespace lf {
 Result<ViewResult> ExecuteQuery(const sql::BoundQuery& query, const ViewResult& input);
 
 // The rows of a view, as batches typed like its columns, in the view's row
-// order: calls fn once per batch (valid during the call).
-using BatchSource = std::function<Status(const std::function<void(const Batch&)>& fn)>;
-// The same over any source of the view's rows (named `view`).
-Result<ViewResult> ExecuteQuery(const sql::BoundQuery& query, const std::string& view, const BatchSource& input);
+// order: calls fn once per batch (valid during the call) and stops at the
+// first error fn returns, which it returns.
+using BatchFn = std::function<Status(const Batch&)>;
+using BatchSource = std::function<Status(const BatchFn& fn)>;
+// The same over any source of the view's rows (named `view`). With a
+// budget, the rows kept and the groups built are charged to it and its time
+// is checked after every batch: the query stops with its error.
+Result<ViewResult> ExecuteQuery(const sql::BoundQuery& query, const std::string& view, const BatchSource& input,
+                                QueryBudget* budget = nullptr);
 
 // Parses `sql` and binds it against the columns of the view it names, which
 // `columns` gives (false: no such view, an InvalidArgument naming it).

@@ -74,7 +74,30 @@ size_t BestRows(const sql::BoundQuery& q, const std::vector<const Vector*>& cols
   return top;
 }
 
+size_t Nodes(const sql::BoundExpr* e) {
+  if (!e) return 0;
+  size_t n = 1;
+  for (const auto& c : e->children) n += Nodes(c.get());
+  return n;
+}
+
 }  // namespace
+
+size_t RowsPerBatch(const sql::BoundQuery& q) {
+  size_t nodes = Nodes(q.where.get());
+  for (const auto& p : q.projections) nodes += Nodes(p.get());
+  if (q.aggregate) {
+    const sql::BoundView& v = *q.aggregate;
+    nodes += Nodes(v.where.get()) + Nodes(v.having.get());
+    for (const auto& k : v.keys) nodes += Nodes(k.get());
+    for (const auto& a : v.aggregates) nodes += Nodes(a.arg.get()) + Nodes(a.filter.get());
+    for (const auto& o : v.outputs) nodes += Nodes(o.expr.get());
+  }
+  // About 256k node-rows per batch: whole batches up to 128 nodes, at
+  // least 16 rows.
+  constexpr size_t kNodeRows = size_t{256} << 10;
+  return std::clamp<size_t>(kNodeRows / std::max<size_t>(nodes, 1), 16, Batch::kCapacity);
+}
 
 Result<ViewResult> ExecuteQuery(const sql::BoundQuery& q, const ViewResult& input) {
   return ExecuteQuery(q, input.name, [&](const BatchFn& fn) { return ForEachBatch(input, fn); });

@@ -26,6 +26,13 @@ using BatchSource = std::function<Status(const BatchFn& fn)>;
 Result<ViewResult> ExecuteQuery(const sql::BoundQuery& query, const std::string& view, const BatchSource& input,
                                 QueryBudget* budget = nullptr);
 
+// How many rows a source should hand `query` per batch: every node of its
+// expressions is evaluated over a whole batch (constants included), so a
+// query with very large expressions (an IN list of 100,000 items) gets
+// small batches. That keeps its evaluation memory small and its budget
+// checked often: time per batch ~ nodes x rows.
+size_t RowsPerBatch(const sql::BoundQuery& query);
+
 // Parses `sql` and binds it against the columns of the view it names, which
 // `columns` gives (false: no such view, an InvalidArgument naming it).
 using ViewColumns = std::function<bool(std::string_view name, StreamSchema* columns)>;

@@ -205,15 +205,19 @@ Result<Answer> ServedViews::Query(size_t view, const sql::BoundQuery& query) con
   const Snapshot snap = Read(view);
   answer.coverage = snap.coverage();
   const ViewState& state = snap.state();
-  Batch batch(types);
-  auto source = [&](const std::function<Status(const Batch&)>& fn) {
+  const size_t step = RowsPerBatch(query);
+  Batch batch(types, step);
+  auto source = [&](const BatchFn& fn) {
     return state.FinalizeBatches([&](const std::vector<const Vector*>& cols, const uint32_t* rows, size_t n) {
-      RETURN_IF_ERROR(budget.CheckTime());
-      batch.Clear();
-      batch.size = n;
-      for (size_t c = 0; c < cols.size(); ++c)
-        for (size_t k = 0; k < n; ++k) CopyCell(*cols[c], rows[k], batch.columns[c], k);
-      return fn(batch);
+      for (size_t from = 0; from < n; from += step) {
+        RETURN_IF_ERROR(budget.CheckTime());
+        batch.Clear();
+        batch.size = std::min(step, n - from);
+        for (size_t c = 0; c < cols.size(); ++c)
+          for (size_t k = 0; k < batch.size; ++k) CopyCell(*cols[c], rows[from + k], batch.columns[c], k);
+        RETURN_IF_ERROR(fn(batch));
+      }
+      return Status::OK();
     });
   };
   ASSIGN_OR_RETURN(answer.result, ExecuteQuery(query, plan.name(), source, &budget));

@@ -98,10 +98,8 @@ void ViewState::Combine(const ViewState& other) {
 
 std::unique_ptr<ViewState> ViewState::Clone() const {
   auto copy = plan_.NewState();
-  // Combining into an empty table inserts the (distinct) keys in group-id
-  // order, so every group keeps its id and the cached order stays valid.
-  copy->Combine(*this);
-  CHECK(copy->groups_.size() == groups_.size(), "a clone has the groups of its original");
+  copy->groups_.CopyFrom(groups_);
+  for (size_t i = 0; i < states_.size(); ++i) copy->states_[i] = states_[i]->Clone();
   std::lock_guard lock(order_mu_);
   copy->order_ = order_;
   return copy;

@@ -129,10 +129,14 @@ TEST_F(ServedViewsTest, SnapshotsStayConsistentWhileApplyRuns) {
       }
     });
   }
-  for (int i = 0; i < 300; ++i) Apply(97 + static_cast<size_t>(i % 7), 5000);
+  // At least 300 micro-batches, and on until the readers checked 30
+  // snapshots (however the threads are scheduled).
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (int i = 0; (i < 300 || checked.load() < 30) && std::chrono::steady_clock::now() < give_up; ++i)
+    Apply(97 + static_cast<size_t>(i % 7), 5000);
   stop = true;
   for (auto& r : readers) r.join();
-  EXPECT_GT(checked.load(), 0);
+  EXPECT_GE(checked.load(), 30);
   EXPECT_EQ(Counted(served_->Read(0)), static_cast<int64_t>(s_));
   // Queries and lookups see the same.
   auto q = Prepare("SELECT SUM(n) AS n FROM by_k");

@@ -310,7 +310,7 @@ TEST_F(PipelineTest, HeavyQueriesDoNotDelayMicroBatches) {
   PipelineOptions o;
   o.micro_batch = milliseconds(5);
   o.batch_interval = milliseconds(-1);
-  o.query_limits.timeout = milliseconds(1500);
+  o.query_limits.timeout = milliseconds(3000);
   auto p = Pipeline::Start(fs_.get(), root_ + "/data", views_path_, o);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   pipeline_ = std::move(*p);
@@ -357,12 +357,13 @@ TEST_F(PipelineTest, HeavyQueriesDoNotDelayMicroBatches) {
       ++queries;
     }
   });
-  // Meanwhile: small batches, each acknowledged and then awaited in the
-  // served views.
+  // Meanwhile, for about one query budget: small batches, each acknowledged
+  // and then awaited in the served views. Before, each waited for the query
+  // in progress (seconds: the budget, or more without one).
   std::this_thread::sleep_for(milliseconds(50));
   double worst_ms = 0;
-  int overlapped = 0;  // rounds sent while a query ran
-  for (int round = 0; round < 20; ++round) {
+  int rounds = 0, overlapped = 0;  // rounds sent while a query ran
+  for (const auto end = Clock::now() + milliseconds(2500); Clock::now() < end; ++rounds) {
     overlapped += in_query.load();
     Send(200);
     worst_ms = std::max(worst_ms, wait_visible(events_.size()));
@@ -370,11 +371,11 @@ TEST_F(PipelineTest, HeavyQueriesDoNotDelayMicroBatches) {
   }
   stop = true;
   heavy.join();
-  std::printf("IN list of 120,000: prepared in %.0f ms; %d queries (%d over the budget) ran while 20 batches became "
+  std::printf("IN list of 120,000: prepared in %.0f ms; %d queries (%d over the budget) ran while %d batches became "
               "visible (%d sent during a query), the slowest after %.1f ms\n",
-              prepare_ms, queries.load(), timed_out.load(), overlapped, worst_ms);
-  EXPECT_LT(worst_ms, 1000) << "a micro-batch waited for a query";
-  EXPECT_GE(overlapped, 15) << "the heavy queries ran throughout";
+              prepare_ms, queries.load(), timed_out.load(), rounds, overlapped, worst_ms);
+  EXPECT_LT(worst_ms, 1500) << "a micro-batch waited for a query";
+  EXPECT_GE(overlapped * 4, rounds * 3) << "the heavy queries ran throughout";
 }
 
 }  // namespace

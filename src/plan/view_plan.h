@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "agg/aggregate.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "common/vector.h"
 #include "plan/expr_eval.h"
@@ -113,8 +114,8 @@ class ViewState {
   std::vector<uint32_t> sel_, gids_, sub_rows_, sub_gids_;
   std::vector<const Vector*> key_vectors_;
   // SortedGroups' cache: the first order_.size() groups in key order.
-  mutable std::mutex order_mu_;
-  mutable std::vector<uint32_t> order_;  // GUARDED_BY(order_mu_)
+  mutable Mutex order_mu_;
+  mutable std::vector<uint32_t> order_ GUARDED_BY(order_mu_);
 };
 
 }  // namespace lf

@@ -28,30 +28,30 @@ int ServedViews::FindView(std::string_view name) const {
 }
 
 ServedViews::Snapshot ServedViews::Read(size_t view) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::shared_ptr<const ServedVersion> version = current_[view];
   version->pins.fetch_add(1, std::memory_order_relaxed);  // under mu_: the writer checks pins under it
   return Snapshot(std::move(version), coverage_);
 }
 
 void ServedViews::Install(ViewStates states, Coverage coverage) {
-  std::lock_guard writer(write_mu_);
+  MutexLock writer(&write_mu_);
   std::vector<std::shared_ptr<ServedVersion>> fresh;
   for (auto& s : states) fresh.push_back(std::make_shared<ServedVersion>(std::move(s)));
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   coverage.generation = coverage_.generation + 1;
   current_.swap(fresh);
   coverage_ = std::move(coverage);
-  lock.unlock();
+  lock.Unlock();
   // The old versions are freed outside the lock (or by their last reader).
 }
 
 void ServedViews::Apply(const ViewStates& delta, const std::vector<uint64_t>& speed, int64_t caught_up_ms) {
-  std::lock_guard writer(write_mu_);
+  MutexLock writer(&write_mu_);
   const size_t n = plans_.size();
   std::vector<std::unique_ptr<ViewState>> copies(n);
   std::vector<std::shared_ptr<ServedVersion>> retired;
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   // A changed view that readers pin is copied (outside the lock: only this
   // writer ever changes a version, and it does not change pinned ones), the
   // delta merged into the copy; the others are merged in place below. Pins
@@ -63,12 +63,12 @@ void ServedViews::Apply(const ViewStates& delta, const std::vector<uint64_t>& sp
       if (delta[v]->num_groups() > 0 && !copies[v] && current_[v]->pins.load(std::memory_order_acquire) > 0)
         pinned.emplace_back(v, current_[v]);
     if (pinned.empty()) break;
-    lock.unlock();
+    lock.Unlock();
     for (auto& [v, version] : pinned) {
       copies[v] = version->state->Clone();
       copies[v]->Combine(*delta[v]);
     }
-    lock.lock();
+    lock.Lock();
   }
   for (size_t v = 0; v < n; ++v) {
     if (delta[v]->num_groups() == 0) continue;
@@ -82,28 +82,28 @@ void ServedViews::Apply(const ViewStates& delta, const std::vector<uint64_t>& sp
   coverage_.speed = speed;
   coverage_.caught_up_ms = caught_up_ms;
   ++coverage_.generation;
-  lock.unlock();
+  lock.Unlock();
 }
 
 void ServedViews::Touch(int64_t caught_up_ms) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   coverage_.caught_up_ms = caught_up_ms;
 }
 
 Coverage ServedViews::coverage() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return coverage_;
 }
 
 size_t ServedViews::num_groups(size_t view) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return current_[view]->state->num_groups();
 }
 
 size_t ServedViews::MemoryUsage() const {
-  std::lock_guard lock(mu_);
+  // Measuring walks every group of some aggregates: on snapshots, not under mu_.
   size_t bytes = 0;
-  for (const auto& s : current_) bytes += s->state->MemoryUsage();
+  for (size_t v = 0; v < plans_.size(); ++v) bytes += Read(v).state().MemoryUsage();
   return bytes;
 }
 
@@ -112,7 +112,7 @@ Result<Materialized> ServedViews::Materialize(size_t view) const {
   Materialized m;
   m.coverage = snap.coverage();
   {
-    std::lock_guard cache_lock(cache_mu_);
+    MutexLock cache_lock(&cache_mu_);
     const auto& [generation, cached] = cache_[view];
     if (cached && generation == m.coverage.generation) {
       m.result = cached;
@@ -143,7 +143,7 @@ Result<Materialized> ServedViews::Materialize(size_t view) const {
         return budget.Charge(bytes);
       }));
   m.result = std::make_shared<const ViewResult>(std::move(result));
-  std::lock_guard cache_lock(cache_mu_);
+  MutexLock cache_lock(&cache_mu_);
   auto& entry = cache_[view];
   if (!entry.second || entry.first < m.coverage.generation) entry = {m.coverage.generation, m.result};
   return m;

@@ -10,11 +10,11 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "plan/view_plan.h"
 #include "serving/query_budget.h"
@@ -101,21 +101,22 @@ class ServedViews {
     std::shared_ptr<const ServedVersion> version_;
     Coverage coverage_;
   };
-  Snapshot Read(size_t view) const;
+  Snapshot Read(size_t view) const EXCLUDES(mu_);
 
   // Serves `states` (one per view, batch ⊕ speed) covering `coverage`; the
   // swap is atomic for readers.
-  void Install(ViewStates states, Coverage coverage);
+  void Install(ViewStates states, Coverage coverage) EXCLUDES(write_mu_, mu_);
   // Merges one micro-batch (`delta`, one state per view) into the served
   // states and advances the speed watermark, atomically for readers.
-  void Apply(const ViewStates& delta, const std::vector<uint64_t>& speed, int64_t caught_up_ms);
+  void Apply(const ViewStates& delta, const std::vector<uint64_t>& speed, int64_t caught_up_ms)
+      EXCLUDES(write_mu_, mu_);
   // Only marks that the speed layer is caught up at `caught_up_ms`.
-  void Touch(int64_t caught_up_ms);
+  void Touch(int64_t caught_up_ms) EXCLUDES(mu_);
 
   Coverage coverage() const;
   // Groups and bytes of the served states, per view summed.
   size_t num_groups(size_t view) const;
-  size_t MemoryUsage() const;
+  size_t MemoryUsage() const EXCLUDES(mu_);
   // Views the writer copied because readers pinned them (copy-on-write).
   uint64_t copies() const { return copies_.load(std::memory_order_relaxed); }
 
@@ -135,15 +136,15 @@ class ServedViews {
  private:
   const std::vector<const ViewPlan*> plans_;
   const QueryLimits limits_;
-  std::mutex write_mu_;  // one writer at a time
-  mutable std::mutex mu_;  // publication: held to pin, to swap, and to merge in place
-  std::vector<std::shared_ptr<ServedVersion>> current_;  // GUARDED_BY(mu_), per view
-  Coverage coverage_;                                          // GUARDED_BY(mu_)
+  Mutex write_mu_ ACQUIRED_BEFORE(mu_);  // one writer at a time
+  mutable Mutex mu_;  // publication: held to pin, to swap, and to merge in place
+  std::vector<std::shared_ptr<ServedVersion>> current_ GUARDED_BY(mu_);  // per view
+  Coverage coverage_ GUARDED_BY(mu_);
   std::atomic<uint64_t> copies_{0};
 
-  mutable std::mutex cache_mu_;
-  mutable std::vector<std::pair<uint64_t, std::shared_ptr<const ViewResult>>>
-      cache_;  // GUARDED_BY(cache_mu_), per view
+  mutable Mutex cache_mu_;
+  // Per view: the generation finalized and its rows.
+  mutable std::vector<std::pair<uint64_t, std::shared_ptr<const ViewResult>>> cache_ GUARDED_BY(cache_mu_);
 };
 
 }  // namespace lf

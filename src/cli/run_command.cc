@@ -43,6 +43,7 @@ struct RunSettings {
   int64_t max_unsealed_segments = 8;
   int64_t query_timeout_ms = 10'000;
   uint64_t query_max_bytes = uint64_t{512} << 20;
+  int64_t query_concurrency = 4;
 };
 
 // One setting: its TOML key, its flag, and how a TOML value is stored.
@@ -154,6 +155,7 @@ Result<PipelineOptions> ToPipelineOptions(const RunSettings& s) {
   o.max_unsealed_buckets = static_cast<size_t>(s.max_unsealed_segments);
   o.query_limits.timeout = std::chrono::milliseconds(s.query_timeout_ms);
   o.query_limits.max_bytes = s.query_max_bytes;
+  o.query_limits.concurrency = static_cast<int>(s.query_concurrency);
   return o;
 }
 
@@ -272,6 +274,9 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
   AddSetting(cmd, list.get(), "query_max_bytes", &settings->query_max_bytes,
              "Memory budget of a query's rows and groups (bytes; 0: none); over it the answer is 400 "
              "resource_limit_exceeded");
+  AddSetting(cmd, list.get(), "query_concurrency", &settings->query_concurrency,
+             "Queries that run at once, on low-priority threads so that ingest keeps the CPU; more wait their turn "
+             "(0: each on its HTTP thread)");
   AddSetting(cmd, list.get(), "token", &settings->token,
              "If set, POST /v1/events requires the header 'Authorization: Bearer <token>'");
   cmd->add_option("--config", *config, "A TOML file of settings (keys as above, in snake_case)");

@@ -6,6 +6,7 @@
 // abseil's and leveldb's annotated mutexes use it.
 #pragma once
 
+#include <condition_variable>
 #include <mutex>
 #include <shared_mutex>
 
@@ -55,6 +56,23 @@ class CAPABILITY("mutex") Mutex {
 
  private:
   std::mutex mu_;
+};
+
+// A condition variable waited on with a Mutex held (as std::condition_variable
+// with its std::mutex): Wait releases it while blocked and holds it again
+// when it returns. Spurious wake-ups happen: wait in a loop.
+class CondVar {
+ public:
+  void Wait(Mutex* mu) REQUIRES(mu) {
+    std::unique_lock lock(mu->native(), std::adopt_lock);
+    cv_.wait(lock);
+    lock.release();  // still held: the caller's
+  }
+  void NotifyOne() { cv_.notify_one(); }
+  void NotifyAll() { cv_.notify_all(); }
+
+ private:
+  std::condition_variable cv_;
 };
 
 // std::shared_mutex, annotated.

@@ -16,11 +16,15 @@
 
 namespace lf {
 
-// The limits every query gets (`run`'s query_timeout_ms and
-// query_max_bytes). Zero means no limit.
+// The limits every query gets (`run`'s query_timeout_ms, query_max_bytes
+// and query_concurrency). Zero means no limit.
 struct QueryLimits {
   std::chrono::milliseconds timeout{10'000};
   uint64_t max_bytes = uint64_t{512} << 20;
+  // Queries and whole-view reads running at once, on low-priority threads
+  // (see QueryRunner); more wait their turn. 0: each runs on its caller's
+  // thread, at its priority.
+  int concurrency = 4;
 };
 
 class QueryBudget {

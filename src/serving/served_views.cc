@@ -1,5 +1,7 @@
 #include "serving/served_views.h"
 
+#include <optional>
+
 #include "serving/query.h"
 #include "sql/binder.h"
 
@@ -15,7 +17,10 @@ ServedViews::Snapshot::~Snapshot() {
 }
 
 ServedViews::ServedViews(std::vector<const ViewPlan*> plans, QueryLimits limits)
-    : plans_(std::move(plans)), limits_(limits), cache_(plans_.size()) {
+    : plans_(std::move(plans)),
+      limits_(limits),
+      runner_(limits.concurrency > 0 ? std::make_unique<QueryRunner>(limits.concurrency, kQueryNice) : nullptr),
+      cache_(plans_.size()) {
   for (const ViewPlan* p : plans_) current_.push_back(std::make_shared<ServedVersion>(p->NewState()));
 }
 
@@ -108,6 +113,16 @@ size_t ServedViews::MemoryUsage() const {
 }
 
 Result<Materialized> ServedViews::Materialize(size_t view) const {
+  // The budget starts now: waiting for a query thread counts.
+  QueryBudget budget(limits_, "reading view '" + plans_[view]->name() + "'");
+  if (!runner_ || num_groups(view) <= kSmallGroups) return MaterializeNow(view, &budget);
+  std::optional<Result<Materialized>> out;
+  runner_->Run([&] { out.emplace(MaterializeNow(view, &budget)); });
+  return std::move(*out);
+}
+
+Result<Materialized> ServedViews::MaterializeNow(size_t view, QueryBudget* budget) const {
+  RETURN_IF_ERROR(budget->CheckTime());
   const Snapshot snap = Read(view);
   Materialized m;
   m.coverage = snap.coverage();
@@ -120,7 +135,6 @@ Result<Materialized> ServedViews::Materialize(size_t view) const {
     }
   }
   const ViewPlan& plan = *plans_[view];
-  QueryBudget budget(limits_, "reading view '" + plan.name() + "'");
   ViewResult result;
   result.name = plan.name();
   result.column_names = plan.output_names();
@@ -140,7 +154,7 @@ Result<Materialized> ServedViews::Materialize(size_t view) const {
           bytes += QueryBudget::RowBytes(row);
           result.rows.push_back(std::move(row));
         }
-        return budget.Charge(bytes);
+        return budget->Charge(bytes);
       }));
   m.result = std::make_shared<const ViewResult>(std::move(result));
   MutexLock cache_lock(&cache_mu_);
@@ -198,9 +212,19 @@ StreamSchema ServedViews::Columns(size_t view) const {
 }
 
 Result<Answer> ServedViews::Query(size_t view, const sql::BoundQuery& query) const {
+  // The budget starts now: waiting for a query thread counts.
+  QueryBudget budget(limits_, "query over view '" + plans_[view]->name() + "'");
+  if (!runner_ || (num_groups(view) <= kSmallGroups && RowsPerBatch(query) == Batch::kCapacity))
+    return QueryNow(view, query, &budget);
+  std::optional<Result<Answer>> out;
+  runner_->Run([&] { out.emplace(QueryNow(view, query, &budget)); });
+  return std::move(*out);
+}
+
+Result<Answer> ServedViews::QueryNow(size_t view, const sql::BoundQuery& query, QueryBudget* budget) const {
   const ViewPlan& plan = *plans_[view];
   const std::vector<TypeId> types = plan.output_types();
-  QueryBudget budget(limits_, "query over view '" + plan.name() + "'");
+  RETURN_IF_ERROR(budget->CheckTime());
   Answer answer;
   const Snapshot snap = Read(view);
   answer.coverage = snap.coverage();
@@ -210,7 +234,7 @@ Result<Answer> ServedViews::Query(size_t view, const sql::BoundQuery& query) con
   auto source = [&](const BatchFn& fn) {
     return state.FinalizeBatches([&](const std::vector<const Vector*>& cols, const uint32_t* rows, size_t n) {
       for (size_t from = 0; from < n; from += step) {
-        RETURN_IF_ERROR(budget.CheckTime());
+        RETURN_IF_ERROR(budget->CheckTime());
         batch.Clear();
         batch.size = std::min(step, n - from);
         for (size_t c = 0; c < cols.size(); ++c)
@@ -220,7 +244,7 @@ Result<Answer> ServedViews::Query(size_t view, const sql::BoundQuery& query) con
       return Status::OK();
     });
   };
-  ASSIGN_OR_RETURN(answer.result, ExecuteQuery(query, plan.name(), source, &budget));
+  ASSIGN_OR_RETURN(answer.result, ExecuteQuery(query, plan.name(), source, budget));
   return answer;
 }
 

@@ -18,6 +18,7 @@
 #include "common/status.h"
 #include "plan/view_plan.h"
 #include "serving/query_budget.h"
+#include "serving/query_runner.h"
 #include "sql/binder.h"
 
 namespace lf {
@@ -128,12 +129,22 @@ class ServedViews {
   Result<Answer> Lookup(size_t view, const std::vector<Value>& keys) const;
   // Runs a query bound to the view's columns (see PrepareQuery) straight
   // over its merged groups: a top-k or a filter does not build every row.
-  // Bounded by the limits (DeadlineExceeded, ResourceExhausted).
+  // Bounded by the limits (DeadlineExceeded, ResourceExhausted); runs on a
+  // low-priority query thread (QueryRunner) unless it is small.
   Result<Answer> Query(size_t view, const sql::BoundQuery& query) const;
   // The view's output columns as the stream a query over it binds to.
   StreamSchema Columns(size_t view) const;
 
+  // The nice value of the threads that run queries. Reads of views of at
+  // most kSmallGroups groups (and without large expressions) run on their
+  // caller's thread: they are quick, and a handoff would only slow them.
+  static constexpr int kQueryNice = 10;
+  static constexpr size_t kSmallGroups = 4096;
+
  private:
+  Result<Materialized> MaterializeNow(size_t view, QueryBudget* budget) const;
+  Result<Answer> QueryNow(size_t view, const sql::BoundQuery& query, QueryBudget* budget) const;
+
   const std::vector<const ViewPlan*> plans_;
   const QueryLimits limits_;
   Mutex write_mu_ ACQUIRED_BEFORE(mu_);  // one writer at a time
@@ -141,6 +152,7 @@ class ServedViews {
   std::vector<std::shared_ptr<ServedVersion>> current_ GUARDED_BY(mu_);  // per view
   Coverage coverage_ GUARDED_BY(mu_);
   std::atomic<uint64_t> copies_{0};
+  const std::unique_ptr<QueryRunner> runner_;  // nullptr: queries run on their callers' threads
 
   mutable Mutex cache_mu_;
   // Per view: the generation finalized and its rows.

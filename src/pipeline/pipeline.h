@@ -53,6 +53,8 @@ struct PipelineOptions {
   // Accept answers Unavailable (HTTP 503 + Retry-After), so that the speed
   // layer's memory stays bounded when sealing cannot keep up.
   size_t max_unsealed_buckets = 8;
+  // The time and memory budget of every query and whole-view read.
+  QueryLimits query_limits;
   // Operator log lines (runs, swaps, errors). May be empty.
   std::function<void(const std::string& line)> log;
 };

@@ -6,6 +6,7 @@
 // abseil's and leveldb's annotated mutexes use it.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <shared_mutex>
@@ -67,6 +68,14 @@ class CondVar {
     std::unique_lock lock(mu->native(), std::adopt_lock);
     cv_.wait(lock);
     lock.release();  // still held: the caller's
+  }
+  // As Wait, until `deadline` at the latest: false when it passed.
+  template <class Clock, class Duration>
+  bool WaitUntil(Mutex* mu, const std::chrono::time_point<Clock, Duration>& deadline) REQUIRES(mu) {
+    std::unique_lock lock(mu->native(), std::adopt_lock);
+    const bool notified = cv_.wait_until(lock, deadline) == std::cv_status::no_timeout;
+    lock.release();  // still held: the caller's
+    return notified;
   }
   void NotifyOne() { cv_.notify_one(); }
   void NotifyAll() { cv_.notify_all(); }

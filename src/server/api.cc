@@ -200,15 +200,16 @@ Api::Api(Pipeline* p, GuardOptions guard)
     const ViewPlan& plan = served.plan(v);
     views_.push_back(ViewInfo{plan.output_names(), plan.output_types(), KeyColumns(plan)});
   }
-  for (size_t i = 0; i < kRoutes.size(); ++i) latency_.push_back(std::make_unique<Histogram>(Histogram::LatencyBounds()));
+  for (size_t i = 0; i < kRoutes.size(); ++i)
+    latency_.push_back(std::make_unique<Histogram>(Histogram::LatencyBounds()));
 }
 
 std::optional<HttpResponse> Api::Screen(const HttpRequest& head) {
   const Route route = Match(head.path);
   if (!route.allow) return ErrorResponse(404, "not_found", "no such endpoint: " + head.method + " " + head.path);
   if (!Allows(route.allow, head.method)) {
-    HttpResponse res = ErrorResponse(405, "method_not_allowed",
-                                     head.method + " is not allowed on " + head.path + " (allowed: " + route.allow + ")");
+    HttpResponse res = ErrorResponse(
+        405, "method_not_allowed", head.method + " is not allowed on " + head.path + " (allowed: " + route.allow + ")");
     res.headers.emplace_back("Allow", route.allow);
     return res;
   }
@@ -293,14 +294,14 @@ HttpResponse Api::Error(int status, std::string_view code, std::string detail) {
 void Api::Answered(const HttpRequest& req, int status, double seconds) {
   const size_t route = req.path.empty() ? kRoutes.size() - 1 : Match(req.path).index;
   latency_[route]->Observe(seconds);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ++requests_[{route, status}];
 }
 
 std::string Api::HttpMetrics() {
   std::string out;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     std::string samples;
     for (const auto& [k, n] : requests_)
       samples += std::string("lambdaflow_http_requests_total{route=\"") + kRoutes[k.first] + "\",status=\"" +

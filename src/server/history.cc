@@ -9,9 +9,7 @@
 namespace lf {
 namespace {
 
-void AppendList(const std::vector<uint64_t>& v, std::string* out) {
-  *out += "[" + JoinWatermark(v) + "]";
-}
+void AppendList(const std::vector<uint64_t>& v, std::string* out) { *out += "[" + JoinWatermark(v) + "]"; }
 
 void AppendRate(double v, std::string* out) {
   char buf[32];
@@ -28,9 +26,15 @@ std::string Render(const HistorySample& s, const HistorySample* prev) {
   const bool rates = prev && secs > 0 && s.accepted >= prev->accepted && s.rejected >= prev->rejected &&
                      s.micro_batches >= prev->micro_batches && s.batch_runs >= prev->batch_runs;
   out += ",\"accepted_per_s\":";
-  if (rates) AppendRate(static_cast<double>(s.accepted - prev->accepted) / secs, &out); else out += "null";
+  if (rates)
+    AppendRate(static_cast<double>(s.accepted - prev->accepted) / secs, &out);
+  else
+    out += "null";
   out += ",\"rejected_per_s\":";
-  if (rates) AppendRate(static_cast<double>(s.rejected - prev->rejected) / secs, &out); else out += "null";
+  if (rates)
+    AppendRate(static_cast<double>(s.rejected - prev->rejected) / secs, &out);
+  else
+    out += "null";
   out += ",\"freshness_ms\":" + std::to_string(std::max<int64_t>(0, s.freshness_ms));
   out += ",\"log_end\":";
   AppendList(s.log_end, &out);
@@ -49,12 +53,16 @@ std::string Render(const HistorySample& s, const HistorySample* prev) {
   out += ",\"batch_runs\":" + std::to_string(s.batch_runs);
   out += ",\"batch_run_ms\":";
   if (rates && s.batch_runs > prev->batch_runs)
-    AppendRate((s.batch_run_seconds - prev->batch_run_seconds) * 1000 / static_cast<double>(s.batch_runs - prev->batch_runs),
-               &out);
+    AppendRate(
+        (s.batch_run_seconds - prev->batch_run_seconds) * 1000 / static_cast<double>(s.batch_runs - prev->batch_runs),
+        &out);
   else
     out += "null";
   out += ",\"micro_batches_per_s\":";
-  if (rates) AppendRate(static_cast<double>(s.micro_batches - prev->micro_batches) / secs, &out); else out += "null";
+  if (rates)
+    AppendRate(static_cast<double>(s.micro_batches - prev->micro_batches) / secs, &out);
+  else
+    out += "null";
   out += ",\"micro_batch_ms\":";
   if (rates && s.micro_batches > prev->micro_batches)
     AppendRate((s.micro_batch_seconds - prev->micro_batch_seconds) * 1000 /
@@ -91,7 +99,7 @@ HistorySample SamplePipeline(const Pipeline& p, int64_t now_ms) {
 History::History(size_t capacity) : capacity_(std::max<size_t>(1, capacity)) {}
 
 void History::Add(const HistorySample& s) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   const HistorySample* prev = entries_.empty() ? nullptr : &entries_.back().sample;
   Entry e{s, Render(s, prev)};
   entries_.push_back(std::move(e));
@@ -99,14 +107,14 @@ void History::Add(const HistorySample& s) {
 }
 
 size_t History::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return entries_.size();
 }
 
 std::string History::Json(int64_t since_ms, int64_t interval_ms) const {
   std::string out = "{\"interval_ms\":" + std::to_string(interval_ms) + ",\"capacity\":" + std::to_string(capacity_) +
                     ",\"samples\":[";
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   bool first = true;
   for (const Entry& e : entries_) {
     if (e.sample.t_ms <= since_ms) continue;
@@ -120,22 +128,25 @@ std::string History::Json(int64_t since_ms, int64_t interval_ms) const {
 HistoryRecorder::HistoryRecorder(std::function<HistorySample()> sample, History* history,
                                  std::chrono::milliseconds interval)
     : thread_([this, sample = std::move(sample), history, interval] {
-        std::unique_lock lock(mu_);
-        do {
-          lock.unlock();
+        MutexLock lock(&mu_);
+        while (!stop_) {
+          lock.Unlock();
           history->Add(sample());
-          lock.lock();
-        } while (!cv_.wait_for(lock, interval, [this] { return stop_; }));
+          lock.Lock();
+          const auto deadline = std::chrono::steady_clock::now() + interval;
+          while (!stop_ && cv_.WaitUntil(&mu_, deadline)) {
+          }
+        }
       }) {}
 
 HistoryRecorder::~HistoryRecorder() { Stop(); }
 
 void HistoryRecorder::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_one();
+  cv_.NotifyOne();
   if (thread_.joinable()) thread_.join();
 }
 

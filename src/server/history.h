@@ -6,7 +6,6 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -16,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/mutex.h"
 #include "pipeline/pipeline.h"
 
 namespace lf {
@@ -64,8 +64,8 @@ class History {
     std::string json;  // rendered once, when added
   };
   const size_t capacity_;
-  mutable std::mutex mu_;
-  std::deque<Entry> entries_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::deque<Entry> entries_ GUARDED_BY(mu_);
 };
 
 // Adds a sample to a History every `interval` on its own thread (the first
@@ -81,9 +81,9 @@ class HistoryRecorder {
   void Stop();
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar cv_;
+  bool stop_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -42,6 +42,9 @@ struct RunSettings {
   std::string token;
   bool require_token_for_reads = false;
   int64_t max_unsealed_segments = 8;
+  int64_t query_timeout_ms = 10'000;
+  uint64_t query_max_bytes = uint64_t{512} << 20;
+  int64_t query_concurrency = 4;
   bool restart_log_at_sealed = false;  // a flag only: a one-time repair, never a setting of a file
 };
 
@@ -171,6 +174,9 @@ Result<PipelineOptions> ToPipelineOptions(const RunSettings& s) {
   o.micro_batch = std::chrono::milliseconds(s.micro_batch_ms);
   o.batch_threads = static_cast<int>(s.batch_threads);
   o.max_unsealed_buckets = static_cast<size_t>(s.max_unsealed_segments);
+  o.query_limits.timeout = std::chrono::milliseconds(s.query_timeout_ms);
+  o.query_limits.max_bytes = s.query_max_bytes;
+  o.query_limits.concurrency = static_cast<int>(s.query_concurrency);
   return o;
 }
 
@@ -288,6 +294,14 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
              "Threads of a batch recompute (0: one per core)");
   AddSetting(cmd, list.get(), "max_unsealed_segments", &settings->max_unsealed_segments,
              "Backpressure: POST /v1/events answers 503 while more closed segments than this wait to be sealed");
+  AddSetting(cmd, list.get(), "query_timeout_ms", &settings->query_timeout_ms,
+             "Time budget of a query or whole-view read (ms; 0: none); over it the answer is 504 query_timeout");
+  AddSetting(cmd, list.get(), "query_max_bytes", &settings->query_max_bytes,
+             "Memory budget of a query's rows and groups (bytes; 0: none); over it the answer is 400 "
+             "resource_limit_exceeded");
+  AddSetting(cmd, list.get(), "query_concurrency", &settings->query_concurrency,
+             "Queries that run at once, on low-priority threads so that ingest keeps the CPU; more wait their turn "
+             "(0: each on its HTTP thread)");
   AddSetting(cmd, list.get(), "token", &settings->token,
              "If set, POST /v1/events requires the header 'Authorization: Bearer <token>'");
   AddSetting(cmd, list.get(), "require_token_for_reads", &settings->require_token_for_reads,

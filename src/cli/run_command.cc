@@ -42,6 +42,8 @@ struct RunSettings {
   std::string token;
   bool require_token_for_reads = false;
   int64_t max_unsealed_segments = 8;
+  int64_t partitions = 0;    // 0: the data directory's count (1 for a new one)
+  std::string partition_by;  // empty: round-robin per request
   bool restart_log_at_sealed = false;  // a flag only: a one-time repair, never a setting of a file
 };
 
@@ -171,6 +173,9 @@ Result<PipelineOptions> ToPipelineOptions(const RunSettings& s) {
   o.micro_batch = std::chrono::milliseconds(s.micro_batch_ms);
   o.batch_threads = static_cast<int>(s.batch_threads);
   o.max_unsealed_buckets = static_cast<size_t>(s.max_unsealed_segments);
+  if (s.partitions > 1024) return Status::InvalidArgument("partitions must be in [1, 1024]");
+  o.dir.partitions = static_cast<int>(s.partitions);
+  o.partition_by = s.partition_by;
   return o;
 }
 
@@ -288,6 +293,12 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
              "Threads of a batch recompute (0: one per core)");
   AddSetting(cmd, list.get(), "max_unsealed_segments", &settings->max_unsealed_segments,
              "Backpressure: POST /v1/events answers 503 while more closed segments than this wait to be sealed");
+  AddSetting(cmd, list.get(), "partitions", &settings->partitions,
+             "Partitions of a new data directory's log (0: 1, or the count an existing directory was created "
+             "with; a different count is an error)");
+  AddSetting(cmd, list.get(), "partition_by", &settings->partition_by,
+             "The column whose value picks an event's partition when POST /v1/events has no ?partition= "
+             "(murmur2, like produce --to kafka://); empty: round-robin per request");
   AddSetting(cmd, list.get(), "token", &settings->token,
              "If set, POST /v1/events requires the header 'Authorization: Bearer <token>'");
   AddSetting(cmd, list.get(), "require_token_for_reads", &settings->require_token_for_reads,

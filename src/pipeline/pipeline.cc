@@ -227,7 +227,7 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional
   if (!split) {
     bool duplicate = false;
     OffsetRange range;
-    RETURN_IF_ERROR(AppendTo(target, records, std::move(rows), producer, &range, &duplicate));
+    RETURN_IF_ERROR(AppendTo(target, records, std::move(rows), producer, /*wait=*/true, &range, &duplicate));
     report.duplicate = duplicate;
     report.offsets = range;
     report.accepted = range.to - range.from;
@@ -256,17 +256,28 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional
     }
   }
   if (next != records.size()) return Status::Internal("ingest: decoded rows and accepted lines differ in number");
+  // Every partition's append first, then one wait for their durability
+  // (the group commits of the partitions overlap).
   bool all_duplicate = true;
+  std::vector<bool> waits;
   for (int p = 0; p < n; ++p) {
     auto& recs = parts[static_cast<size_t>(p)];
     if (recs.empty() && !producer) continue;
     bool duplicate = false;
     OffsetRange range;
-    RETURN_IF_ERROR(AppendTo(p, recs, {}, producer, &range, &duplicate));
+    RETURN_IF_ERROR(AppendTo(p, recs, {}, producer, /*wait=*/false, &range, &duplicate));
     all_duplicate = all_duplicate && duplicate;
     report.accepted += range.to - range.from;
-    if (!duplicate) accepted_ += range.to - range.from;
     report.ranges.push_back(range);
+    waits.push_back(!duplicate);
+  }
+  for (size_t i = 0; i < report.ranges.size(); ++i) {
+    if (!waits[i]) continue;  // a duplicate was answered once durable
+    const OffsetRange& r = report.ranges[i];
+    Status durable =
+        r.from == r.to ? dir_->log()->SyncNow(r.partition) : dir_->log()->WaitDurable(r.partition, r.to);
+    if (!durable.ok()) return Status::Unavailable("the log cannot take writes: " + durable.ToString());
+    accepted_ += r.to - r.from;
   }
   report.duplicate = producer && all_duplicate;
   if (report.ranges.size() == 1) report.offsets = report.ranges[0];
@@ -278,7 +289,8 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional
 }
 
 Status Pipeline::AppendTo(int p, const std::vector<std::string_view>& records, std::vector<std::unique_ptr<Batch>> rows,
-                          const std::optional<ProducerBatch>& producer, OffsetRange* range, bool* duplicate) {
+                          const std::optional<ProducerBatch>& producer, bool wait, OffsetRange* range,
+                          bool* duplicate) {
   Log* log = dir_->log();
   *duplicate = false;
   auto answer_duplicate = [&](const OffsetRange& original) -> Status {
@@ -308,6 +320,7 @@ Status Pipeline::AppendTo(int p, const std::vector<std::string_view>& records, s
   // The rows are handed over before the records are acknowledged, so the
   // speed layer finds them when it consumes the range.
   if (!records.empty() && !rows.empty()) decoded_.Put(p, range->from, range->to, std::move(rows));
+  if (!wait) return Status::OK();
   Status durable = records.empty() ? log->SyncNow(p) : log->WaitDurable(p, range->to);
   if (!durable.ok()) return Status::Unavailable("the log cannot take writes: " + durable.ToString());
   return Status::OK();

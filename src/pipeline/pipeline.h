@@ -153,9 +153,10 @@ class Pipeline {
   Result<PendingVersion> LoadVersion(const BatchVersion& version);
   Status InstallVersion(PendingVersion pending);
   // Appends `records` (with their decoded `rows`, may be empty) to
-  // partition `p`; fills `range` and `duplicate`.
+  // partition `p`; fills `range` and `duplicate`. With `wait`, returns once
+  // the range is durable (a duplicate: always).
   Status AppendTo(int p, const std::vector<std::string_view>& records, std::vector<std::unique_ptr<Batch>> rows,
-                  const std::optional<ProducerBatch>& producer, OffsetRange* range, bool* duplicate);
+                  const std::optional<ProducerBatch>& producer, bool wait, OffsetRange* range, bool* duplicate);
   Status MicroBatch();
   Status RunBatch();
   void SpeedLoop();

@@ -16,7 +16,14 @@
 //   a short batch interval): at least 120 answers, at least 3 batch versions,
 //   W <= S, S never decreasing, some answers merging both layers (0 < W < S);
 //   at the end S reaches every acknowledged event and SIGTERM exits 0.
-// KillAndRestart (3 seeds, each with another fsync policy): the same, then
+// LiveEquationPartitions: the same over 4 partitions (--partitions=4), the
+//   producer sending half its bodies with ?partition=P and the others
+//   round-robin; W and S per partition, the oracle over the union of
+//   [0, S[p]). LiveEquationPartitionByKey: 4 partitions, each body split by
+//   murmur2 of k (--partition-by=k), the producer checking every range
+//   against its own murmur2 of the keys.
+// KillAndRestart (5 seeds, each with another fsync policy; seeds 3 and 4
+//   over 4 partitions, restarted without --partitions): the same, then
 //   kill -9 at a seeded random moment while a POST may be in flight; restart
 //   on the same data directory: the log holds every acknowledged event, and
 //   beyond them a prefix of the in-flight POST's valid lines (that prefix

@@ -22,8 +22,9 @@
 //   [0, S[p]). LiveEquationPartitionByKey: 4 partitions, each body split by
 //   murmur2 of k (--partition-by=k), the producer checking every range
 //   against its own murmur2 of the keys.
-// KillAndRestart (5 seeds, each with another fsync policy; seeds 3 and 4
-//   over 4 partitions, restarted without --partitions): the same, then
+// KillAndRestart (6 seeds, each with another fsync policy; seeds 3 to 5
+//   over 4 partitions, restarted without --partitions, seed 5 split by key):
+//   the same, then
 //   kill -9 at a seeded random moment while a POST may be in flight; restart
 //   on the same data directory: the log holds every acknowledged event, and
 //   beyond them a prefix of the in-flight POST's valid lines (that prefix
@@ -252,12 +253,16 @@ TEST_P(LiveSeeded, KillAndRestart) {
   // an append and its acknowledgement (a long group-commit window).
   const std::vector<std::vector<std::string>> policies = {
       {}, {"--fsync", "always"}, {"--fsync", "interval", "--fsync-interval-ms", "40"}};
-  const std::vector<std::string>& flags = policies[static_cast<size_t>(GetParam()) % policies.size()];
+  std::vector<std::string> flags = policies[static_cast<size_t>(GetParam()) % policies.size()];
   // Seeds from 3 on: four partitions (given at creation only; the restart
-  // keeps the directory's count).
-  const ProduceMode mode{.partitions = GetParam() >= 3 ? 4 : 1};
+  // keeps the directory's count); seed 5 splits bodies by key.
+  const ProduceMode mode{.partitions = GetParam() >= 3 ? 4 : 1, .by_key = GetParam() == 5};
   std::vector<std::string> first_flags = flags;
   if (mode.partitions > 1) first_flags.push_back("--partitions=" + std::to_string(mode.partitions));
+  if (mode.by_key) {
+    first_flags.push_back("--partition-by=k");
+    flags.push_back("--partition-by=k");
+  }
   const auto start = Clock::now();
   ASSERT_NO_FATAL_FAILURE(StartServer(first_flags));
   Ledger ledger(mode.partitions);
@@ -310,27 +315,49 @@ TEST_P(LiveSeeded, KillAndRestart) {
       log_end.push_back(end);
     }
   }
+  // Per partition, the in-flight events it may hold beyond the acknowledged
+  // ones: all of them (one partition; which one, unless ?partition= said),
+  // or, split by key, that partition's part (its keys' events, plus the
+  // NULL keys' if it was the request's round-robin partition): each
+  // partition's part is one record, there in full or not at all.
   uint64_t kept_count = 0;
+  ledger.Reopen();
   std::optional<int> kept_partition;
   for (int p = 0; p < mode.partitions; ++p) {
     const uint64_t end = log_end[static_cast<size_t>(p)], had = acked_by_partition[static_cast<size_t>(p)];
     ASSERT_GE(end, had) << context << ": acknowledged events of partition " << p << " were lost";
     if (end == had) continue;
-    ASSERT_FALSE(kept_partition) << context << ": partitions " << *kept_partition << " and " << p
-                                 << " both hold unacknowledged events";
-    if (produced.in_flight_partition) {
-      ASSERT_EQ(p, *produced.in_flight_partition) << context;
+    std::vector<Event> kept;
+    if (mode.by_key) {
+      std::vector<Event> keyed, with_nulls;
+      for (const Event& e : produced.in_flight) {
+        const bool mine = e.k && KeyPartition(std::to_string(*e.k), mode.partitions) == p;
+        if (mine) keyed.push_back(e);
+        if (mine || !e.k) with_nulls.push_back(e);
+      }
+      if (end - had == keyed.size()) {
+        kept = keyed;
+      } else {
+        ASSERT_EQ(end - had, with_nulls.size())
+            << context << ": partition " << p << " holds " << end - had
+            << " unacknowledged events, not the in-flight body's part for it";
+        kept = with_nulls;
+      }
+    } else {
+      ASSERT_FALSE(kept_partition) << context << ": partitions " << *kept_partition << " and " << p
+                                   << " both hold unacknowledged events";
+      if (produced.in_flight_partition) {
+        ASSERT_EQ(p, *produced.in_flight_partition) << context;
+      }
+      kept_partition = p;
+      ASSERT_LE(end - had, produced.in_flight.size())
+          << context << ": the log has more events than were acknowledged plus the in-flight POST's";
+      kept.assign(produced.in_flight.begin(), produced.in_flight.begin() + static_cast<ptrdiff_t>(end - had));
     }
-    kept_partition = p;
-    kept_count = end - had;
+    kept_count += kept.size();
+    ASSERT_TRUE(ledger.Record(p, had, kept));
   }
-  ASSERT_LE(kept_count, produced.in_flight.size())
-      << context << ": the log has more events than were acknowledged plus the in-flight POST's";
-  std::vector<Event> kept(produced.in_flight.begin(), produced.in_flight.begin() + static_cast<ptrdiff_t>(kept_count));
-  ledger.Reopen();
-  if (kept_partition) {
-    ASSERT_TRUE(ledger.Record(*kept_partition, acked_by_partition[static_cast<size_t>(*kept_partition)], kept));
-  }
+  ASSERT_LE(kept_count, produced.in_flight.size()) << context;
   produced.next_from = log_end;
   checker.CompareDeferred();
   checker.ResetS();
@@ -367,17 +394,18 @@ TEST_P(LiveSeeded, KillAndRestart) {
     return std::string(buf);
   };
   std::printf(
-      "KillAndRestart seed %llu (%s, %d partitions): killed at %lld ms; last POST answer at %s, unanswered POST sent at %s "
+      "KillAndRestart seed %llu (%s, %d partitions%s): killed at %lld ms; last POST answer at %s, unanswered POST sent at %s "
       "(relative to the kill); %llu events acknowledged, %zu in flight of which %llu kept; %d answers compared "
       "before the kill (%d of them after the restart), %d after; %.1f s\n",
-      static_cast<unsigned long long>(seed), flags.empty() ? "default fsync" : flags[1].c_str(), mode.partitions,
+      static_cast<unsigned long long>(seed), flags.empty() || flags[0] != "--fsync" ? "default fsync" : flags[1].c_str(), mode.partitions,
+      mode.by_key ? ", by key" : "",
       static_cast<long long>(kill_after.count()), at(at_kill.last_answer).c_str(), at(at_kill.in_flight_sent).c_str(),
       static_cast<unsigned long long>(acked), at_kill.in_flight.size(),
       static_cast<unsigned long long>(kept_count), answers_before, before_restart - answers_before,
       checker.compared() - before_restart, std::chrono::duration<double>(Clock::now() - start).count());
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, LiveSeeded, ::testing::Range(0, 5));
+INSTANTIATE_TEST_SUITE_P(Seeds, LiveSeeded, ::testing::Range(0, 6));
 
 // ---------------------------------------------------------------------------
 // Error answers.

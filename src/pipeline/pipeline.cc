@@ -235,9 +235,11 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional
     if (!duplicate) accepted_ += report.accepted;
     return report;
   }
-  // Split by key: each partition's records in body order, one append each
-  // (the decoded rows are not handed over; the speed layer reads the log).
+  // Split by key: each partition's records in body order, one append each,
+  // and its decoded rows (copied, text included) for the speed layer.
   std::vector<std::vector<std::string_view>> parts(static_cast<size_t>(n));
+  std::vector<std::vector<std::unique_ptr<Batch>>> part_rows(static_cast<size_t>(n));
+  const std::vector<TypeId> types = dir_->schema().types();
   size_t next = 0;
   std::string key;
   for (const auto& batch : rows) {
@@ -253,6 +255,16 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional
         }
       }
       parts[static_cast<size_t>(p)].push_back(records[next]);
+      auto& out = part_rows[static_cast<size_t>(p)];
+      if (out.empty() || out.back()->full()) out.push_back(std::make_unique<Batch>(types));
+      Batch& dst = *out.back();
+      for (size_t c = 0; c < types.size(); ++c) {
+        Vector& to = dst.columns[c];
+        CopyCell(batch->columns[c], i, to, dst.size);
+        if (PhysicalOf(to.type) == PhysicalType::kString && !to.IsNull(dst.size))
+          to.strs[dst.size] = dst.arena.Copy(to.strs[dst.size]);
+      }
+      ++dst.size;
     }
   }
   if (next != records.size()) return Status::Internal("ingest: decoded rows and accepted lines differ in number");
@@ -265,7 +277,8 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional
     if (recs.empty() && !producer) continue;
     bool duplicate = false;
     OffsetRange range;
-    RETURN_IF_ERROR(AppendTo(p, recs, {}, producer, /*wait=*/false, &range, &duplicate));
+    RETURN_IF_ERROR(AppendTo(p, recs, std::move(part_rows[static_cast<size_t>(p)]), producer, /*wait=*/false, &range,
+                             &duplicate));
     all_duplicate = all_duplicate && duplicate;
     report.accepted += range.to - range.from;
     report.ranges.push_back(range);

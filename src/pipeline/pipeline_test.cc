@@ -377,6 +377,9 @@ TEST_F(PipelineTest, PartitionsByKeyWithAnIdempotentProducer) {
   EXPECT_EQ(pipeline_->stats().log_end, want);
   ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
   EXPECT_EQ(pipeline_->served().coverage().speed, want);
+  // Each partition's part came with its decoded rows: nothing decoded again.
+  EXPECT_EQ(pipeline_->stats().speed_events_handed_over, 41u);
+  EXPECT_EQ(pipeline_->stats().speed_events_decoded, 0u);
   auto m = pipeline_->served().Materialize(2);  // total
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   ASSERT_EQ(m->result->rows.size(), 1u);

@@ -2,11 +2,15 @@
 // bench/serving_bench.sh). Two modes, each printing one JSON object:
 //
 //   serve_load freshness --port P [--rate 100000] [--seconds 10] [--batch 1000] [--view V]
+//                        [--heavy N]
 //     Sends seed events at a fixed rate in batches over one keep-alive
 //     connection, while a second connection polls GET /v1/views/V for the
 //     speed watermark S. A batch is visible once an answer reports
 //     S >= the batch's last offset + 1; its freshness is the time from the
-//     start of its send to the receipt of that answer.
+//     start of its send to the receipt of that answer. With --heavy N, N
+//     more connections run heavy queries over by_zip_product back to back
+//     meanwhile, taking turns: a 120,000-item IN list, and every row sorted
+//     by revenue.
 //
 //   serve_load query --port P [--keys 100000] [--seconds 5] [--clients 2] [--ingest-rate 0]
 //                    [--kinds lookup,top10]
@@ -50,6 +54,7 @@ struct Args {
   int clients = 2;
   double ingest_rate = 0;
   std::string kinds = "lookup,top10";
+  int heavy = 0;
 };
 
 Args Parse(int argc, char** argv) {
@@ -80,6 +85,8 @@ Args Parse(int argc, char** argv) {
       a.ingest_rate = std::atof(v);
     else if (k == "--kinds")
       a.kinds = v;
+    else if (k == "--heavy")
+      a.heavy = std::atoi(v);
     else {
       std::fprintf(stderr, "serve_load: unknown option %s\n", k.c_str());
       std::exit(2);
@@ -186,10 +193,39 @@ int Freshness(const Args& a) {
       polls.emplace_back(Clock::now(), SpeedWatermark(res->body));
     }
   });
+  // Heavy queries: their answers' statuses and latencies.
+  std::mutex heavy_mu;
+  std::vector<double> heavy_ms;
+  int heavy_ok = 0, heavy_timeout = 0, heavy_other = 0;
+  std::vector<std::thread> heavy;
+  std::string in_list = "SELECT * FROM by_zip_product WHERE zipcode IN (";
+  for (int i = 0; i < 120000; ++i) in_list += (i ? "," : "") + std::to_string(200000 + i);
+  in_list += ")";
+  const std::string sort_all = "SELECT * FROM by_zip_product ORDER BY revenue DESC";
+  for (int t = 0; t < a.heavy; ++t) {
+    heavy.emplace_back([&, t] {
+      auto client = Connect(a.port);
+      client->set_read_timeout(120, 0);
+      for (int n = t; !stop.load(); ++n) {
+        const auto t0 = Clock::now();
+        auto res = client->Post("/v1/query", n % 2 == 0 ? in_list : sort_all, "text/plain");
+        const double ms = Ms(Clock::now() - t0);
+        std::lock_guard lock(heavy_mu);
+        heavy_ms.push_back(ms);
+        if (res && res->status == 200)
+          ++heavy_ok;
+        else if (res && res->status == 504)
+          ++heavy_timeout;
+        else
+          ++heavy_other;
+      }
+    });
+  }
   std::this_thread::sleep_for(std::chrono::duration<double>(a.seconds));
   stop = true;
   sender.join();
   poller.join();
+  for (auto& t : heavy) t.join();
   // Batches whose visibility the polling saw (skip the last ones sent).
   std::vector<double> fresh;
   size_t p = 0;
@@ -199,8 +235,11 @@ int Freshness(const Args& a) {
     fresh.push_back(Ms(polls[p].first - s.at));
   }
   const double events = static_cast<double>(sent.size()) * a.batch;
-  std::printf("{\"mode\":\"freshness\",\"target_rate\":%.0f,\"achieved_rate\":%.0f,\"batches\":%zu,\"polls\":%zu,%s}\n",
-              a.rate, events / a.seconds, sent.size(), polls.size(), Percentiles(fresh).c_str());
+  std::printf(
+      "{\"mode\":\"freshness\",\"target_rate\":%.0f,\"achieved_rate\":%.0f,\"batches\":%zu,\"polls\":%zu,%s,"
+      "\"heavy\":{\"connections\":%d,\"ok\":%d,\"timeout\":%d,\"other\":%d,%s}}\n",
+      a.rate, events / a.seconds, sent.size(), polls.size(), Percentiles(fresh).c_str(), a.heavy, heavy_ok,
+      heavy_timeout, heavy_other, Percentiles(heavy_ms).c_str());
   return 0;
 }
 

@@ -3,8 +3,9 @@
 # Idempotent: packages already installed are detected with dpkg-query, and
 # `apt-get update` runs only when something is missing, so a second run is fast.
 #
-#   scripts/install-deps.sh           build + test toolchain
-#   scripts/install-deps.sh --bench   also Node.js/npm and the bench/ npm deps
+#   scripts/install-deps.sh           build + test toolchain (with Chromium, Node.js and
+#                                     tests/browser's npm deps for the dashboard's browser test)
+#   scripts/install-deps.sh --bench   also the bench/ npm deps
 set -euo pipefail
 
 usage() {
@@ -31,13 +32,12 @@ packages=(
   libsqlite3-dev sqlite3
   clang-14 libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for clang
   python3
+  curl   # the package test's HTTP checks
+  chromium nodejs   # the dashboard's browser test (tests/browser)
 )
-if [[ $want_bench == 1 ]]; then
-  # Node.js packages that bundle npm (e.g. NodeSource's) conflict with
-  # Debian's npm package: ask for npm only where no npm is on the PATH.
-  packages+=(nodejs)
-  command -v npm >/dev/null 2>&1 || packages+=(npm)
-fi
+# Node.js packages that bundle npm (e.g. NodeSource's) conflict with
+# Debian's npm package: ask for npm only where no npm is on the PATH.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -62,10 +62,11 @@ if ((${#missing[@]} > 0)); then
   "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-if [[ $want_bench == 1 && -f "$(dirname "$0")/../bench/package.json" ]]; then
-  cd "$(dirname "$0")/../bench"
-  # npm records what it installed in node_modules/.package-lock.json; when that
-  # is newer than the manifests, the install is current and npm is not run.
+# npm_install DIR: the npm deps of DIR. npm records what it installed in
+# node_modules/.package-lock.json; when that is newer than the manifests, the
+# install is current and npm is not run.
+npm_install() (
+  cd "$1"
   if [[ ! -f node_modules/.package-lock.json || package.json -nt node_modules/.package-lock.json ||
         (-f package-lock.json && package-lock.json -nt node_modules/.package-lock.json) ]]; then
     if [[ -f package-lock.json ]]; then
@@ -74,4 +75,11 @@ if [[ $want_bench == 1 && -f "$(dirname "$0")/../bench/package.json" ]]; then
       npm install --no-audit --no-fund
     fi
   fi
+)
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+# playwright-core drives the system's Chromium; it never downloads a browser.
+[[ -f $root/tests/browser/package.json ]] && npm_install "$root/tests/browser"
+if [[ $want_bench == 1 && -f $root/bench/package.json ]]; then
+  npm_install "$root/bench"
 fi

@@ -4,14 +4,20 @@
 #      the DuckDB npm package the differential test compares with)
 #   2. Release build in build/, every CTest test
 #   3. ASan+UBSan build in build-asan/, the unit tests (label "unit")
-#   4. clang libFuzzer build in build-fuzz/, every fuzz/*_fuzz.cc target run
+#   4. ThreadSanitizer build in build-tsan/ of the concurrent unit tests
+#      (served views, pipeline, speed layer, log), each run once
+#   5. clang's thread-safety analysis (-Wthread-safety) over every library
+#      source, syntax-only (scripts/thread_safety.sh)
+#   6. clang libFuzzer build in build-fuzz/, every fuzz/*_fuzz.cc target run
 #      for FUZZ_SECONDS (default 10) from its seed corpus fuzz/corpus/<target>/
 # and ends with the line "N passed, N failed" (CTest results of both builds
-# plus one per fuzz target; a build that fails counts as one failure).
+# plus one per TSan test binary, one for the analysis and one per fuzz
+# target; a build that fails counts as one failure).
 # Exits non-zero if anything failed.
 #
 # Environment: JOBS (default 2), FUZZ_SECONDS (default 10), BUILD_ROOT (where
-# build/, build-asan/ and build-fuzz/ go; default the repository root).
+# build/, build-asan/, build-tsan/ and build-fuzz/ go; default the
+# repository root).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +25,7 @@ jobs=${JOBS:-2}
 root=${BUILD_ROOT:-.}
 release_dir=$root/build
 asan_dir=$root/build-asan
+tsan_dir=$root/build-tsan
 fuzz_dir=$root/build-fuzz
 fuzz_seconds=${FUZZ_SECONDS:-10}
 # Fuzz targets the project is expected to have; a missing source is a warning.
@@ -110,6 +117,36 @@ if configure "$asan_dir" "${checked_build[@]}" -DLF_SANITIZE=ON; then
   run_ctest "$asan_dir" -L unit
 else
   fail "ASan+UBSan configure"
+fi
+
+section "ThreadSanitizer build ($tsan_dir)"
+# Only the tests whose code runs threads against each other; a race report
+# fails the binary (halt_on_error).
+tsan_tests=(serving_test pipeline_test speed_layer_test log_test)
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+if configure "$tsan_dir" "${checked_build[@]}" "-DCMAKE_CXX_FLAGS=-fsanitize=thread" \
+    "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread"; then
+  build "$tsan_dir" "${tsan_tests[@]}" || fail "TSan build (some tests did not build)"
+  section "ThreadSanitizer tests"
+  for t in "${tsan_tests[@]}"; do
+    binary=$(find "$tsan_dir/src" -name "$t" -type f -perm -u+x | head -n 1)
+    if [[ -z $binary ]]; then
+      fail "TSan: $t was not built"
+    elif "$binary" --gtest_brief=1; then
+      passed=$((passed + 1))
+    else
+      fail "TSan: $t (a data race or a failed test, see above)"
+    fi
+  done
+else
+  fail "TSan configure"
+fi
+
+section "thread-safety analysis (clang -Wthread-safety)"
+if scripts/thread_safety.sh "$release_dir"; then
+  passed=$((passed + 1))
+else
+  fail "thread-safety analysis (scripts/thread_safety.sh)"
 fi
 
 section "libFuzzer build ($fuzz_dir)"

@@ -101,6 +101,8 @@ class StatesOf final : public AggregateStates {
     return Status::OK();
   }
 
+  std::unique_ptr<AggregateStates> Clone() const override { return std::make_unique<StatesOf>(*this); }
+
   size_t MemoryUsage() const override {
     size_t bytes = states_.capacity() * sizeof(State);
     if constexpr (Op::kHasHeap) {

@@ -62,6 +62,8 @@ class AggregateStates {
   virtual Status Deserialize(size_t g, std::string_view* in) = 0;
   // Approximate heap bytes held, for memory accounting.
   virtual size_t MemoryUsage() const = 0;
+  // An independent copy of every state.
+  virtual std::unique_ptr<AggregateStates> Clone() const = 0;
 };
 
 class AggregateFunction {

@@ -80,6 +80,11 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
   size_t nthreads =
       options.threads > 0 ? static_cast<size_t>(options.threads) : std::max(1u, std::thread::hardware_concurrency());
   nthreads = std::max<size_t>(1, std::min(nthreads, segments.size() - lowest));
+  if (options.progress) {
+    uint64_t total = 0;
+    for (size_t s = lowest; s < segments.size(); ++s) total += manifest.segments[s].to - manifest.segments[s].from;
+    options.progress->total_events = total;
+  }
   std::atomic<size_t> next{lowest};
   std::atomic<uint64_t> rows{0};
   std::mutex err_mu;
@@ -96,6 +101,7 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
           for (size_t i = 0; i < plans.size(); ++i)
             if (s >= first[i]) partial[t][i]->Consume(batch);
           rows += batch.size;
+          if (options.progress) options.progress->AddEvents(batch.size);
           return Status::OK();
         });
       if (!st.ok()) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "batch/batch_version.h"
+#include "common/progress_counters.h"
 #include "master/master_store.h"
 #include "plan/view_plan.h"
 #include "sql/binder.h"
@@ -27,6 +28,9 @@ struct BatchRunOptions {
   bool full = false;  // ignore every cached state
   int threads = 0;    // 0: one per core
   int keep_versions = 3;
+  // Rows scanned so far, and the rows of the segments to scan as the total;
+  // may be null.
+  ProgressCounters* progress = nullptr;
 };
 
 struct BatchRunReport {

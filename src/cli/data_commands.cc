@@ -18,6 +18,7 @@
 #include "cli/cli_util.h"
 #include "cli/command.h"
 #include "cli/event_sender.h"
+#include "cli/progress.h"
 #include "common/format.h"
 #include "common/time.h"
 #include "engine/data_dir.h"
@@ -131,6 +132,7 @@ struct IngestArgs {
   std::string views;
   std::vector<std::string> inputs;
   bool progress = false;
+  bool quiet = false;
 };
 
 Status RunIngest(const IngestArgs& a) {
@@ -143,9 +145,12 @@ Status RunIngest(const IngestArgs& a) {
   // Whole segments are sealed by a background thread while ingest goes on.
   BackgroundSealer sealer(dir.get(), std::chrono::milliseconds(static_cast<int64_t>(a.seal_age * 1000)));
   const uint64_t first = dir->log()->end_offset(0);
-  Ingestor ingestor(dir.get(), a.threads);
-  IngestStats stats;
   std::vector<std::string> inputs = a.inputs.empty() ? std::vector<std::string>{"-"} : a.inputs;
+  ProgressCounters counters;
+  counters.total_bytes = KnownInputBytes(inputs);
+  StderrProgress progress("ingest", "events", &counters, ProgressWanted(a.quiet));
+  Ingestor ingestor(dir.get(), a.threads, &counters);
+  IngestStats stats;
   for (const auto& input : inputs) {
     RETURN_IF_ERROR(ingestor.IngestInput(
         input,
@@ -163,6 +168,7 @@ Status RunIngest(const IngestArgs& a) {
   const uint64_t appended = first + accepted;
   RETURN_IF_ERROR(dir->log()->WaitDurable(0, appended));
   RETURN_IF_ERROR(sealer.Finish());
+  progress.Stop();
   if (a.progress) std::printf("acked %llu\n", static_cast<unsigned long long>(dir->log()->end_offset(0)));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::string summary = "lambdaflow ingest: " + std::to_string(accepted) + " accepted (offsets [" +
@@ -187,6 +193,7 @@ struct BatchArgs {
   bool full = false;
   bool no_seal = false;
   int threads = 0;
+  bool quiet = false;
 };
 
 Status RunBatch(const BatchArgs& a) {
@@ -201,7 +208,12 @@ Status RunBatch(const BatchArgs& a) {
   BatchRunOptions ro;
   ro.full = a.full;
   ro.threads = a.threads;
-  ASSIGN_OR_RETURN(BatchRunReport r, layer.RunOnce(ro));
+  ProgressCounters counters;
+  ro.progress = &counters;
+  StderrProgress progress("batch", "rows", &counters, ProgressWanted(a.quiet));
+  auto run = layer.RunOnce(ro);
+  progress.Stop();
+  ASSIGN_OR_RETURN(BatchRunReport r, std::move(run));
   std::string timings;
   for (const auto& [phase, secs] : r.version.timings) {
     char buf[64];
@@ -639,6 +651,7 @@ void RegisterDataCommands(CLI::App& app, int* exit_code) {
                     "Seal a partial segment once events waited this many seconds unsealed (default 10; 0: never)");
     cmd->add_flag("--progress", a->progress, "Print `acked N` after each durable append (N = log end offset)");
     cmd->add_option("inputs", a->inputs, "NDJSON files (.zst decompressed); '-' or none reads standard input");
+    cmd->add_flag("-q,--quiet", a->quiet, kQuietHelp);
     Install(cmd, a, exit_code, RunIngest);
   }
   {
@@ -649,6 +662,7 @@ void RegisterDataCommands(CLI::App& app, int* exit_code) {
     cmd->add_flag("--full", a->full, "Ignore cached states: recompute from the segments");
     cmd->add_flag("--no-seal", a->no_seal, "Do not seal the log's tail first");
     cmd->add_option("--threads", a->threads, "Worker threads (default: one per core)");
+    cmd->add_flag("-q,--quiet", a->quiet, kQuietHelp);
     Install(cmd, a, exit_code, RunBatch);
   }
   {

@@ -11,6 +11,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/command.h"
+#include "cli/progress.h"
 #include "common/format.h"
 #include "plan/parallel_eval.h"
 #include "plan/result_format.h"
@@ -29,6 +30,7 @@ struct EvalArgs {
   std::vector<std::string> inputs;
   int threads = 0;
   size_t max_line_bytes = 1 << 20;
+  bool quiet = false;
 };
 
 // Streams rejected lines to a file as JSON objects, one per line.
@@ -128,8 +130,14 @@ Status RunEval(const EvalArgs& args) {
   options.decoder.max_line_bytes = args.max_line_bytes;
   std::vector<std::string> inputs = args.inputs.empty() ? std::vector<std::string>{"-"} : args.inputs;
   EvalStats stats;
-  ASSIGN_OR_RETURN(auto states, EvaluateInputs(plan_ptrs, catalog.streams[static_cast<size_t>(stream)], inputs, options,
-                                               on_reject, &stats));
+  ProgressCounters counters;
+  counters.total_bytes = KnownInputBytes(inputs);
+  options.progress = &counters;
+  StderrProgress progress("eval", "events", &counters, ProgressWanted(args.quiet));
+  auto evaluated =
+      EvaluateInputs(plan_ptrs, catalog.streams[static_cast<size_t>(stream)], inputs, options, on_reject, &stats);
+  progress.Stop();
+  ASSIGN_OR_RETURN(auto states, std::move(evaluated));
   if (rejects) RETURN_IF_ERROR(rejects->Close());
 
   // A view that fails to finalize (an integer SUM beyond BIGINT) is
@@ -210,6 +218,7 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--threads", args->threads, "Worker threads (default: one per core)");
   cmd->add_option("--max-line-bytes", args->max_line_bytes, "Reject lines longer than this (default 1 MiB)");
   cmd->add_option("inputs", args->inputs, "NDJSON files (.zst decompressed); '-' or none reads standard input");
+  cmd->add_flag("-q,--quiet", args->quiet, kQuietHelp);
   cmd->callback([args, exit_code] {
     Status st = RunEval(*args);
     *exit_code = st.ok() ? kExitOk : ReportError(st);

@@ -322,6 +322,7 @@ class Connection {
           ": the answer is not {\"accepted\": n, \"rejected\": [...]}: " + ParseServerError(200, answer).detail);
     if (rejected.size() > 0) run_->NoteRejection(rejected);
     stats_.sent += n;
+    if (o_.progress) o_.progress->AddEvents(static_cast<uint64_t>(n));
     stats_.accepted += accepted;
     stats_.rejected += static_cast<int64_t>(rejected.size());
     stats_.requests += 1;

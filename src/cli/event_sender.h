@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/progress_counters.h"
 #include "common/status.h"
 
 namespace lf::cli {
@@ -66,6 +67,8 @@ struct SendOptions {
   std::string token;  // sent as "Authorization: Bearer <token>" when not empty
   // Set (by a signal handler) to stop after the requests in flight.
   const std::atomic<bool>* interrupted = nullptr;
+  // Advanced by the events of each request answered 2xx; may be null.
+  ProgressCounters* progress = nullptr;
 };
 
 // A 503 answer is retried after its Retry-After, a lost answer (once the

@@ -3,11 +3,12 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/command.h"
+#include "cli/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"lambdaflow: exact, fresh views over a stream of JSON events (Lambda Architecture)"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "lambdaflow 0.1.0");
+  app.set_version_flag("--version", lf::cli::VersionLine());
   int exit_code = 0;
   lf::cli::RegisterCheckCommand(app, &exit_code);
   lf::cli::RegisterEvalCommand(app, &exit_code);

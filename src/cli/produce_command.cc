@@ -20,6 +20,7 @@
 #include "cli/command.h"
 #include "cli/event_sender.h"
 #include "cli/kafka_produce.h"
+#include "cli/progress.h"
 #include "common/status.h"
 #include "ingest/seed_generator.h"
 #include "source/kafka_url.h"
@@ -37,6 +38,7 @@ struct ProduceFlags {
   int connections = 1;
   std::string report_json;
   std::string token;
+  bool quiet = false;
 };
 
 // Output is written in chunks of about this size: few system calls, and a
@@ -81,6 +83,10 @@ int RunProduce(const ProduceFlags& flags) {
   const auto start = std::chrono::steady_clock::now();
   constexpr int64_t kBatch = 4096;
   int64_t produced = 0;
+  ProgressCounters counters;
+  counters.total_events = static_cast<uint64_t>(flags.count);
+  // Events flowing to a terminal leave no room for a progress line.
+  StderrProgress progress("produce", "events", &counters, ProgressWanted(flags.quiet) && !::isatty(STDOUT_FILENO));
 
   while (unlimited || produced < flags.count) {
     int64_t batch_end = unlimited ? produced + kBatch : std::min(flags.count, produced + kBatch);
@@ -98,7 +104,10 @@ int RunProduce(const ProduceFlags& flags) {
     }
     for (; produced < batch_end; ++produced) gen.AppendEvent(&buf);
     if (buf.size() >= kFlushBytes || flags.rate > 0) {
+      const size_t n = buf.size();
       const WriteOutcome w = Flush(&buf);
+      counters.AddBytes(n);
+      counters.events = static_cast<uint64_t>(produced);
       if (w != WriteOutcome::kOk) return w == WriteOutcome::kFailed ? 1 : 0;
     }
   }
@@ -176,7 +185,7 @@ int RunSend(const ProduceFlags& flags) {
   std::signal(SIGPIPE, SIG_IGN);  // a server that closes a connection is an error to report, not a kill
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
-  const SendOptions o{.server = *server,
+  SendOptions o{.server = *server,
                       .count = flags.count,
                       .rate = flags.rate,
                       .seed = flags.seed,
@@ -184,8 +193,13 @@ int RunSend(const ProduceFlags& flags) {
                       .connections = flags.connections,
                       .token = flags.token,
                       .interrupted = &g_interrupted};
+  ProgressCounters counters;
+  counters.total_events = static_cast<uint64_t>(flags.count);
+  StderrProgress progress("produce", "events", &counters, ProgressWanted(flags.quiet));
+  o.progress = &counters;
   SendReport report;
   const Status st = SendEvents(o, &report);
+  progress.Stop();
   if (!st.ok()) std::fprintf(stderr, "lambdaflow produce: %s\n", st.message().c_str());
   std::fputs(TextReport(report).c_str(), stderr);
   if (!flags.report_json.empty()) {
@@ -261,6 +275,7 @@ void RegisterProduceCommand(CLI::App& app, int* exit_code) {
                   "default: $LAMBDAFLOW_TOKEN")
       ->envname("LAMBDAFLOW_TOKEN")
       ->type_name("TOKEN");  // no needs(--to): the variable may be set for every command
+  sub->add_flag("-q,--quiet", flags->quiet, kQuietHelp);
   sub->callback([flags, exit_code, sub] {
     if (IsKafkaUrl(flags->to)) {
       for (const char* http_only : {"--batch", "--connections"}) {

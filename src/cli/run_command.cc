@@ -44,6 +44,9 @@ struct RunSettings {
   int64_t max_unsealed_segments = 8;
   int64_t partitions = 0;    // 0: the data directory's count (1 for a new one)
   std::string partition_by;  // empty: round-robin per request
+  int64_t query_timeout_ms = 10'000;
+  uint64_t query_max_bytes = uint64_t{512} << 20;
+  int64_t query_concurrency = 4;
   bool restart_log_at_sealed = false;  // a flag only: a one-time repair, never a setting of a file
 };
 
@@ -176,6 +179,9 @@ Result<PipelineOptions> ToPipelineOptions(const RunSettings& s) {
   if (s.partitions > 1024) return Status::InvalidArgument("partitions must be in [1, 1024]");
   o.dir.partitions = static_cast<int>(s.partitions);
   o.partition_by = s.partition_by;
+  o.query_limits.timeout = std::chrono::milliseconds(s.query_timeout_ms);
+  o.query_limits.max_bytes = s.query_max_bytes;
+  o.query_limits.concurrency = static_cast<int>(s.query_concurrency);
   return o;
 }
 
@@ -299,6 +305,14 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
   AddSetting(cmd, list.get(), "partition_by", &settings->partition_by,
              "The column whose value picks an event's partition when POST /v1/events has no ?partition= "
              "(murmur2, like produce --to kafka://); empty: round-robin per request");
+  AddSetting(cmd, list.get(), "query_timeout_ms", &settings->query_timeout_ms,
+             "Time budget of a query or whole-view read (ms; 0: none); over it the answer is 504 query_timeout");
+  AddSetting(cmd, list.get(), "query_max_bytes", &settings->query_max_bytes,
+             "Memory budget of a query's rows and groups (bytes; 0: none); over it the answer is 400 "
+             "resource_limit_exceeded");
+  AddSetting(cmd, list.get(), "query_concurrency", &settings->query_concurrency,
+             "Queries that run at once, on low-priority threads so that ingest keeps the CPU; more wait their turn "
+             "(0: each on its HTTP thread)");
   AddSetting(cmd, list.get(), "token", &settings->token,
              "If set, POST /v1/events requires the header 'Authorization: Bearer <token>'");
   AddSetting(cmd, list.get(), "require_token_for_reads", &settings->require_token_for_reads,

@@ -25,6 +25,8 @@ enum class StatusCode : int {
   kConflict,     // the request contradicts the stored state (e.g. an out-of-order producer sequence number)
   kAlreadyExists,  // a create-if-absent write found the name taken (someone else wrote first)
   kFenced,         // a newer owner epoch exists: this writer must stop writing for the resource
+  kDeadlineExceeded,   // the work ran past its time budget (e.g. a query's)
+  kResourceExhausted,  // the work needs more than its budget allows (e.g. a query's memory)
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -46,6 +48,8 @@ class [[nodiscard]] Status {
   static Status Conflict(std::string msg) { return {StatusCode::kConflict, std::move(msg)}; }
   static Status AlreadyExists(std::string msg) { return {StatusCode::kAlreadyExists, std::move(msg)}; }
   static Status Fenced(std::string msg) { return {StatusCode::kFenced, std::move(msg)}; }
+  static Status DeadlineExceeded(std::string msg) { return {StatusCode::kDeadlineExceeded, std::move(msg)}; }
+  static Status ResourceExhausted(std::string msg) { return {StatusCode::kResourceExhausted, std::move(msg)}; }
   // Translates errno into an IOError that names what was being done.
   static Status FromErrno(int err, std::string_view context);
 

@@ -21,9 +21,10 @@ struct ChunkResult {
 
 }  // namespace
 
-Ingestor::Ingestor(DataDir* dir, int threads)
+Ingestor::Ingestor(DataDir* dir, int threads, ProgressCounters* progress)
     : dir_(dir),
-      threads_(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))) {}
+      threads_(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+      progress_(progress) {}
 
 Status Ingestor::IngestInput(const std::string& input, const std::function<void()>& after_chunk, IngestStats* stats) {
   InputReaderOptions ropts;
@@ -107,6 +108,10 @@ Status Ingestor::IngestInput(const std::string& input, const std::function<void(
     stats->accepted += r.records.size();
     stats->rejected += r.rejects.size();
     for (const auto& rej : r.rejects) ++stats->rejected_by_reason[static_cast<int>(rej.reason)];
+    if (progress_) {
+      progress_->AddEvents(r.records.size() + r.rejects.size());
+      progress_->AddBytes(r.buffer->chunk().size);
+    }
     {
       std::lock_guard lock(mu);
       free_buffers.push_back(r.buffer);

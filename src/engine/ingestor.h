@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 
+#include "common/progress_counters.h"
 #include "engine/data_dir.h"
 
 namespace lf {
@@ -22,8 +23,9 @@ struct IngestStats {
 
 class Ingestor {
  public:
-  // `dir` must be open for writing; threads <= 0: one per core.
-  Ingestor(DataDir* dir, int threads);
+  // `dir` must be open for writing; threads <= 0: one per core. `progress`
+  // (may be null) counts the lines and bytes of each chunk handed to the log.
+  Ingestor(DataDir* dir, int threads, ProgressCounters* progress = nullptr);
 
   // Ingests one input ("-" is stdin). `after_chunk` is called on the
   // calling thread after each chunk's events were handed to the log.
@@ -32,6 +34,7 @@ class Ingestor {
  private:
   DataDir* const dir_;
   const int threads_;
+  ProgressCounters* const progress_;
 };
 
 }  // namespace lf

@@ -38,7 +38,7 @@ MasterStore::MasterStore(FileSystem* fs, std::string dir, const StreamSchema& sc
       fingerprint_(SchemaFingerprint(schema)),
       options_(std::move(options)),
       manifest_(std::move(manifest)) {
-  for (int p = 0; p < manifest_.partitions(); ++p) partition_mu_.push_back(std::make_unique<std::mutex>());
+  for (int p = 0; p < manifest_.partitions(); ++p) partition_mu_.push_back(std::make_unique<Mutex>());
 }
 
 MasterStore::~MasterStore() = default;
@@ -95,7 +95,7 @@ Result<std::unique_ptr<MasterStore>> MasterStore::Open(FileSystem* fs, const std
 }
 
 Manifest MasterStore::Snapshot() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return manifest_;
 }
 
@@ -103,7 +103,7 @@ std::string MasterStore::PathOf(const std::string& name) const { return JoinPath
 
 void MasterStore::Log(const std::string& line) const {
   if (!options_.log) return;
-  std::lock_guard<std::mutex> l(log_mu_);
+  MutexLock l(&log_mu_);
   options_.log(line);
 }
 
@@ -111,8 +111,8 @@ Status MasterStore::SetFirstOffset(int partition, uint64_t first) {
   if (partition < 0 || partition >= static_cast<int>(partition_mu_.size())) {
     return Status::InvalidArgument("no partition " + std::to_string(partition));
   }
-  std::lock_guard<std::mutex> pl(*partition_mu_[partition]);
-  std::lock_guard<std::mutex> l(publish_mu_);
+  MutexLock pl(partition_mu_[partition].get());
+  MutexLock l(&publish_mu_);
   Manifest next = Snapshot();
   if (next.first[partition] == first) return Status::OK();
   if (next.sealed[partition] != next.first[partition]) {
@@ -128,7 +128,7 @@ Status MasterStore::PublishLocked(const Manifest& base) {
   Manifest next = base;
   next.generation = base.generation + 1;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     // Hashes of sidecars rebuilt since the last publish.
     for (auto& s : next.segments) {
       for (const auto& [name, hash] : built_) {
@@ -139,7 +139,7 @@ Status MasterStore::PublishLocked(const Manifest& base) {
   }
   CHECK(ValidateManifest(next).ok(), "publishing an invalid manifest");
   RETURN_IF_ERROR(fs_->WriteFileAtomic(PathOf(manifest_format::kFileName), EncodeManifest(next)));
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   manifest_ = std::move(next);
   return Status::OK();
 }
@@ -151,7 +151,7 @@ Status MasterStore::Seal(int partition, uint64_t from, const std::vector<std::st
   if (records.empty()) return Status::InvalidArgument("cannot seal an empty range");
   if (records.size() > UINT64_MAX - from) return Status::InvalidArgument("range overflows");
   const uint64_t to = from + records.size();
-  std::lock_guard<std::mutex> pl(*partition_mu_[partition]);
+  MutexLock pl(partition_mu_[partition].get());
 
   SegmentInfo seg;
   seg.partition = partition;
@@ -161,7 +161,7 @@ Status MasterStore::Seal(int partition, uint64_t from, const std::vector<std::st
   seg.raw_name = RawSegmentName(partition, from, to);
   seg.cols_name = ColsSegmentName(partition, from, to, fingerprint_);
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     const uint64_t sealed = manifest_.sealed[partition];
     if (from != sealed) {
       for (const auto& s : manifest_.segments) {
@@ -182,7 +182,7 @@ Status MasterStore::Seal(int partition, uint64_t from, const std::vector<std::st
 
   // Files of this seal are not garbage while it runs.
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     in_flight_.insert(seg.raw_name);
     in_flight_.insert(seg.cols_name);
   }
@@ -192,7 +192,7 @@ Status MasterStore::Seal(int partition, uint64_t from, const std::vector<std::st
     HistoricalRejectFn on_reject;
     if (options_.on_reject) {
       on_reject = [&](uint64_t offset, const Reject& r) {
-        std::lock_guard<std::mutex> l(log_mu_);
+        MutexLock l(&log_mu_);
         options_.on_reject(seg, offset, r);
       };
     }
@@ -212,7 +212,7 @@ Status MasterStore::Seal(int partition, uint64_t from, const std::vector<std::st
       Log("master: sealed " + SegmentLabel(seg) + " with " + std::to_string(builder.rejected()) +
           " events that do not decode with the current schema");
     }
-    std::lock_guard<std::mutex> l(publish_mu_);
+    MutexLock l(&publish_mu_);
     Manifest next = Snapshot();
     auto pos = std::upper_bound(next.segments.begin(), next.segments.end(), seg, [](const auto& a, const auto& b) {
       return a.partition != b.partition ? a.partition < b.partition : a.from < b.from;
@@ -221,14 +221,14 @@ Status MasterStore::Seal(int partition, uint64_t from, const std::vector<std::st
     next.sealed[partition] = to;
     return PublishLocked(next);
   }();
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   in_flight_.erase(in_flight_.find(seg.raw_name));
   in_flight_.erase(in_flight_.find(seg.cols_name));
   return st;
 }
 
 Status MasterStore::RebuildSidecar(const SegmentInfo& seg, const std::string& why) const {
-  std::lock_guard<std::mutex> rl(rebuild_mu_);
+  MutexLock rl(&rebuild_mu_);
   const std::string name = ColsSegmentName(seg.partition, seg.from, seg.to, fingerprint_);
   const ColumnFileKey key{fingerprint_, seg.partition, seg.from, seg.to};
   // Another scan may have rebuilt it while this one waited.
@@ -238,7 +238,7 @@ Status MasterStore::RebuildSidecar(const SegmentInfo& seg, const std::string& wh
   }
   Log("master: rebuilding sidecar " + name + " of " + SegmentLabel(seg) + " from the raw segment: " + why);
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     in_flight_.insert(name);
   }
   Status st = [&]() -> Status {
@@ -246,7 +246,7 @@ Status MasterStore::RebuildSidecar(const SegmentInfo& seg, const std::string& wh
     HistoricalRejectFn on_reject;
     if (options_.on_reject) {
       on_reject = [&](uint64_t offset, const Reject& r) {
-        std::lock_guard<std::mutex> l(log_mu_);
+        MutexLock l(&log_mu_);
         options_.on_reject(seg, offset, r);
       };
     }
@@ -262,11 +262,11 @@ Status MasterStore::RebuildSidecar(const SegmentInfo& seg, const std::string& wh
       Log("master: " + std::to_string(builder.rejected()) + " events of " + SegmentLabel(seg) +
           " do not decode with the current schema and have no rows");
     }
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     built_.emplace_back(name, builder.cols_hash());
     return Status::OK();
   }();
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   in_flight_.erase(in_flight_.find(name));
   return st;
 }
@@ -364,7 +364,7 @@ Status MasterStore::VerifyRawChecksum(const SegmentInfo& seg) const {
 }
 
 Result<size_t> MasterStore::CollectGarbage() {
-  std::lock_guard<std::mutex> pl(publish_mu_);
+  MutexLock pl(&publish_mu_);
   // List first, then decide under mu_ and remove while holding it: a file
   // in the listing was created after its writer registered it in in_flight_
   // (under mu_), and it leaves in_flight_ only once the manifest names it,
@@ -373,7 +373,7 @@ Result<size_t> MasterStore::CollectGarbage() {
   ASSIGN_OR_RETURN(auto names, fs_->ListDir(seg_dir));
   std::vector<std::string> removed_names;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     std::unordered_set<std::string> keep(in_flight_.begin(), in_flight_.end());
     for (const auto& s : manifest_.segments) {
       keep.insert(s.raw_name);

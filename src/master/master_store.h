@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/file_system.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "common/vector.h"
 #include "ingest/json_decoder.h"
@@ -153,14 +154,14 @@ class MasterStore {
 
   // Lock order: partition_mu_[p] -> publish_mu_ -> mu_; rebuild_mu_ alone
   // or -> mu_; log_mu_ innermost.
-  std::vector<std::unique_ptr<std::mutex>> partition_mu_;  // one Seal per partition at a time
-  std::mutex publish_mu_;                                  // serializes manifest replacement and GC
-  mutable std::mutex rebuild_mu_;                          // one sidecar rebuild at a time
-  mutable std::mutex log_mu_;                              // serializes the callbacks
-  mutable std::mutex mu_;
-  Manifest manifest_;                                            // GUARDED_BY(mu_); replaced only under publish_mu_
-  mutable std::multiset<std::string> in_flight_;                 // GUARDED_BY(mu_): files being written
-  mutable std::vector<std::pair<std::string, uint64_t>> built_;  // GUARDED_BY(mu_): rebuilt sidecar hashes
+  std::vector<std::unique_ptr<Mutex>> partition_mu_;  // one Seal per partition at a time
+  Mutex publish_mu_;                                  // serializes manifest replacement and GC
+  mutable Mutex rebuild_mu_;                          // one sidecar rebuild at a time
+  mutable Mutex log_mu_;                              // serializes the callbacks
+  mutable Mutex mu_ ACQUIRED_AFTER(publish_mu_);
+  Manifest manifest_ GUARDED_BY(mu_);                             // replaced only under publish_mu_ as well
+  mutable std::multiset<std::string> in_flight_ GUARDED_BY(mu_);  // files being written
+  mutable std::vector<std::pair<std::string, uint64_t>> built_ GUARDED_BY(mu_);  // rebuilt sidecar hashes
 };
 
 }  // namespace lf

@@ -75,7 +75,7 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
   }
   batch_ = std::make_unique<BatchLayer>(fs_, dir_->batch_dir(), dir_->catalog(), dir_->stream(), dir_->views_text(),
                                         dir_->master());
-  served_ = std::make_unique<ServedViews>(plans_);
+  served_ = std::make_unique<ServedViews>(plans_, options_.query_limits);
   SpeedOptions sopts;
   sopts.seal_events = options_.dir.seal_events;
   sopts.seal_age = options_.seal_age;

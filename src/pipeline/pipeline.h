@@ -59,6 +59,8 @@ struct PipelineOptions {
   // text columns only; a NULL key goes to the request's round-robin
   // partition.
   std::string partition_by;
+  // The time and memory budget of every query and whole-view read.
+  QueryLimits query_limits;
   // Operator log lines (runs, swaps, errors). May be empty.
   std::function<void(const std::string& line)> log;
 };
@@ -129,6 +131,9 @@ class Pipeline {
   const ServedViews& served() const { return *served_; }
   const sql::Catalog& catalog() const { return dir_->catalog(); }
   const std::string& data_path() const { return dir_->path(); }
+  // The dead-letter store (engine/dead_letters.h reads its latest lines).
+  std::string rejects_path() const { return dir_->rejects_path(); }
+  FileSystem* file_system() const { return fs_; }
   PipelineStats stats() const;
   // Durations of the speed loop's micro-batches and of published batch runs.
   const Histogram& micro_batch_seconds() const { return micro_batch_seconds_; }

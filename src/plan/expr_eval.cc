@@ -508,8 +508,15 @@ const Vector& EvalFunction(Node& n, const Batch& in, size_t count) {
       const Vector* digits = n.children.size() > 1 ? &Eval(*n.children[1], in) : nullptr;
       for (size_t i = 0; i < count; ++i) {
         r.valid[i] = a.valid[i] & (digits ? digits->valid[i] : 1);
-        double scale = digits ? std::pow(10.0, static_cast<double>(digits->ints[i])) : 1.0;
-        r.dbls[i] = std::round(a.dbls[i] * scale) / scale;
+        const double x = a.dbls[i];
+        const double scale = digits ? std::pow(10.0, static_cast<double>(digits->ints[i])) : 1.0;
+        const double scaled = x * scale;
+        if (scale == 0)
+          r.dbls[i] = 0;  // rounding to a power of ten beyond DOUBLE's range
+        else if (!std::isfinite(scaled))
+          r.dbls[i] = x;  // x * 10^digits overflows: x has no digit there to round
+        else
+          r.dbls[i] = std::round(scaled) / scale;
       }
       return r;
     }

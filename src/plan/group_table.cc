@@ -239,6 +239,17 @@ int64_t GroupTable::Find(const std::vector<const Vector*>& keys, uint32_t row) c
   }
 }
 
+void GroupTable::CopyFrom(const GroupTable& other) {
+  keys_ = other.keys_;
+  for (Vector& k : keys_) {
+    if (PhysicalOf(k.type) != PhysicalType::kString) continue;
+    for (size_t g = 0; g < other.size_; ++g) k.strs[g] = arena_.Copy(k.strs[g]);  // off the other's arena
+  }
+  slots_ = other.slots_;
+  mask_ = other.mask_;
+  size_ = other.size_;
+}
+
 size_t GroupTable::MemoryUsage() const {
   size_t bytes = slots_.capacity() * sizeof(uint64_t) + arena_.bytes_reserved();
   for (const auto& k : keys_)

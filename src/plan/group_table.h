@@ -35,6 +35,10 @@ class GroupTable {
 
   size_t MemoryUsage() const;
 
+  // Makes this table (empty, of the same key types) a copy of `other`:
+  // same groups under the same ids, its own copy of the key bytes.
+  void CopyFrom(const GroupTable& other);
+
  private:
   void Grow();
   bool KeysEqual(uint32_t gid, const std::vector<const Vector*>& keys, uint32_t row) const;

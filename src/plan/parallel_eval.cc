@@ -116,6 +116,7 @@ Result<std::vector<std::unique_ptr<ViewState>>> EvaluateInputs(const std::vector
         pos += decoder.DecodeMany(chunk.data + pos, chunk.size - pos, chunk.padded_capacity - pos, line_no, &batch,
                                   &rejects, &lines);
         line_no += lines;
+        if (options.progress) options.progress->AddEvents(lines);
         w.stats.accepted += batch.size - rows_before;
         if (!rejects.empty()) {
           w.stats.rejected += rejects.size();
@@ -156,6 +157,7 @@ Result<std::vector<std::unique_ptr<ViewState>>> EvaluateInputs(const std::vector
         if (!more.ok()) read_status = more.status();
         break;
       }
+      if (options.progress) options.progress->AddBytes(buffer->chunk().size);
       queue.PushFull(Work{buffer, &input});
     }
     bytes += (*reader)->bytes_decoded();

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/progress_counters.h"
 #include "common/status.h"
 #include "ingest/json_decoder.h"
 #include "plan/view_plan.h"
@@ -21,6 +22,8 @@ struct EvalOptions {
   int threads = 0;  // 0: one per core
   DecoderOptions decoder;
   size_t chunk_bytes = 4 << 20;
+  // Advanced as chunks are read (bytes) and decoded (lines); may be null.
+  ProgressCounters* progress = nullptr;
 };
 
 struct EvalStats {

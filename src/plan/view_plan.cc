@@ -104,6 +104,16 @@ void ViewState::Combine(const ViewState& other) {
   }
 }
 
+std::unique_ptr<ViewState> ViewState::Clone() const {
+  auto copy = plan_.NewState();
+  copy->groups_.CopyFrom(groups_);
+  for (size_t i = 0; i < states_.size(); ++i) copy->states_[i] = states_[i]->Clone();
+  MutexLock lock(&order_mu_);
+  MutexLock copy_lock(&copy->order_mu_);  // the copy is not shared yet; this only satisfies the analysis
+  copy->order_ = order_;
+  return copy;
+}
+
 uint64_t ViewPlan::fingerprint() const {
   std::string canon = "where:" + (view_.where ? view_.where->ToString() : std::string("-"));
   for (const auto& k : view_.keys) canon += "|key:" + k->ToString() + ":" + TypeName(k->type);
@@ -196,7 +206,7 @@ std::vector<uint32_t> ViewState::SortedGroups() const {
   // Groups are only ever appended, so the order of the first n groups stays
   // valid: only new groups are sorted, then merged in (a served view is
   // finalized over and over while it grows).
-  std::lock_guard lock(order_mu_);
+  MutexLock lock(&order_mu_);
   const size_t g = groups_.size();
   if (order_.size() < g) {
     std::vector<uint32_t> fresh = SortRange(order_.size(), g);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "agg/aggregate.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "common/vector.h"
 #include "plan/expr_eval.h"
@@ -71,6 +72,9 @@ class ViewState {
   void Consume(const Batch& batch);
   // this = this ⊕ other; `other` must come from the same plan.
   void Combine(const ViewState& other);
+  // A copy with the same groups under the same group ids (and the cached
+  // key order), for copy-on-write readers (serving/served_views.h).
+  std::unique_ptr<ViewState> Clone() const;
   // Finalizes every group: applies HAVING and the output expressions, rows
   // sorted ascending by the group keys. Fails on integer SUM overflow.
   Result<ViewResult> Finalize() const;
@@ -118,8 +122,8 @@ class ViewState {
   std::vector<uint32_t> sel_, gids_, sub_rows_, sub_gids_;
   std::vector<const Vector*> key_vectors_;
   // SortedGroups' cache: the first order_.size() groups in key order.
-  mutable std::mutex order_mu_;
-  mutable std::vector<uint32_t> order_;  // GUARDED_BY(order_mu_)
+  mutable Mutex order_mu_;
+  mutable std::vector<uint32_t> order_ GUARDED_BY(order_mu_);
 };
 
 }  // namespace lf

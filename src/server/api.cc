@@ -11,6 +11,7 @@
 #include "plan/result_format.h"
 #include "server/dashboard.h"
 #include "server/producer_headers.h"
+#include "server/recent_rejects.h"
 #include "server/render.h"
 #include "server/status_http.h"
 #include "serving/query.h"
@@ -48,6 +49,8 @@ Route Match(const std::string& path) {
   if (path == "/") return route("/", kGet);
   if (path == "/healthz") return route("/healthz", kGet);
   if (path == "/v1/status") return route("/v1/status", kGet);
+  if (path == "/v1/history") return route("/v1/history", kGet);
+  if (path == "/v1/rejects") return route("/v1/rejects", kGet);
   if (path == "/metrics") return route("/metrics", kGet);
   if (path == "/v1/events") return route("/v1/events", kPost);
   if (path == "/v1/query") return route("/v1/query", kPost);
@@ -187,21 +190,26 @@ bool IsOption(const std::string& key) { return key == "format" || key == "limit"
 
 }  // namespace
 
-Api::Api(Pipeline* p, GuardOptions guard) : p_(p), guard_(std::move(guard)), started_(std::chrono::steady_clock::now()) {
+Api::Api(Pipeline* p, GuardOptions guard)
+    : p_(p),
+      guard_(std::move(guard)),
+      started_(std::chrono::steady_clock::now()),
+      recorder_([p] { return SamplePipeline(*p, NowMs()); }, &history_) {
   const ServedViews& served = p_->served();
   for (size_t v = 0; v < served.num_views(); ++v) {
     const ViewPlan& plan = served.plan(v);
     views_.push_back(ViewInfo{plan.output_names(), plan.output_types(), KeyColumns(plan)});
   }
-  for (size_t i = 0; i < kRoutes.size(); ++i) latency_.push_back(std::make_unique<Histogram>(Histogram::LatencyBounds()));
+  for (size_t i = 0; i < kRoutes.size(); ++i)
+    latency_.push_back(std::make_unique<Histogram>(Histogram::LatencyBounds()));
 }
 
 std::optional<HttpResponse> Api::Screen(const HttpRequest& head) {
   const Route route = Match(head.path);
   if (!route.allow) return ErrorResponse(404, "not_found", "no such endpoint: " + head.method + " " + head.path);
   if (!Allows(route.allow, head.method)) {
-    HttpResponse res = ErrorResponse(405, "method_not_allowed",
-                                     head.method + " is not allowed on " + head.path + " (allowed: " + route.allow + ")");
+    HttpResponse res = ErrorResponse(
+        405, "method_not_allowed", head.method + " is not allowed on " + head.path + " (allowed: " + route.allow + ")");
     res.headers.emplace_back("Allow", route.allow);
     return res;
   }
@@ -236,7 +244,9 @@ bool Api::Cheap(const HttpRequest& req) {
   if (req.method != "GET" && req.method != "HEAD") return false;  // ingest waits for the log; SQL may be long
   const Route route = Match(req.path);
   if (!route.view.empty()) return IsKeyLookup(ViewOf(route.view), req);
-  return req.path != "/v1/views";  // the views list counts groups; the rest are small
+  // The views list counts groups and the rejects are read from disk; the
+  // rest are small.
+  return req.path != "/v1/views" && req.path != "/v1/rejects";
 }
 
 HttpResponse Api::Handle(const HttpRequest& req) {
@@ -255,6 +265,24 @@ HttpResponse Api::Handle(const HttpRequest& req) {
     return Body(StatusJson(*p_, up), kJson);
   }
   if (name == "/metrics") return Body(MetricsText(*p_, HttpMetrics()), "text/plain; version=0.0.4; charset=utf-8");
+  if (name == "/v1/history") {
+    int64_t since = 0;
+    if (const std::string* since_text = req.Param("since")) {
+      const std::string& t = *since_text;
+      auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), since);
+      if (ec != std::errc() || end != t.data() + t.size())
+        return ErrorResponse(400, "bad_request", "since must be an integer (ms since the epoch), got '" + t + "'");
+    }
+    return Body(history_.Json(since), kJson);
+  }
+  if (name == "/v1/rejects") {
+    const std::string* limit_text = req.Param("limit");
+    auto limit = ParseRejectsLimit(limit_text ? *limit_text : "");
+    if (!limit.ok()) return StatusResponse(limit.status());
+    auto body = RecentRejectsJson(p_->file_system(), p_->rejects_path(), *limit);
+    if (!body.ok()) return StatusResponse(body.status());
+    return Body(std::move(*body), kJson);
+  }
   if (name == "/") return Body(std::string(DashboardHtml()), "text/html; charset=utf-8");
   return ErrorResponse(404, "not_found", "no such endpoint: " + req.method + " " + req.path);
 }
@@ -266,14 +294,14 @@ HttpResponse Api::Error(int status, std::string_view code, std::string detail) {
 void Api::Answered(const HttpRequest& req, int status, double seconds) {
   const size_t route = req.path.empty() ? kRoutes.size() - 1 : Match(req.path).index;
   latency_[route]->Observe(seconds);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ++requests_[{route, status}];
 }
 
 std::string Api::HttpMetrics() {
   std::string out;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     std::string samples;
     for (const auto& [k, n] : requests_)
       samples += std::string("lambdaflow_http_requests_total{route=\"") + kRoutes[k.first] + "\",status=\"" +

@@ -18,7 +18,9 @@
 #include <vector>
 
 #include "common/histogram.h"
+#include "common/mutex.h"
 #include "pipeline/pipeline.h"
+#include "server/history.h"
 #include "server/http_transport.h"
 #include "server/request_guard.h"
 
@@ -35,11 +37,15 @@ class Api : public HttpHandler {
   void Answered(const HttpRequest& request, int status, double seconds) override;
 
   // /healthz answers 503 from now on.
-  void set_stopping() { stopping_ = true; }
+  void set_stopping() {
+    stopping_ = true;
+    recorder_.Stop();  // the pipeline is stopped after the server
+  }
 
   // The routes, for metrics labels: "/v1/events", ..., "/", "other".
-  static constexpr std::array<const char*, 8> kRoutes = {"/v1/events", "/v1/views", "/v1/query", "/v1/status",
-                                                         "/healthz",   "/metrics",  "/",         "other"};
+  static constexpr std::array<const char*, 10> kRoutes = {"/v1/events",  "/v1/views",   "/v1/query", "/v1/status",
+                                                          "/v1/history", "/v1/rejects", "/healthz",  "/metrics",
+                                                          "/",           "other"};
 
  private:
   struct ViewInfo {
@@ -65,8 +71,10 @@ class Api : public HttpHandler {
   const std::chrono::steady_clock::time_point started_;
   std::atomic<bool> stopping_{false};
   std::vector<std::unique_ptr<Histogram>> latency_;  // per kRoutes entry
-  std::mutex mu_;
-  std::map<std::pair<size_t, int>, uint64_t> requests_;  // GUARDED_BY(mu_): (route, status) → count
+  Mutex mu_;
+  std::map<std::pair<size_t, int>, uint64_t> requests_ GUARDED_BY(mu_);  // (route, status) → count
+  History history_;
+  HistoryRecorder recorder_;  // after history_: stopped before it goes
 };
 
 }  // namespace lf

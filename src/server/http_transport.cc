@@ -20,6 +20,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/mutex.h"
+
 namespace lf {
 
 namespace beast = boost::beast;
@@ -45,37 +47,37 @@ class WorkerPool {
   }
   ~WorkerPool() {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       stop_ = true;
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
     for (auto& t : threads_) t.join();
   }
   void Submit(std::function<void()> task) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       tasks_.push_back(std::move(task));
     }
-    cv_.notify_one();
+    cv_.NotifyOne();
   }
 
  private:
   void Run() {
-    std::unique_lock lock(mu_);
+    MutexLock lock(&mu_);
     while (true) {
-      cv_.wait(lock, [&] { return stop_ || !tasks_.empty(); });
+      while (!stop_ && tasks_.empty()) cv_.Wait(&mu_);
       if (tasks_.empty()) return;  // stop_, and nothing left to run
       std::function<void()> task = std::move(tasks_.front());
       tasks_.pop_front();
-      lock.unlock();
+      lock.Unlock();
       task();
-      lock.lock();
+      lock.Lock();
     }
   }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;  // GUARDED_BY(mu_)
-  bool stop_ = false;                        // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<std::function<void()>> tasks_ GUARDED_BY(mu_);
+  bool stop_ GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };
 
@@ -96,11 +98,11 @@ struct Shared {
   TransportOptions options;
   std::unique_ptr<WorkerPool> pool;
   std::atomic<bool> stopping{false};
-  size_t body_budget = 0;               // max_body_bytes_in_flight, resolved
-  std::atomic<size_t> body_bytes{0};    // charged by the connections
-  std::mutex mu;
-  std::condition_variable cv;
-  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;  // GUARDED_BY(mu)
+  size_t body_budget = 0;             // max_body_bytes_in_flight, resolved
+  std::atomic<size_t> body_bytes{0};  // charged by the connections
+  Mutex mu;
+  CondVar cv;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections GUARDED_BY(mu);
 };
 
 // One client connection: reads a request, has it answered, writes the
@@ -112,9 +114,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       : shared_(shared), socket_(std::move(socket)), buffer_(shared->options.max_header_bytes + kReadSize) {}
   ~Connection() {
     Release();
-    std::lock_guard lock(shared_->mu);
+    MutexLock lock(&shared_->mu);
     shared_->connections.erase(this);
-    shared_->cv.notify_all();
+    shared_->cv.NotifyAll();
   }
 
   void Start() {
@@ -164,8 +166,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
   void FailBusy() {
     Fail(503, "unavailable",
-         "the server is reading or handling too many request bodies at once (" +
-             std::to_string(shared_->body_budget) + " bytes); retry in a second");
+         "the server is reading or handling too many request bodies at once (" + std::to_string(shared_->body_budget) +
+             " bytes); retry in a second");
   }
 
   void WaitForRequest() {
@@ -178,12 +180,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
     phase_ = Phase::kIdle;
     ExpiresAfter(opts().idle_timeout);
-    socket_.async_read_some(buffer_.prepare(kReadSize),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
-                              if (ec) return self->Close();
-                              self->buffer_.commit(n);
-                              self->ReadHeader();
-                            });
+    socket_.async_read_some(buffer_.prepare(kReadSize), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      if (ec) return self->Close();
+      self->buffer_.commit(n);
+      self->ReadHeader();
+    });
   }
 
   void ReadHeader() {
@@ -230,8 +231,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (request_.Header("Transfer-Encoding") && !parser_->chunked())
       return Fail(501, "not_implemented", "only the chunked transfer coding is supported");
     if (request_.method == "POST" && !parser_->chunked() && !parser_->content_length())
-      return Fail(411, "length_required",
-                  "a POST needs a Content-Length (or Transfer-Encoding: chunked) header");
+      return Fail(411, "length_required", "a POST needs a Content-Length (or Transfer-Encoding: chunked) header");
     if (std::optional<HttpResponse> early = shared_->handler->Screen(request_)) {
       if (!parser_->is_done()) early->close = true;  // its body is not read
       return Write(std::move(*early));
@@ -256,8 +256,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ExpiresAfter(opts().body_timeout);
     http::async_read_some(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec == http::error::body_limit) return self->FailTooLarge();
-      if (ec == http::error::end_of_stream || ec == net::error::eof ||
-          ec == net::error::operation_aborted || ec == net::error::connection_reset)
+      if (ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::operation_aborted ||
+          ec == net::error::connection_reset)
         return self->Close();
       if (ec) return self->Fail(400, "bad_request", "malformed request body: " + ParseErrorText(ec));
       if (self->parser_->chunked() && !self->Charge(self->parser_->get().body().size())) return self->FailBusy();
@@ -273,8 +273,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     deadline_ = Clock::time_point::max();
     shared_->pool->Submit([self = shared_from_this()] {
       HttpResponse res = self->Handle();
-      net::post(self->socket_.get_executor(),
-                [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
+      net::post(self->socket_.get_executor(), [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
     });
   }
 
@@ -370,7 +369,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   tcp::socket socket_;
   beast::flat_buffer buffer_;
   Clock::time_point deadline_ = Clock::time_point::max();  // of the pending read or write
-  std::string out_head_, out_body_;                         // the answer being written
+  std::string out_head_, out_body_;                        // the answer being written
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpRequest request_;
   Phase phase_ = Phase::kIdle;
@@ -384,8 +383,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 class HttpTransport::Impl {
  public:
-  Impl(HttpHandler* handler, TransportOptions options)
-      : iocs_(MakeContexts(options.io_threads)), acceptor_(*iocs_[0]) {
+  Impl(HttpHandler* handler, TransportOptions options) : iocs_(MakeContexts(options.io_threads)), acceptor_(*iocs_[0]) {
     shared_.handler = handler;
     shared_.options = std::move(options);
     const size_t body = shared_.options.max_body_bytes;
@@ -435,8 +433,8 @@ class HttpTransport::Impl {
       io.emplace_back([&ioc] { ioc->run(); });
     }
     {
-      std::unique_lock lock(shared_.mu);
-      shared_.cv.wait(lock, [&] { return shared_.stopping.load(); });
+      MutexLock lock(&shared_.mu);
+      while (!shared_.stopping.load()) shared_.cv.Wait(&shared_.mu);
     }
     net::post(acceptor_.get_executor(), [this] {
       beast::error_code ignored;
@@ -444,15 +442,17 @@ class HttpTransport::Impl {
     });
     std::vector<std::shared_ptr<Connection>> open;
     {
-      std::lock_guard lock(shared_.mu);
+      MutexLock lock(&shared_.mu);
       for (auto& [raw, weak] : shared_.connections)
         if (auto c = weak.lock()) open.push_back(std::move(c));
     }
     for (auto& c : open) c->CancelIfWaiting();
     open.clear();
     {
-      std::unique_lock lock(shared_.mu);
-      shared_.cv.wait_for(lock, shared_.options.stop_timeout, [&] { return shared_.connections.empty(); });
+      MutexLock lock(&shared_.mu);
+      const auto deadline = Clock::now() + shared_.options.stop_timeout;
+      while (!shared_.connections.empty() && shared_.cv.WaitUntil(&shared_.mu, deadline)) {
+      }
     }
     for (auto& ioc : iocs_) ioc->stop();
     for (auto& t : io) t.join();
@@ -469,7 +469,7 @@ class HttpTransport::Impl {
       const auto now = Clock::now();
       std::vector<std::shared_ptr<Connection>> open;
       {
-        std::lock_guard lock(shared_.mu);
+        MutexLock lock(&shared_.mu);
         open.reserve(shared_.connections.size());
         for (auto& [raw, weak] : shared_.connections)
           if (auto c = weak.lock()) open.push_back(std::move(c));
@@ -481,9 +481,9 @@ class HttpTransport::Impl {
   }
 
   void Stop() {
-    std::lock_guard lock(shared_.mu);
+    MutexLock lock(&shared_.mu);
     shared_.stopping = true;
-    shared_.cv.notify_all();
+    shared_.cv.NotifyAll();
   }
 
  private:
@@ -502,11 +502,12 @@ class HttpTransport::Impl {
     socket.set_option(tcp::no_delay(true), ignored);
     std::shared_ptr<Connection> c;
     {
-      std::lock_guard lock(shared_.mu);
+      MutexLock lock(&shared_.mu);
       if (shared_.connections.size() >= shared_.options.max_connections || shared_.stopping) {
         // Over the limit: a best-effort 503 without waiting, then close.
         static const std::string kBusy = [] {
-          const std::string body = "{\"error\":\"unavailable\",\"detail\":\"too many connections; retry in a second\"}\n";
+          const std::string body =
+              "{\"error\":\"unavailable\",\"detail\":\"too many connections; retry in a second\"}\n";
           return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
                  "Connection: close\r\nContent-Length: " +
                  std::to_string(body.size()) + "\r\n\r\n" + body;

@@ -18,6 +18,10 @@ HttpResponse StatusResponse(const Status& st) {
       return ErrorResponse(400, "bad_request", st.message());
     case StatusCode::kNotFound:
       return ErrorResponse(404, "not_found", st.message());
+    case StatusCode::kDeadlineExceeded:  // a query over its time budget (as Druid: 504)
+      return ErrorResponse(504, "query_timeout", st.message());
+    case StatusCode::kResourceExhausted:  // a query over its memory budget (as Druid: 400)
+      return ErrorResponse(400, "resource_limit_exceeded", st.message());
     case StatusCode::kConflict:
       return ErrorResponse(409, "conflict", st.message());
     case StatusCode::kUnavailable: {

@@ -10,8 +10,7 @@ namespace lf {
 namespace {
 
 // Feeds the rows of `input` to `fn` as batches typed like the view.
-template <typename Fn>
-void ForEachBatch(const ViewResult& input, Fn fn) {
+Status ForEachBatch(const ViewResult& input, const BatchFn& fn) {
   Batch batch(input.column_types);
   for (size_t from = 0; from < input.rows.size(); from += Batch::kCapacity) {
     batch.Clear();
@@ -20,8 +19,9 @@ void ForEachBatch(const ViewResult& input, Fn fn) {
       const auto& row = input.rows[from + k];
       for (size_t c = 0; c < row.size(); ++c) batch.columns[c].SetValue(k, row[c], &batch.arena);
     }
-    fn(batch);
+    RETURN_IF_ERROR(fn(batch));
   }
+  return Status::OK();
 }
 
 // Sorts rows by the query's ORDER BY, stably (ties keep their order).
@@ -74,16 +74,37 @@ size_t BestRows(const sql::BoundQuery& q, const std::vector<const Vector*>& cols
   return top;
 }
 
-}  // namespace
-
-Result<ViewResult> ExecuteQuery(const sql::BoundQuery& q, const ViewResult& input) {
-  return ExecuteQuery(q, input.name, [&](const std::function<void(const Batch&)>& fn) {
-    ForEachBatch(input, fn);
-    return Status::OK();
-  });
+size_t Nodes(const sql::BoundExpr* e) {
+  if (!e) return 0;
+  size_t n = 1;
+  for (const auto& c : e->children) n += Nodes(c.get());
+  return n;
 }
 
-Result<ViewResult> ExecuteQuery(const sql::BoundQuery& q, const std::string& view, const BatchSource& input) {
+}  // namespace
+
+size_t RowsPerBatch(const sql::BoundQuery& q) {
+  size_t nodes = Nodes(q.where.get());
+  for (const auto& p : q.projections) nodes += Nodes(p.get());
+  if (q.aggregate) {
+    const sql::BoundView& v = *q.aggregate;
+    nodes += Nodes(v.where.get()) + Nodes(v.having.get());
+    for (const auto& k : v.keys) nodes += Nodes(k.get());
+    for (const auto& a : v.aggregates) nodes += Nodes(a.arg.get()) + Nodes(a.filter.get());
+    for (const auto& o : v.outputs) nodes += Nodes(o.expr.get());
+  }
+  // About 256k node-rows per batch: whole batches up to 128 nodes, at
+  // least 16 rows.
+  constexpr size_t kNodeRows = size_t{256} << 10;
+  return std::clamp<size_t>(kNodeRows / std::max<size_t>(nodes, 1), 16, Batch::kCapacity);
+}
+
+Result<ViewResult> ExecuteQuery(const sql::BoundQuery& q, const ViewResult& input) {
+  return ExecuteQuery(q, input.name, [&](const BatchFn& fn) { return ForEachBatch(input, fn); });
+}
+
+Result<ViewResult> ExecuteQuery(const sql::BoundQuery& q, const std::string& view, const BatchSource& input,
+                                QueryBudget* budget) {
   ViewResult out;
   out.name = view;
   out.column_names = q.output_names;
@@ -91,7 +112,23 @@ Result<ViewResult> ExecuteQuery(const sql::BoundQuery& q, const std::string& vie
   if (q.aggregate) {
     ASSIGN_OR_RETURN(auto plan, ViewPlan::Compile(*q.aggregate));
     auto state = plan->NewState();
-    RETURN_IF_ERROR(input([&](const Batch& b) { state->Consume(b); }));
+    // The state's bytes are measured each time its groups have doubled
+    // (measuring walks every group of some aggregates).
+    size_t measured_groups = 0, measured_bytes = 0;
+    auto charge = [&]() -> Status {
+      const size_t bytes = state->MemoryUsage();
+      measured_groups = state->num_groups();
+      if (bytes > measured_bytes) RETURN_IF_ERROR(budget->Charge(bytes - measured_bytes));
+      measured_bytes = std::max(measured_bytes, bytes);
+      return Status::OK();
+    };
+    RETURN_IF_ERROR(input([&](const Batch& b) -> Status {
+      state->Consume(b);
+      if (!budget) return Status::OK();
+      if (state->num_groups() >= 2 * measured_groups + 1024) return charge();
+      return budget->CheckTime();
+    }));
+    if (budget) RETURN_IF_ERROR(charge());
     ASSIGN_OR_RETURN(ViewResult grouped, state->Finalize());
     out.rows = std::move(grouped.rows);
   } else {
@@ -103,11 +140,18 @@ Result<ViewResult> ExecuteQuery(const sql::BoundQuery& q, const std::string& vie
     // rows so far need to be kept (a top-k).
     const size_t cap = q.order_by.empty() && q.limit ? static_cast<size_t>(*q.limit) : SIZE_MAX;
     const size_t top = !q.order_by.empty() && q.limit ? static_cast<size_t>(*q.limit) : SIZE_MAX;
-    RETURN_IF_ERROR(input([&](const Batch& b) {
-      if (out.rows.size() >= cap) return;
+    uint64_t held = 0;  // bytes of out.rows charged to the budget
+    RETURN_IF_ERROR(input([&](const Batch& b) -> Status {
+      if (out.rows.size() >= cap) return Status::OK();
       if (top != SIZE_MAX && out.rows.size() > 2 * top + Batch::kCapacity) {
         SortRows(q, &out.rows);  // stable: the rows kept precede later ties
         out.rows.resize(top);
+        if (budget) {
+          uint64_t kept = 0;
+          for (const auto& row : out.rows) kept += QueryBudget::RowBytes(row);
+          budget->Release(held - kept);
+          held = kept;
+        }
       }
       size_t m = b.size;
       if (where) {
@@ -118,6 +162,7 @@ Result<ViewResult> ExecuteQuery(const sql::BoundQuery& q, const std::string& vie
       std::vector<const Vector*> cols;
       for (auto& p : projections) cols.push_back(&p->Evaluate(b));
       if (top < m) m = BestRows(q, cols, sel.data(), m, top);  // only these can make the top
+      uint64_t added = 0;
       for (size_t k = 0; k < m && out.rows.size() < cap; ++k) {
         std::vector<Value> row;
         for (size_t c = 0; c < cols.size(); ++c) {
@@ -125,8 +170,12 @@ Result<ViewResult> ExecuteQuery(const sql::BoundQuery& q, const std::string& vie
           v.type = out.column_types[c];
           row.push_back(std::move(v));
         }
+        if (budget) added += QueryBudget::RowBytes(row);
         out.rows.push_back(std::move(row));
       }
+      if (!budget) return Status::OK();
+      held += added;
+      return budget->Charge(added);
     }));
   }
   SortRows(q, &out.rows);

@@ -7,11 +7,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <utility>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/vector.h"
 
 namespace lf {
@@ -36,9 +36,9 @@ class DecodedRows {
 
  private:
   const uint64_t max_events_;
-  std::mutex mu_;
-  std::map<std::pair<int, uint64_t>, Entry> entries_;  // GUARDED_BY(mu_); by (partition, from)
-  uint64_t pending_ = 0;                               // GUARDED_BY(mu_): events in entries_
+  Mutex mu_;
+  std::map<std::pair<int, uint64_t>, Entry> entries_ GUARDED_BY(mu_);  // by (partition, from)
+  uint64_t pending_ GUARDED_BY(mu_) = 0;                               // events in entries_
 };
 
 }  // namespace lf

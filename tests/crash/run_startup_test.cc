@@ -241,6 +241,22 @@ TEST_F(RunStartup, LogSegmentOfNewerVersion) {
   ExpectRefused(RunServer(dir(), scratch()), 1, {"00000000000000000000.log", "upgrade"});
 }
 
+// A damaged producer checkpoint (log/p0/PRODUCERS).
+TEST_F(RunStartup, DamagedProducerCheckpoint) {
+  WriteFile(dir() / "log" / "p0" / "PRODUCERS", "lambdaflow-producers 1\nas_of 0\nproducers 0\nchecksum 0\n");
+  ExpectRefused(RunServer(dir(), scratch()), 1, {"PRODUCERS", "restore"});
+}
+
+// A damaged batch version is not fatal: the views are recomputed from the
+// master dataset and served.
+TEST_F(RunStartup, DamagedBatchVersionIsRecomputed) {
+  WriteFile(dir() / "batch" / "CURRENT", "garbage\n");
+  Exit e = RunServer(dir(), scratch());
+  EXPECT_TRUE(e.served) << e.err;
+  EXPECT_EQ(e.signal, 0) << e.err;
+  EXPECT_NE(e.err.find("recomputing"), std::string::npos) << e.err;
+}
+
 // Finding 10: a damaged MANIFEST.
 TEST_F(RunStartup, DamagedManifest) {
   const fs::path m = dir() / "master" / "MANIFEST";

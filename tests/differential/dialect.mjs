@@ -190,6 +190,7 @@ export function aggregate(fn, x, filter) {
       return { lf, dk: `${fn.toLowerCase()}(${x.dk})${fd}`, type: x.type === 'INT' ? 'BIGINT' : x.type, keepInt: x.type === 'INT' };
     case 'APPROX_QUANTILE':
       // PERCENTILE_DISC's value within 1% (19).
+      if (x.median) return { lf: `APPROX_MEDIAN(${x.lf})${f}`, dk: `quantile_disc((${x.dk})::DOUBLE, 0.5)${fd}`, type: 'DOUBLE', quantile: true };
       return { lf: `${fn}(${x.lf}, ${x.q})${f}`, dk: `quantile_disc((${x.dk})::DOUBLE, ${x.q})${fd}`, type: 'DOUBLE', quantile: true };
     case 'APPROX_COUNT_DISTINCT':
       return { lf, dk: `count(DISTINCT ${x.dk})${fd}`, type: 'BIGINT', approx: true };

@@ -300,6 +300,19 @@ export function genExpr(rng, schema, want, depth = 0) {
 function caseExpr(rng, schema, type, depth) {
   const n = rng.int(1, 2);
   let lf = 'CASE', dk = 'CASE';
+  if (rng.chance(0.3)) {  // CASE x WHEN v THEN ...
+    const t = rng.pick(['BIGINT', 'TEXT']);
+    const x = genExpr(rng, schema, t, depth + 1);
+    lf += ` ${x.lf}`;
+    dk += ` ${x.dk}`;
+    for (let i = 0; i < n; ++i) {
+      const v = lit(rng, t), r = genExpr(rng, schema, type, depth + 1);
+      lf += ` WHEN ${v.lf} THEN ${r.lf}`;
+      dk += ` WHEN ${v.dk} THEN ${r.dk}`;
+    }
+    const e = genExpr(rng, schema, type, depth + 1);
+    return { lf: `${lf} ELSE ${e.lf} END`, dk: `${dk} ELSE ${e.dk} END`, type: D.isInt(type) ? 'BIGINT' : type };
+  }
   for (let i = 0; i < n; ++i) {
     const c = genBool(rng, schema, depth + 1), r = genExpr(rng, schema, type, depth + 1);
     lf += ` WHEN ${c.lf} THEN ${r.lf}`;
@@ -391,7 +404,7 @@ function genAggregate(rng, schema) {
   if (fn === 'COUNT' && rng.chance(0.5)) return D.aggregate('COUNT', null, filter);
   let t;
   if (fn === 'APPROX_QUANTILE') {
-    const x = { ...genExpr(rng, schema, 'BIGINT', 1), q: rng.pick(['0', '0.25', '0.5', '0.9', '0.99', '1']) };
+    const x = { ...genExpr(rng, schema, 'BIGINT', 1), q: rng.pick(['0', '0.25', '0.5', '0.9', '0.99', '1']), median: rng.chance(0.2) };
     return D.aggregate(fn, x, filter);
   }
   if (fn === 'SUM' || fn === 'AVG') t = rng.pick(['BIGINT', 'BIGINT', 'DOUBLE']);

@@ -85,6 +85,48 @@ TEST(RunConfig, TomlSettingsAndFlagsThatWin) {
   }
 }
 
+// A query's memory budget from the TOML file: over it, a whole-view read
+// and a query are answered 400 resource_limit_exceeded (as Druid answers a
+// query over a resource limit); a top-k within it is answered.
+TEST(RunConfig, QueryBudgetsAnswerWithTheirErrors) {
+  TempDir dir("lf-config-budget");
+  const fs::path config = dir.path() / "lambdaflow.toml";
+  WriteFile(config, "data = \"" + (dir.path() / "data").string() +
+                        "\"\nlisten = \"127.0.0.1:0\"\nquery_max_bytes = 2000\nquery_timeout_ms = 60000\n");
+  std::string error;
+  auto s = ServerProcess::Start(LAMBDAFLOW_BIN, {"run", "--config", config.string()}, dir.path() / "a.err",
+                                milliseconds(10000), &error);
+  ASSERT_NE(s, nullptr) << error;
+  std::string body;
+  for (int i = 0; i < 50; ++i)
+    body += R"({"zipcode":95126,"ProductName":"product)" + std::to_string(i) +
+            R"(","price":16,"timestamp":"2014-11-01 19:35:41.158"})" + "\n";
+  ASSERT_EQ(PostStatus(*s, body), 200);
+  httplib::Client c(s->host(), s->port());
+  int status = 0;
+  std::string answer;
+  for (int i = 0; i < 200; ++i) {  // until the speed layer has the 50 groups
+    auto res = c.Get("/v1/views/revenue_by_product");
+    ASSERT_TRUE(res);
+    status = res->status;
+    answer = res->body;
+    if (status != 200) break;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_EQ(status, 400) << answer;
+  EXPECT_NE(answer.find("resource_limit_exceeded"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("query_max_bytes"), std::string::npos) << answer;
+  auto q = c.Post("/v1/query", "SELECT * FROM revenue_by_product", "text/plain");
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->status, 400) << q->body;
+  EXPECT_NE(q->body.find("resource_limit_exceeded"), std::string::npos) << q->body;
+  auto top = c.Post("/v1/query", "SELECT * FROM revenue_by_product ORDER BY orders DESC LIMIT 2", "text/plain");
+  ASSERT_TRUE(top);
+  EXPECT_EQ(top->status, 200) << top->body;
+  std::string how;
+  EXPECT_EQ(s->Terminate(milliseconds(10000), &how), 0) << how;
+}
+
 TEST(RunConfig, BadFilesAreClearErrors) {
   TempDir dir("lf-config-bad");
   std::string err;

@@ -1,8 +1,9 @@
 // APPROX_QUANTILE across the layers: `lambdaflow run` is fed a growing
 // prefix of events while the archiver seals small segments and the batch
-// loop swaps versions in; after each part, the served answer (batch ⊕ speed,
-// from whatever batch version is in force) must equal, byte for byte,
-// `lambdaflow eval` over the same prefix. The quantile sketch merges by
+// loop swaps versions in, and once killed with SIGKILL and restarted; after
+// each part, the served answer (batch ⊕ speed, from whatever batch version
+// is in force) must equal, byte for byte, `lambdaflow eval` over the same
+// prefix. The quantile sketch merges by
 // adding bucket counts, so the split between batch runs, the speed layer's
 // buckets and threads cannot change an answer.
 #include <gtest/gtest.h>
@@ -66,24 +67,37 @@ TEST(QuantileRun, ServedAnswersAcrossBatchSwapsEqualEvalOverThePrefix) {
   const std::vector<std::string> lines = test::Split(ReadFile(all), '\n');
 
   std::string error;
-  auto server = test::ServerProcess::Start(
-      LAMBDAFLOW_BIN,
-      {"run", "--data", (dir.path() / "data").string(), "--views", (dir.path() / "views.sql").string(), "--listen",
-       "127.0.0.1:0", "--seal-events", "1700", "--seal-age", "1", "--batch-interval", "0.2", "--micro-batch-ms", "10"},
-      dir.path() / "server.err", std::chrono::milliseconds(10000), &error);
+  auto start = [&] {
+    return test::ServerProcess::Start(LAMBDAFLOW_BIN,
+                                      {"run", "--data", (dir.path() / "data").string(), "--views",
+                                       (dir.path() / "views.sql").string(), "--listen", "127.0.0.1:0", "--seal-events",
+                                       "1700", "--seal-age", "1", "--batch-interval", "0.2", "--micro-batch-ms", "10"},
+                                      dir.path() / "server.err", std::chrono::milliseconds(10000), &error);
+  };
+  auto server = start();
   ASSERT_NE(server, nullptr) << error;
-  httplib::Client client(server->host(), server->port());
-  client.set_read_timeout(20, 0);
+  auto client = std::make_unique<httplib::Client>(server->host(), server->port());
+  client->set_read_timeout(20, 0);
 
   // Parts of uneven sizes, so that segment ends fall inside them.
   const size_t parts[] = {2500, 900, 4100, 3000, 5200, 1300, 7000};
   size_t sent = 0;
   std::set<std::string> batch_watermarks;
   bool merged = false;  // an answer that took part from a batch version and part from the speed layer
-  for (size_t part : parts) {
+  for (size_t p = 0; p < std::size(parts); ++p) {
+    const size_t part = parts[p];
+    if (p == 4) {
+      // A restart (kill -9): the states are rebuilt from the batch version,
+      // the master dataset and the log, split differently again.
+      server->Kill9();
+      server = start();
+      ASSERT_NE(server, nullptr) << error;
+      client = std::make_unique<httplib::Client>(server->host(), server->port());
+      client->set_read_timeout(20, 0);
+    }
     std::string body;
     for (size_t i = sent; i < sent + part; ++i) body += lines[i] + "\n";
-    auto res = client.Post("/v1/events", body, "application/x-ndjson");
+    auto res = client->Post("/v1/events", body, "application/x-ndjson");
     ASSERT_TRUE(res && res->status == 200) << (res ? res->body : "no answer");
     sent += part;
     // The prefix, evaluated alone.
@@ -97,7 +111,7 @@ TEST(QuantileRun, ServedAnswersAcrossBatchSwapsEqualEvalOverThePrefix) {
               0);
     for (const std::string view : {"quantiles", "overall"}) {
       SCOPED_TRACE(view + " after " + std::to_string(sent) + " events");
-      Served s = AskCovering(client, view, sent);
+      Served s = AskCovering(*client, view, sent);
       EXPECT_EQ(s.tsv, ReadFile(out / (view + ".tsv")));
       batch_watermarks.insert(s.batch_watermark);
       const long w = std::atol(s.batch_watermark.c_str());

@@ -122,7 +122,8 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
     ASSIGN_OR_RETURN(std::string format, fs->ReadFile(format_path));
     const int recorded = MarkerPartitions(format);
     if (recorded == -2)
-      return Status::Corruption(format_path + ": its partitions line is damaged; restore the file from a backup, or "
+      return Status::Corruption(format_path +
+                                ": its partitions line is damaged; restore the file from a backup, or "
                                 "write 'partitions N' (N = the number of log/p* directories) as its second line");
     if (recorded > 0) {
       d->partitions_ = recorded;

@@ -172,8 +172,8 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional
   const int n = dir_->partitions();
   if (partition && (*partition < 0 || *partition >= n))
     return Status::InvalidArgument("partition " + std::to_string(*partition) + " does not exist: this server has " +
-                                   std::to_string(n) + (n == 1 ? " partition (0)" : " partitions (0 to " +
-                                                                                        std::to_string(n - 1) + ")"));
+                                   std::to_string(n) +
+                                   (n == 1 ? " partition (0)" : " partitions (0 to " + std::to_string(n - 1) + ")"));
   {
     std::lock_guard lock(mu_);
     if (to_seal_.size() > options_.max_unsealed_buckets)
@@ -205,10 +205,9 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional
   }
   // The partition of the whole request (of NULL keys when split by key).
   const bool split = !partition && partition_column_ >= 0 && n > 1;
-  const int target = partition ? *partition
-                     : producer && !split
-                         ? KeyPartition(producer->id, n)
-                         : static_cast<int>(next_partition_.fetch_add(1) % static_cast<uint64_t>(n));
+  const int target = partition            ? *partition
+                     : producer && !split ? KeyPartition(producer->id, n)
+                                          : static_cast<int>(next_partition_.fetch_add(1) % static_cast<uint64_t>(n));
   // A retry of a producer's last batch is answered from the log's producer
   // table (the appends below decide again, atomically; this early look only
   // keeps a retry's rejects out of the dead-letter store).
@@ -220,8 +219,8 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional
   }
   if (!report.rejects.empty() && !early_duplicate) {
     std::lock_guard lock(rejects_mu_);
-    RETURN_IF_ERROR(dir_->AppendRejects(split ? "http" : "http (partition " + std::to_string(target) + ")",
-                                        report.rejects));
+    RETURN_IF_ERROR(
+        dir_->AppendRejects(split ? "http" : "http (partition " + std::to_string(target) + ")", report.rejects));
     rejected_ += report.rejects.size();
   }
   if (!split) {
@@ -277,8 +276,8 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional
     if (recs.empty() && !producer) continue;
     bool duplicate = false;
     OffsetRange range;
-    RETURN_IF_ERROR(AppendTo(p, recs, std::move(part_rows[static_cast<size_t>(p)]), producer, /*wait=*/false, &range,
-                             &duplicate));
+    RETURN_IF_ERROR(
+        AppendTo(p, recs, std::move(part_rows[static_cast<size_t>(p)]), producer, /*wait=*/false, &range, &duplicate));
     all_duplicate = all_duplicate && duplicate;
     report.accepted += range.to - range.from;
     report.ranges.push_back(range);
@@ -287,8 +286,7 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional
   for (size_t i = 0; i < report.ranges.size(); ++i) {
     if (!waits[i]) continue;  // a duplicate was answered once durable
     const OffsetRange& r = report.ranges[i];
-    Status durable =
-        r.from == r.to ? dir_->log()->SyncNow(r.partition) : dir_->log()->WaitDurable(r.partition, r.to);
+    Status durable = r.from == r.to ? dir_->log()->SyncNow(r.partition) : dir_->log()->WaitDurable(r.partition, r.to);
     if (!durable.ok()) return Status::Unavailable("the log cannot take writes: " + durable.ToString());
     accepted_ += r.to - r.from;
   }

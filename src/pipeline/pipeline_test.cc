@@ -371,8 +371,8 @@ TEST_F(PipelineTest, PartitionsByKeyWithAnIdempotentProducer) {
   EXPECT_EQ(pipeline_->stats().log_end, want);  // appended once
   EXPECT_EQ(pipeline_->stats().rejected, 1u);   // dead-lettered once
   // The next seq touches one partition's records but every partition's seq.
-  auto one = pipeline_->Accept(
-      "{\"zipcode\": 7, \"ProductName\": \"p\", \"price\": 2, \"timestamp\": 0}\n", ProducerBatch{"keyed", 2});
+  auto one = pipeline_->Accept("{\"zipcode\": 7, \"ProductName\": \"p\", \"price\": 2, \"timestamp\": 0}\n",
+                               ProducerBatch{"keyed", 2});
   ASSERT_TRUE(one.ok()) << one.status().ToString();
   ++want[static_cast<size_t>(KeyPartition("7", 4))];
   EXPECT_EQ(pipeline_->stats().log_end, want);
@@ -389,8 +389,8 @@ TEST_F(PipelineTest, PartitionsByKeyWithAnIdempotentProducer) {
   pipeline_.reset();
   Start();
   EXPECT_EQ(pipeline_->partitions(), 4);
-  auto again = pipeline_->Accept(
-      "{\"zipcode\": 7, \"ProductName\": \"p\", \"price\": 2, \"timestamp\": 0}\n", ProducerBatch{"keyed", 2});
+  auto again = pipeline_->Accept("{\"zipcode\": 7, \"ProductName\": \"p\", \"price\": 2, \"timestamp\": 0}\n",
+                                 ProducerBatch{"keyed", 2});
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_TRUE(again->duplicate);
   EXPECT_EQ(pipeline_->stats().log_end, want);

@@ -20,8 +20,7 @@ TEST(KeyPartition, EqualsLibrdkafkasMurmur2Partitioner) {
       std::string key = std::to_string(i * 7919 % 100000);
       if (i % 3 == 1) key += std::string(static_cast<size_t>(i % 17), static_cast<char>('a' + i % 26));
       if (i % 5 == 2) key = std::string(static_cast<size_t>(i % 9), static_cast<char>(0x80 + i % 100));
-      const int32_t theirs =
-          rd_kafka_msg_partitioner_murmur2(nullptr, key.data(), key.size(), n, nullptr, nullptr);
+      const int32_t theirs = rd_kafka_msg_partitioner_murmur2(nullptr, key.data(), key.size(), n, nullptr, nullptr);
       ASSERT_EQ(KeyPartition(key, n), theirs) << "key '" << key << "', " << n << " partitions";
       ++checked;
     }

@@ -665,8 +665,7 @@ class Checker {
   // Inserts the events [loaded_[p], s[p]) of every partition p into SQLite.
   void Load(const std::vector<uint64_t>& s) {
     sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_.get(), "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &st, nullptr) !=
-        SQLITE_OK)
+    if (sqlite3_prepare_v2(db_.get(), "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &st, nullptr) != SQLITE_OK)
       std::abort();
     db_.Exec("BEGIN");
     for (size_t p = 0; p < s.size(); ++p) {

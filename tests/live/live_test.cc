@@ -222,11 +222,12 @@ void LiveTest::RunLiveEquation(uint64_t kSeed, ProduceMode mode, const std::vect
   StopServer();
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf(
-      "LiveEquation (%d partitions%s): %d posts, %llu events accepted, %llu rejected; %d answers compared (%d merging both "
+      "LiveEquation (%d partitions%s): %d posts, %llu events accepted, %llu rejected; %d answers compared (%d merging "
+      "both "
       "layers), %zu batch versions, %.1f s\n",
-      mode.partitions, mode.by_key ? ", by key" : "", produced.posts, static_cast<unsigned long long>(produced.accepted),
-      static_cast<unsigned long long>(produced.rejected), checker.compared(), checker.merged(), checker.num_versions(),
-      secs);
+      mode.partitions, mode.by_key ? ", by key" : "", produced.posts,
+      static_cast<unsigned long long>(produced.accepted), static_cast<unsigned long long>(produced.rejected),
+      checker.compared(), checker.merged(), checker.num_versions(), secs);
   std::printf("LiveEquation: answers by kind%s\n", kinds.c_str());
   // Every partition got events.
   for (int p = 0; p < mode.partitions; ++p) EXPECT_GT(ledger.prefix(p), 0u) << "partition " << p;
@@ -338,9 +339,8 @@ TEST_P(LiveSeeded, KillAndRestart) {
       if (end - had == keyed.size()) {
         kept = keyed;
       } else {
-        ASSERT_EQ(end - had, with_nulls.size())
-            << context << ": partition " << p << " holds " << end - had
-            << " unacknowledged events, not the in-flight body's part for it";
+        ASSERT_EQ(end - had, with_nulls.size()) << context << ": partition " << p << " holds " << end - had
+                                                << " unacknowledged events, not the in-flight body's part for it";
         kept = with_nulls;
       }
     } else {
@@ -394,13 +394,14 @@ TEST_P(LiveSeeded, KillAndRestart) {
     return std::string(buf);
   };
   std::printf(
-      "KillAndRestart seed %llu (%s, %d partitions%s): killed at %lld ms; last POST answer at %s, unanswered POST sent at %s "
+      "KillAndRestart seed %llu (%s, %d partitions%s): killed at %lld ms; last POST answer at %s, unanswered POST sent "
+      "at %s "
       "(relative to the kill); %llu events acknowledged, %zu in flight of which %llu kept; %d answers compared "
       "before the kill (%d of them after the restart), %d after; %.1f s\n",
-      static_cast<unsigned long long>(seed), flags.empty() || flags[0] != "--fsync" ? "default fsync" : flags[1].c_str(), mode.partitions,
-      mode.by_key ? ", by key" : "",
-      static_cast<long long>(kill_after.count()), at(at_kill.last_answer).c_str(), at(at_kill.in_flight_sent).c_str(),
-      static_cast<unsigned long long>(acked), at_kill.in_flight.size(),
+      static_cast<unsigned long long>(seed),
+      flags.empty() || flags[0] != "--fsync" ? "default fsync" : flags[1].c_str(), mode.partitions,
+      mode.by_key ? ", by key" : "", static_cast<long long>(kill_after.count()), at(at_kill.last_answer).c_str(),
+      at(at_kill.in_flight_sent).c_str(), static_cast<unsigned long long>(acked), at_kill.in_flight.size(),
       static_cast<unsigned long long>(kept_count), answers_before, before_restart - answers_before,
       checker.compared() - before_restart, std::chrono::duration<double>(Clock::now() - start).count());
 }

@@ -181,8 +181,8 @@ TEST(RunConfig, PartitionsAreFixedAtCreation) {
   TempDir dir("lf-config-partitions");
   const fs::path data = dir.path() / "data";
   const fs::path config = dir.path() / "p.toml";
-  WriteFile(config, "data = \"" + data.string() +
-                        "\"\nlisten = \"127.0.0.1:0\"\npartitions = 3\npartition_by = \"zipcode\"\n");
+  WriteFile(config,
+            "data = \"" + data.string() + "\"\nlisten = \"127.0.0.1:0\"\npartitions = 3\npartition_by = \"zipcode\"\n");
   std::string error;
   {
     auto s = ServerProcess::Start(LAMBDAFLOW_BIN, {"run", "--config", config.string()}, dir.path() / "a.err",
@@ -199,8 +199,8 @@ TEST(RunConfig, PartitionsAreFixedAtCreation) {
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 200) << res->body;
     const uint64_t from = p == 2 ? 4 : 0;
-    EXPECT_NE(res->body.find("\"ranges\":[{\"partition\":" + std::to_string(p) + ",\"from\":" +
-                             std::to_string(from) + ",\"to\":" + std::to_string(from + 3) + "}]"),
+    EXPECT_NE(res->body.find("\"ranges\":[{\"partition\":" + std::to_string(p) + ",\"from\":" + std::to_string(from) +
+                             ",\"to\":" + std::to_string(from + 3) + "}]"),
               std::string::npos)
         << res->body;
     res = c.Post("/v1/events?partition=3", Events(1), "application/x-ndjson");
@@ -221,8 +221,8 @@ TEST(RunConfig, PartitionsAreFixedAtCreation) {
   EXPECT_EQ(RunToExit("--data " + data.string() + " --listen 127.0.0.1:0 --partitions 2", &err, dir.path()), 2);
   EXPECT_NE(err.find("has 3 partitions"), std::string::npos) << err;
   EXPECT_NE(err.find("--partitions 2"), std::string::npos) << err;
-  EXPECT_EQ(RunToExit("--data " + (dir.path() / "other").string() + " --listen 127.0.0.1:0 --partition-by nosuch",
-                      &err, dir.path()),
+  EXPECT_EQ(RunToExit("--data " + (dir.path() / "other").string() + " --listen 127.0.0.1:0 --partition-by nosuch", &err,
+                      dir.path()),
             2);
   EXPECT_NE(err.find("no column 'nosuch'"), std::string::npos) << err;
   // Without --partitions the directory's count is kept.

@@ -43,7 +43,7 @@ int Value::Compare(const Value& o) const {
     case PhysicalType::kInt64:
       return i < o.i ? -1 : (i > o.i ? 1 : 0);
     case PhysicalType::kDouble:
-      return d < o.d ? -1 : (d > o.d ? 1 : 0);
+      return SqlDoubleCompare(d, o.d);  // NaN one value above +inf, as views sort keys
     case PhysicalType::kString: {
       int c = s.compare(o.s);
       return c < 0 ? -1 : (c > 0 ? 1 : 0);

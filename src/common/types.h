@@ -44,6 +44,8 @@ inline bool IsNumeric(TypeId t) { return IsInteger(t) || t == TypeId::kDouble; }
 // itself and greater than +inf; -0.0 equals 0.0.
 inline bool SqlDoubleEq(double x, double y) { return x == y || (x != x && y != y); }
 inline bool SqlDoubleLess(double x, double y) { return x < y || (x == x && y != y); }
+// -1, 0 or 1 in the same order.
+inline int SqlDoubleCompare(double x, double y) { return SqlDoubleLess(x, y) ? -1 : (SqlDoubleLess(y, x) ? 1 : 0); }
 // One representative per SQL-equal class: 0.0 for -0.0, one quiet NaN.
 inline double CanonicalDouble(double d) {
   if (d != d) return __builtin_nan("");

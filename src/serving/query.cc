@@ -47,7 +47,7 @@ int CompareCells(const Vector& v, uint32_t a, uint32_t b) {
     case PhysicalType::kInt64:
       return v.ints[a] < v.ints[b] ? -1 : (v.ints[a] > v.ints[b] ? 1 : 0);
     case PhysicalType::kDouble:
-      return v.dbls[a] < v.dbls[b] ? -1 : (v.dbls[a] > v.dbls[b] ? 1 : 0);
+      return SqlDoubleCompare(v.dbls[a], v.dbls[b]);  // NaN one value above +inf, as views sort keys
     case PhysicalType::kString: {
       const int c = v.strs[a].compare(v.strs[b]);
       return c < 0 ? -1 : (c > 0 ? 1 : 0);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "plan/result_format.h"
 
 namespace lf {
@@ -45,6 +47,30 @@ TEST(Query, TopN) {
   EXPECT_EQ(RunSql("SELECT ProductName FROM revenue ORDER BY 1 DESC LIMIT 1"), "ProductName\np4\n");
   EXPECT_EQ(RunSql("SELECT ProductName, revenue / orders AS per FROM revenue ORDER BY per LIMIT 1"),
             "ProductName\tper\np3\t\\N\n");
+}
+
+// Regression: ORDER BY compared doubles with `<`, which is no order once a
+// NaN is present (and disagreed with the views' own key order: every NaN
+// one value above +inf, as PostgreSQL and DuckDB sort them).
+TEST(Query, OrderByPutsNanAboveInfinity) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  ViewResult v;
+  v.name = "d";
+  v.column_names = {"k", "x"};
+  v.column_types = {TypeId::kText, TypeId::kDouble};
+  const std::vector<double> xs = {5, nan, -3, inf, 1, nan, 2, 0, -inf};
+  for (size_t i = 0; i < xs.size(); ++i) v.rows.push_back({Value::Text("r" + std::to_string(i)), Value::Double(xs[i])});
+  auto run = [&](const std::string& sql) {
+    auto r = RunQuery(sql, "query", [&](std::string_view) -> const ViewResult* { return &v; });
+    if (!r.ok()) return "error: " + r.status().message();
+    std::string tsv;
+    AppendTsv(*r, &tsv);
+    return tsv;
+  };
+  EXPECT_EQ(run("SELECT x FROM d ORDER BY x"), "x\n-inf\n-3\n0\n1\n2\n5\ninf\nnan\nnan\n");
+  EXPECT_EQ(run("SELECT x FROM d ORDER BY x DESC LIMIT 3"), "x\nnan\nnan\ninf\n");
+  EXPECT_EQ(run("SELECT k FROM d ORDER BY x, k LIMIT 2"), "k\nr8\nr2\n");
 }
 
 TEST(Query, AggregatesOverAView) {

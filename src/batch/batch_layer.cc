@@ -50,6 +50,7 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
   // Per view: the state to start from, and the first segment to scan.
   std::vector<std::unique_ptr<ViewState>> states;
   std::vector<size_t> first(plans.size(), 0);
+  std::vector<bool> loaded(plans.size(), false);
   std::optional<BatchVersion> previous;
   if (!options.full) {
     auto current = versions_.Current();
@@ -69,6 +70,7 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
     if (!fresh->Deserialize(*image).ok()) continue;
     states[i] = std::move(fresh);
     first[i] = previous->segments.size();
+    loaded[i] = true;
   }
   const double load_secs = Since(start);
 
@@ -77,9 +79,9 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
   size_t lowest = segments.size();
   for (size_t f : first) lowest = std::min(lowest, f);
   report.segments_reused = lowest;
-  size_t nthreads =
+  const size_t nthreads_total =
       options.threads > 0 ? static_cast<size_t>(options.threads) : std::max(1u, std::thread::hardware_concurrency());
-  nthreads = std::max<size_t>(1, std::min(nthreads, segments.size() - lowest));
+  size_t nthreads = std::max<size_t>(1, std::min(nthreads_total, segments.size() - lowest));
   if (options.progress) {
     uint64_t total = 0;
     for (size_t s = lowest; s < segments.size(); ++s) total += manifest.segments[s].to - manifest.segments[s].from;
@@ -119,8 +121,17 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
   }
   RETURN_IF_ERROR(error);
   if (lowest < segments.size())
-    for (size_t t = 0; t < nthreads; ++t)
-      for (size_t i = 0; i < plans.size(); ++i) states[i]->Combine(*partial[t][i]);
+    for (size_t i = 0; i < plans.size(); ++i)
+      for (size_t t = 0; t < nthreads; ++t) {
+        // A view that starts from nothing takes the first thread's state as
+        // it is: combining it into an empty state would insert every group
+        // once more.
+        if (t == 0 && !loaded[i]) {
+          states[i] = std::move(partial[t][i]);
+          continue;
+        }
+        states[i]->Combine(*partial[t][i]);
+      }
   partial.clear();
   report.segments_scanned = segments.size() - lowest;
   report.rows_scanned = rows;
@@ -148,14 +159,9 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
     view.groups = states[i]->num_groups();
     std::string state;
     states[i]->Serialize(&state);
+    // Large views are finalized and formatted by several threads.
     std::string tsv;
-    AppendTsvHeader(plans[i]->output_names(), &tsv);
-    RETURN_IF_ERROR(
-        states[i]->FinalizeBatches([&](const std::vector<const Vector*>& cols, const uint32_t* rows_out, size_t n) {
-          AppendTsvRows(cols, rows_out, n, &tsv);
-          view.rows += n;
-          return Status::OK();
-        }));
+    RETURN_IF_ERROR(AppendViewTsv(*plans[i], *states[i], nthreads_total, &tsv, &view.rows));
     view.state_bytes = state.size();
     view.state_hash = XXH3_64bits(state.data(), state.size());
     view.tsv_bytes = tsv.size();

@@ -151,13 +151,10 @@ Status RunEval(const EvalArgs& args) {
     std::string text;
     Status st;
     if (format == ResultFormat::kTsv) {
-      // Streamed from the state's column vectors: no per-value objects.
+      // Streamed from the state's column vectors (no per-value objects),
+      // large views by all worker threads at once.
       result.name = plans[i]->name();
-      AppendTsvHeader(plans[i]->output_names(), &text);
-      st = states[i]->FinalizeBatches([&](const std::vector<const Vector*>& cols, const uint32_t* rows, size_t n) {
-        AppendTsvRows(cols, rows, n, &text);
-        return Status::OK();
-      });
+      st = AppendViewTsv(*plans[i], *states[i], static_cast<size_t>(std::max(0, args.threads)), &text);
     } else {
       auto r = states[i]->Finalize();
       if (r.ok()) {

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 #include "common/time.h"
@@ -18,6 +19,26 @@ void AppendDouble(double d, std::string* out) {
     return;
   }
   char buf[32];
+  // Whole numbers below 2^53 (sums of whole prices, counts as doubles) are
+  // written as integers when that is what the shortest form would be:
+  // their shortest digits are the integer's without trailing zeros, and
+  // the fixed form is chosen unless the scientific one ("1e+05") is
+  // strictly shorter. A few times cheaper than the general conversion.
+  constexpr double kExact = 9007199254740992.0;  // 2^53
+  if (d > -kExact && d < kExact && d != 0 && d == std::trunc(d)) {
+    const int64_t n = static_cast<int64_t>(d);
+    auto res = std::to_chars(buf, buf + sizeof(buf), n);
+    const char* digits = buf + (n < 0);
+    const int len = static_cast<int>(res.ptr - digits);
+    int zeros = 0;
+    while (zeros < len - 1 && res.ptr[-1 - zeros] == '0') ++zeros;
+    const int mantissa = len - zeros;
+    const int scientific = mantissa + (mantissa > 1) + 4;  // "D.DDe+XX": the exponent is below 100
+    if (len <= scientific) {
+      out->append(buf, res.ptr);
+      return;
+    }
+  }
   auto res = std::to_chars(buf, buf + sizeof(buf), d);
   out->append(buf, res.ptr);
 }

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <numeric>
 #include <random>
 #include <set>
 
@@ -64,6 +65,47 @@ TEST(GroupTable, ManyKeysGetStableDenseIds) {
   std::set<std::string> null_texts;
   for (int i = 0; i < kKeys; i += 1000) null_texts.insert(names[static_cast<size_t>(i)]);
   EXPECT_EQ(table.size(), static_cast<size_t>(kKeys - kKeys / 1000) + null_texts.size());
+}
+
+// One text key: texts that share their length and first and last 8 bytes
+// (the memo's print) but differ inside still get their own groups, in any
+// order and whether or not equal texts share an address.
+TEST(GroupTable, TextKeysThatLookAlikeStayApart) {
+  GroupTable table({TypeId::kText});
+  std::vector<std::string> texts = {"abcdefgh_X_12345678", "abcdefgh_Y_12345678", "abcdefgh12345678",
+                                    "abcdefgi12345678", "short", "shorT", "", "a", "abcdefgh", "abcdefgh_"};
+  std::mt19937 rng(5);
+  Batch batch({TypeId::kText});
+  std::vector<uint32_t> rows(Batch::kCapacity), gids(Batch::kCapacity);
+  std::iota(rows.begin(), rows.end(), 0u);
+  std::vector<const Vector*> keys = {&batch.columns[0]};
+  std::vector<std::string_view> shared;  // one copy per text: equal texts at one address
+  for (const auto& t : texts) shared.push_back(batch.arena.Copy(t));
+  std::vector<int64_t> gid_of(texts.size(), -1);
+  for (int round = 0; round < 20; ++round) {
+    batch.size = Batch::kCapacity;
+    std::vector<size_t> which(batch.size);
+    for (size_t k = 0; k < batch.size; ++k) {
+      which[k] = rng() % texts.size();
+      if (rng() % 13 == 0) {
+        batch.columns[0].SetNull(k);
+        which[k] = texts.size();
+      } else {
+        batch.columns[0].SetString(k, rng() % 2 ? shared[which[k]] : batch.arena.Copy(texts[which[k]]));
+      }
+    }
+    table.FindOrInsert(keys, rows.data(), batch.size, gids.data());
+    for (size_t k = 0; k < batch.size; ++k) {
+      if (which[k] == texts.size()) {
+        ASSERT_TRUE(table.key_column(0).IsNull(gids[k]));
+        continue;
+      }
+      ASSERT_EQ(table.key_column(0).strs[gids[k]], texts[which[k]]) << round << " " << k;
+      if (gid_of[which[k]] < 0) gid_of[which[k]] = gids[k];
+      ASSERT_EQ(gid_of[which[k]], gids[k]);
+    }
+  }
+  EXPECT_EQ(table.size(), texts.size() + 1);
 }
 
 // Random splits of random input: combining partial view states equals one
@@ -234,6 +276,102 @@ TEST(ViewState, FinalizeWhileGrowingEqualsFreshFinalize) {
       auto b = fresh->Finalize();
       ASSERT_TRUE(a.ok() && b.ok());
       ASSERT_EQ(a->rows, b->rows) << view.name << " round " << round;
+    }
+  }
+}
+
+// Views large enough for the two-thread sort and the parallel TSV: the rows
+// come out in key order (checked against an ordered set), the TSV is the
+// same bytes for any number of threads and equals the single-pass
+// streaming of FinalizeBatches, and an overflow in the last range fails
+// the whole view with the message of the sequential path.
+TEST(ViewState, ParallelSortAndTsvEqualSequential) {
+  auto catalog = sql::CompileViews(
+      "CREATE STREAM s (a INT, t TEXT, v INT);"
+      "CREATE VIEW ints AS SELECT a, v % 3 AS m, SUM(v) AS total FROM s GROUP BY a, m;"
+      "CREATE VIEW texts AS SELECT t, COUNT(*) AS n, SUM(v) AS total FROM s GROUP BY t;",
+      "v.sql");
+  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+  constexpr int kGroups = 140000;  // above both parallel thresholds
+  std::mt19937 rng(11);
+  std::vector<int> ids(kGroups);
+  std::iota(ids.begin(), ids.end(), 0);
+  std::shuffle(ids.begin(), ids.end(), rng);
+  for (const auto& view : catalog->views) {
+    auto plan = ViewPlan::Compile(view);
+    ASSERT_TRUE(plan.ok());
+    auto state = (*plan)->NewState();
+    std::set<std::pair<int64_t, int64_t>> int_keys;  // (a or INT64_MIN for NULL, m)
+    std::set<std::string> text_keys;
+    for (size_t from = 0; from < ids.size(); from += Batch::kCapacity) {
+      Batch batch(catalog->streams[0].types());
+      batch.size = std::min(Batch::kCapacity, ids.size() - from);
+      for (size_t k = 0; k < batch.size; ++k) {
+        const int id = ids[from + k];
+        const int64_t v = id % 7;
+        if (id % 1001 == 0) {
+          batch.columns[0].SetNull(k);
+          int_keys.insert({INT64_MIN, v % 3});
+        } else {
+          batch.columns[0].SetInt(k, id / 2 - 30000);  // negative keys too
+          int_keys.insert({id / 2 - 30000, v % 3});
+        }
+        const std::string t = "t" + std::to_string(id);
+        text_keys.insert(t);
+        batch.columns[1].SetString(k, batch.arena.Copy(t));
+        batch.columns[2].SetInt(k, v);
+      }
+      state->Consume(batch);
+    }
+    auto result = state->Finalize();
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    if (view.name == "ints") {
+      ASSERT_EQ(result->rows.size(), int_keys.size());
+      size_t i = 0;
+      for (const auto& [a, m] : int_keys) {
+        const auto& row = result->rows[i++];
+        ASSERT_EQ(row[0].is_null, a == INT64_MIN) << i;
+        if (a != INT64_MIN) {
+          ASSERT_EQ(row[0].i, a) << i;
+        }
+        ASSERT_EQ(row[1].i, m) << i;
+      }
+    } else {
+      ASSERT_EQ(result->rows.size(), text_keys.size());
+      size_t i = 0;
+      for (const auto& t : text_keys) ASSERT_EQ(result->rows[i++][0].s, t);
+    }
+    std::string sequential;
+    AppendTsvHeader((*plan)->output_names(), &sequential);
+    ASSERT_TRUE(state
+                    ->FinalizeBatches([&](const std::vector<const Vector*>& cols, const uint32_t* rows, size_t n) {
+                      AppendTsvRows(cols, rows, n, &sequential);
+                      return Status::OK();
+                    })
+                    .ok());
+    for (size_t threads : {1, 2, 3}) {
+      std::string tsv = "prefix\n";
+      uint64_t rows = 0;
+      ASSERT_TRUE(AppendViewTsv(**plan, *state, threads, &tsv, &rows).ok());
+      EXPECT_EQ(rows, result->rows.size());
+      EXPECT_TRUE(tsv == "prefix\n" + sequential) << view.name << ", " << threads << " threads";
+    }
+    // An integer SUM beyond BIGINT in the group that sorts last.
+    Batch big(catalog->streams[0].types());
+    big.size = 2;
+    for (size_t k = 0; k < 2; ++k) {
+      big.columns[0].SetInt(k, 1 << 30);
+      big.columns[1].SetString(k, big.arena.Copy("zzz"));
+      big.columns[2].SetInt(k, INT64_MAX - 3);  // v % 3 == 1 for both
+    }
+    state->Consume(big);
+    Status expected = state->FinalizeBatches(
+        [](const std::vector<const Vector*>&, const uint32_t*, size_t) { return Status::OK(); });
+    ASSERT_FALSE(expected.ok());
+    for (size_t threads : {1, 2, 3}) {
+      std::string tsv;
+      Status st = AppendViewTsv(**plan, *state, threads, &tsv);
+      EXPECT_EQ(st.ToString(), expected.ToString()) << threads << " threads";
     }
   }
 }

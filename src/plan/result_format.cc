@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <thread>
 
 #include "common/format.h"
 
@@ -204,6 +205,40 @@ void AppendTable(const ViewResult& r, std::string* out) {
   rule();
   for (const auto& l : cells) line(l, false);
   rule();
+}
+
+Status AppendViewTsv(const ViewPlan& plan, const ViewState& state, size_t threads, std::string* out,
+                     uint64_t* rows) {
+  // Below this many groups per range, a thread costs more than it saves.
+  constexpr size_t kMinGroupsPerRange = size_t{1} << 15;
+  AppendTsvHeader(plan.output_names(), out);
+  const std::vector<uint32_t> order = state.SortedGroups();
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  const size_t ranges = std::max<size_t>(1, std::min(threads, order.size() / kMinGroupsPerRange));
+  std::vector<std::string> parts(ranges);
+  std::vector<Status> status(ranges);
+  std::vector<uint64_t> counts(ranges, 0);
+  auto run = [&](size_t r) {
+    const auto from = order.begin() + static_cast<long>(order.size() * r / ranges);
+    const auto to = order.begin() + static_cast<long>(order.size() * (r + 1) / ranges);
+    std::string& text = r == 0 ? *out : parts[r];
+    status[r] = state.FinalizeGroups(std::vector<uint32_t>(from, to),
+                                     [&](const std::vector<const Vector*>& cols, const uint32_t* sel, size_t n) {
+                                       AppendTsvRows(cols, sel, n, &text);
+                                       counts[r] += n;
+                                       return Status::OK();
+                                     });
+  };
+  std::vector<std::thread> pool;
+  for (size_t r = 1; r < ranges; ++r) pool.emplace_back(run, r);
+  run(0);
+  for (auto& t : pool) t.join();
+  for (size_t r = 0; r < ranges; ++r) {
+    RETURN_IF_ERROR(status[r]);
+    if (r > 0) out->append(parts[r]);
+    if (rows) *rows += counts[r];
+  }
+  return Status::OK();
 }
 
 void AppendResult(const ViewResult& r, ResultFormat f, std::string* out) {

@@ -28,6 +28,15 @@ void AppendTable(const ViewResult& r, std::string* out);
 void AppendTsvHeader(const std::vector<std::string>& names, std::string* out);
 void AppendTsvRows(const std::vector<const Vector*>& cols, const uint32_t* rows, size_t n, std::string* out);
 
+// The whole TSV of a view (header, then every group in key order), the
+// same bytes as AppendTsvHeader plus FinalizeBatches into AppendTsvRows;
+// views of many groups are finalized and formatted by up to `threads`
+// threads over contiguous ranges of the key order (0: one per core).
+// Adds the rows written to *rows if given. Fails as FinalizeBatches does
+// (the first failing group in key order).
+Status AppendViewTsv(const ViewPlan& plan, const ViewState& state, size_t threads, std::string* out,
+                     uint64_t* rows = nullptr);
+
 void AppendResult(const ViewResult& r, ResultFormat f, std::string* out);
 
 // One value in TSV / JSON form.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <thread>
 
 namespace lf {
 
@@ -135,6 +136,31 @@ std::vector<TypeId> ViewPlan::output_types() const {
   return types;
 }
 
+namespace {
+
+// Sorts v with `less`; from kParallelSortMin elements on, the two halves
+// are sorted on two threads and merged (finalizing a view of hundreds of
+// thousands of groups is otherwise a serial tail of every batch run and
+// eval).
+constexpr size_t kParallelSortMin = size_t{1} << 16;
+
+template <typename T, typename Less>
+void SortMaybeParallel(std::vector<T>* v, Less less) {
+  if (v->size() < kParallelSortMin || std::thread::hardware_concurrency() < 2) {
+    std::sort(v->begin(), v->end(), less);
+    return;
+  }
+  const auto mid = v->begin() + static_cast<long>(v->size() / 2);
+  std::thread first([&] { std::sort(v->begin(), mid, less); });
+  std::sort(mid, v->end(), less);
+  first.join();
+  std::vector<T> merged(v->size());
+  std::merge(v->begin(), mid, mid, v->end(), merged.begin(), less);
+  v->swap(merged);
+}
+
+}  // namespace
+
 std::vector<uint32_t> ViewState::SortRange(size_t from, size_t to) const {
   const size_t nkeys = groups_.num_keys();
   const size_t g = to - from;
@@ -164,7 +190,7 @@ std::vector<uint32_t> ViewState::SortRange(size_t from, size_t to) const {
         r.k[c] = static_cast<uint64_t>(col.ints[i]) ^ (uint64_t{1} << 63);  // signed order as unsigned
       }
     }
-    std::sort(recs.begin(), recs.end(), [](const Rec& a, const Rec& b) {
+    SortMaybeParallel(&recs, [](const Rec& a, const Rec& b) {
       // NULL (valid bit 0) sorts first; key 0 before key 1.
       const uint32_t a0 = a.valid >> 1, b0 = b.valid >> 1;
       if (a0 != b0) return a0 < b0;
@@ -177,7 +203,7 @@ std::vector<uint32_t> ViewState::SortRange(size_t from, size_t to) const {
     return order;
   }
   std::iota(order.begin(), order.end(), static_cast<uint32_t>(from));
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return KeyLess(a, b); });
+  SortMaybeParallel(&order, [&](uint32_t a, uint32_t b) { return KeyLess(a, b); });
   return order;
 }
 

@@ -102,9 +102,12 @@ class ViewState {
   size_t num_groups() const { return groups_.size(); }
   size_t MemoryUsage() const;
 
- private:
-  // Group ids in ascending key order (NULLs first).
+  // Group ids in ascending key order (NULLs first), as FinalizeBatches
+  // emits them; with FinalizeGroups over contiguous ranges of it, threads
+  // can finalize parts of one view at once. Large sorts use two threads.
   std::vector<uint32_t> SortedGroups() const;
+
+ private:
   // Groups [from, to) sorted by key.
   std::vector<uint32_t> SortRange(size_t from, size_t to) const;
   bool KeyLess(uint32_t a, uint32_t b) const;

@@ -37,7 +37,7 @@ struct StoreFlags {
   std::string fsync = "interval";
   int fsync_interval_ms = 5;
   uint64_t seal_events = 1'000'000;
-  int partitions = 1;
+  int partitions = 0;  // the directory's count (1 for a new one)
   bool restart_log_at_sealed = false;
 };
 
@@ -58,7 +58,7 @@ Result<DataDirOptions> ToOptions(const StoreFlags& f) {
   if (f.fsync_interval_ms < 0) return Status::InvalidArgument("--fsync-interval-ms must be >= 0");
   if (f.seal_events == 0) return Status::InvalidArgument("--seal-events must be positive");
   o.log.fsync_interval_ms = f.fsync_interval_ms;
-  o.log.partitions = f.partitions;
+  o.partitions = f.partitions;
   o.log.restart_at_sealed = f.restart_log_at_sealed;
   o.seal_events = f.seal_events;
   return o;

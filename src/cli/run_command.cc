@@ -42,6 +42,8 @@ struct RunSettings {
   std::string token;
   bool require_token_for_reads = false;
   int64_t max_unsealed_segments = 8;
+  int64_t partitions = 0;    // 0: the data directory's count (1 for a new one)
+  std::string partition_by;  // empty: round-robin per request
   int64_t query_timeout_ms = 10'000;
   uint64_t query_max_bytes = uint64_t{512} << 20;
   int64_t query_concurrency = 4;
@@ -174,6 +176,9 @@ Result<PipelineOptions> ToPipelineOptions(const RunSettings& s) {
   o.micro_batch = std::chrono::milliseconds(s.micro_batch_ms);
   o.batch_threads = static_cast<int>(s.batch_threads);
   o.max_unsealed_buckets = static_cast<size_t>(s.max_unsealed_segments);
+  if (s.partitions > 1024) return Status::InvalidArgument("partitions must be in [1, 1024]");
+  o.dir.partitions = static_cast<int>(s.partitions);
+  o.partition_by = s.partition_by;
   o.query_limits.timeout = std::chrono::milliseconds(s.query_timeout_ms);
   o.query_limits.max_bytes = s.query_max_bytes;
   o.query_limits.concurrency = static_cast<int>(s.query_concurrency);
@@ -294,6 +299,12 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
              "Threads of a batch recompute (0: one per core)");
   AddSetting(cmd, list.get(), "max_unsealed_segments", &settings->max_unsealed_segments,
              "Backpressure: POST /v1/events answers 503 while more closed segments than this wait to be sealed");
+  AddSetting(cmd, list.get(), "partitions", &settings->partitions,
+             "Partitions of a new data directory's log (0: 1, or the count an existing directory was created "
+             "with; a different count is an error)");
+  AddSetting(cmd, list.get(), "partition_by", &settings->partition_by,
+             "The column whose value picks an event's partition when POST /v1/events has no ?partition= "
+             "(murmur2, like produce --to kafka://); empty: round-robin per request");
   AddSetting(cmd, list.get(), "query_timeout_ms", &settings->query_timeout_ms,
              "Time budget of a query or whole-view read (ms; 0: none); over it the answer is 504 query_timeout");
   AddSetting(cmd, list.get(), "query_max_bytes", &settings->query_max_bytes,

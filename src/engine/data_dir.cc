@@ -15,6 +15,34 @@ namespace {
 
 constexpr const char* kFormatFile = "FORMAT";
 constexpr const char* kFormatLine = "lambdaflow data directory, format 1\n";
+// The second line of the marker of a directory of more than one partition
+// (a directory of one partition has the format line only, as before).
+constexpr const char* kPartitionsPrefix = "partitions ";
+constexpr int kMaxDirPartitions = 1024;
+
+// The partition count a marker records: 1 without a partitions line; -1 when
+// the marker is not a format-1 marker; -2 when its partitions line is bad.
+int MarkerPartitions(const std::string& marker) {
+  const size_t n = std::strlen(kFormatLine);
+  if (marker.compare(0, n, kFormatLine) != 0) return -1;
+  if (marker.size() == n) return 1;
+  const std::string rest = marker.substr(n);
+  const size_t m = std::strlen(kPartitionsPrefix);
+  if (rest.size() < m + 2 || rest.compare(0, m, kPartitionsPrefix) != 0 || rest.back() != '\n') return -2;
+  int count = 0;
+  for (size_t i = m; i + 1 < rest.size(); ++i) {
+    const char c = rest[i];
+    if (c < '0' || c > '9' || count > kMaxDirPartitions) return -2;
+    count = count * 10 + (c - '0');
+  }
+  return count >= 2 && count <= kMaxDirPartitions ? count : -2;
+}
+
+std::string MarkerText(int partitions) {
+  std::string s = kFormatLine;
+  if (partitions > 1) s += kPartitionsPrefix + std::to_string(partitions) + "\n";
+  return s;
+}
 constexpr const char* kViewsFile = "views.sql";
 
 // Whether the directory holds events or results: a master MANIFEST, a batch
@@ -85,10 +113,27 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
                                      "' is not empty and is not a lambdaflow data directory; "
                                      "choose a new or empty directory");
     }
-    RETURN_IF_ERROR(fs->WriteFileAtomic(format_path, kFormatLine));
+    if (options.partitions < 0 || options.partitions > kMaxDirPartitions)
+      return Status::InvalidArgument("--partitions must be in [1, " + std::to_string(kMaxDirPartitions) + "], got " +
+                                     std::to_string(options.partitions));
+    d->partitions_ = std::max(1, options.partitions);
+    RETURN_IF_ERROR(fs->WriteFileAtomic(format_path, MarkerText(d->partitions_)));
   } else {
     ASSIGN_OR_RETURN(std::string format, fs->ReadFile(format_path));
-    if (format != kFormatLine) {
+    const int recorded = MarkerPartitions(format);
+    if (recorded == -2)
+      return Status::Corruption(format_path +
+                                ": its partitions line is damaged; restore the file from a backup, or "
+                                "write 'partitions N' (N = the number of log/p* directories) as its second line");
+    if (recorded > 0) {
+      d->partitions_ = recorded;
+      if (options.partitions != 0 && options.partitions != recorded)
+        return Status::InvalidArgument("'" + dir + "' has " + std::to_string(recorded) +
+                                       " partitions (fixed when it was created), but --partitions " +
+                                       std::to_string(options.partitions) +
+                                       " was asked for: a data directory's partition count cannot change (offsets "
+                                       "would change meaning); drop --partitions, or use a new data directory");
+    } else {
       if (format.rfind("lambdaflow data directory, format ", 0) == 0)
         return Status::Unimplemented("'" + dir + "' was written by another lambdaflow version (" +
                                      format.substr(0, format.size() - 1) + "); this one reads format 1");
@@ -142,7 +187,8 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
                                    ": a data directory holds one stream; the views file declares " +
                                    std::to_string(d->catalog_.streams.size()));
   d->stream_ = 0;
-  const int partitions = options.log.partitions;
+  const int partitions = d->partitions_;
+  d->options_.log.partitions = partitions;
   // A MANIFEST lost while the master dataset holds segments: refused, unless
   // the log still holds every event from offset 0 and no batch version
   // exists (the segments are then leftovers of a first seal that crashed
@@ -173,7 +219,7 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
   ASSIGN_OR_RETURN(d->master_, MasterStore::Open(fs, master_dir, d->schema(), partitions, mopts));
   if (!read_only) {
     // The log is recovered against the sealed watermark: it never ends below it.
-    LogOptions lopts = options.log;
+    LogOptions lopts = d->options_.log;
     lopts.sealed = d->master_->Snapshot().sealed;
     auto log = Log::Open(fs, JoinPath(dir, "log"), lopts, &d->recovery_);
     if (!log.ok() && orphan_segments > 0) {

@@ -23,6 +23,11 @@
 namespace lf {
 
 struct DataDirOptions {
+  // The partition count: recorded in the format marker when the directory
+  // is created (1 when 0 is asked); an existing directory keeps its count,
+  // and asking for a different one (not 0) is an error naming both.
+  // `log.partitions` is ignored: Open sets it from this.
+  int partitions = 0;
   LogOptions log;
   // The archiver seals the log into master segments of this many events
   // (the last, partial one only when asked to seal everything).
@@ -49,6 +54,8 @@ class DataDir {
   const StreamSchema& schema() const { return catalog_.streams[static_cast<size_t>(stream_)]; }
   const std::string& views_text() const { return views_text_; }
   bool read_only() const { return read_only_; }
+  // The partition count recorded at the directory's creation.
+  int partitions() const { return partitions_; }
 
   // The log; null when read-only. Opening recovers it (see Log::Open).
   Log* log() { return log_.get(); }
@@ -84,6 +91,7 @@ class DataDir {
   std::string views_text_;
   sql::Catalog catalog_;
   int stream_ = 0;
+  int partitions_ = 1;
   LogRecoveryReport recovery_;
   std::unique_ptr<Log> log_;
   std::unique_ptr<MasterStore> master_;

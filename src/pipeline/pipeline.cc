@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/format.h"
+#include "common/murmur2.h"
 #include "ingest/input_reader.h"
 #include "ingest/line_validator.h"
 
@@ -51,6 +52,20 @@ bool Pipeline::Stopping() const {
 
 Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
   ASSIGN_OR_RETURN(dir_, DataDir::Open(fs_, dir, views_path, /*read_only=*/false, options_.dir));
+  if (!options_.partition_by.empty()) {
+    const auto& cols = dir_->schema().columns;
+    for (size_t i = 0; i < cols.size(); ++i)
+      if (cols[i].name == options_.partition_by) partition_column_ = static_cast<int>(i);
+    std::string names;
+    for (const auto& c : cols) names += (names.empty() ? "" : ", ") + c.name;
+    if (partition_column_ < 0)
+      return Status::InvalidArgument("partition_by: the stream " + dir_->schema().name + " has no column '" +
+                                     options_.partition_by + "' (columns: " + names + ")");
+    const TypeId t = cols[static_cast<size_t>(partition_column_)].type;
+    if (t != TypeId::kInt && t != TypeId::kBigInt && t != TypeId::kText)
+      return Status::InvalidArgument("partition_by: the column '" + options_.partition_by + "' is " + TypeName(t) +
+                                     "; partition keys are INT, BIGINT or TEXT columns");
+  }
   for (const auto& n : dir_->log_recovery().notes) LogLine("log recovery: " + n);
   for (const auto& v : dir_->catalog().views) {
     if (v.stream != dir_->stream()) continue;
@@ -150,9 +165,15 @@ Result<Pipeline::PendingVersion> Pipeline::LoadVersion(const BatchVersion& versi
 
 // ---- ingest ----
 
-Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional<ProducerBatch>& producer) {
+Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional<ProducerBatch>& producer,
+                                      std::optional<int> partition) {
   AcceptReport report;
   if (stopped_.load()) return Status::Unavailable("the server is shutting down");
+  const int n = dir_->partitions();
+  if (partition && (*partition < 0 || *partition >= n))
+    return Status::InvalidArgument("partition " + std::to_string(*partition) + " does not exist: this server has " +
+                                   std::to_string(n) +
+                                   (n == 1 ? " partition (0)" : " partitions (0 to " + std::to_string(n - 1) + ")"));
   {
     std::lock_guard lock(mu_);
     if (to_seal_.size() > options_.max_unsealed_buckets)
@@ -182,47 +203,138 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional
     std::lock_guard lock(decoders_mu_);
     decoders_.push_back(std::move(decoder));
   }
+  // The partition of the whole request (of NULL keys when split by key).
+  const bool split = !partition && partition_column_ >= 0 && n > 1;
+  const int target = partition            ? *partition
+                     : producer && !split ? KeyPartition(producer->id, n)
+                                          : static_cast<int>(next_partition_.fetch_add(1) % static_cast<uint64_t>(n));
   // A retry of a producer's last batch is answered from the log's producer
-  // table (the append below decides again, atomically; this early look only
+  // table (the appends below decide again, atomically; this early look only
   // keeps a retry's rejects out of the dead-letter store).
-  auto answer_duplicate = [&](const OffsetRange& original) -> Result<AcceptReport> {
-    Status durable = original.from == original.to ? dir_->log()->SyncNow(0) : dir_->log()->WaitDurable(0, original.to);
-    if (!durable.ok()) return Status::Unavailable("the log cannot take writes: " + durable.ToString());
-    report.duplicate = true;
-    report.offsets = original;
-    report.accepted = original.to - original.from;
-    return report;
-  };
+  const int first = split ? 0 : target;
+  bool early_duplicate = false;
   if (producer) {
-    if (auto last = dir_->log()->FindProducer(0, producer->id); last && last->seq == producer->seq)
-      return answer_duplicate({0, last->from, last->to});
+    if (auto last = dir_->log()->FindProducer(first, producer->id); last && last->seq == producer->seq)
+      early_duplicate = true;
   }
-  if (!report.rejects.empty()) {
+  if (!report.rejects.empty() && !early_duplicate) {
     std::lock_guard lock(rejects_mu_);
-    RETURN_IF_ERROR(dir_->AppendRejects("http", report.rejects));
+    RETURN_IF_ERROR(
+        dir_->AppendRejects(split ? "http" : "http (partition " + std::to_string(target) + ")", report.rejects));
     rejected_ += report.rejects.size();
   }
-  if (!records.empty() || producer) {
-    auto appended = dir_->log()->AppendNoWait(0, records, producer ? &*producer : nullptr);
-    if (!appended.ok()) {
-      const Status& st = appended.status();
-      if (st.code() == StatusCode::kConflict || st.code() == StatusCode::kInvalidArgument) return st;
-      return Status::Unavailable("the log cannot take writes: " + st.ToString());
-    }
-    if (appended->duplicate) return answer_duplicate(appended->range);
-    const OffsetRange range = appended->range;
-    // The rows are handed over before the records are acknowledged, so the
-    // speed layer finds them when it consumes the range.
-    if (!records.empty()) decoded_.Put(0, range.from, range.to, std::move(rows));
-    Status durable = records.empty() ? dir_->log()->SyncNow(0) : dir_->log()->WaitDurable(0, range.to);
-    if (!durable.ok()) return Status::Unavailable("the log cannot take writes: " + durable.ToString());
+  if (!split) {
+    bool duplicate = false;
+    OffsetRange range;
+    RETURN_IF_ERROR(AppendTo(target, records, std::move(rows), producer, /*wait=*/true, &range, &duplicate));
+    report.duplicate = duplicate;
     report.offsets = range;
-    report.accepted = records.size();
-    accepted_ += records.size();
-  } else {
-    report.offsets.from = report.offsets.to = dir_->log()->end_offset(0);
+    report.accepted = range.to - range.from;
+    report.ranges.push_back(range);
+    if (!duplicate) accepted_ += report.accepted;
+    return report;
+  }
+  // Split by key: each partition's records in body order, one append each,
+  // and its decoded rows (copied, text included) for the speed layer.
+  std::vector<std::vector<std::string_view>> parts(static_cast<size_t>(n));
+  std::vector<std::vector<std::unique_ptr<Batch>>> part_rows(static_cast<size_t>(n));
+  const std::vector<TypeId> types = dir_->schema().types();
+  size_t next = 0;
+  std::string key;
+  for (const auto& batch : rows) {
+    const Vector& col = batch->columns[static_cast<size_t>(partition_column_)];
+    for (size_t i = 0; i < batch->size; ++i, ++next) {
+      int p = target;
+      if (!col.IsNull(i)) {
+        if (PhysicalOf(col.type) == PhysicalType::kString) {
+          p = KeyPartition(col.strs[i], n);
+        } else {
+          key = std::to_string(col.ints[i]);
+          p = KeyPartition(key, n);
+        }
+      }
+      parts[static_cast<size_t>(p)].push_back(records[next]);
+      auto& out = part_rows[static_cast<size_t>(p)];
+      if (out.empty() || out.back()->full()) out.push_back(std::make_unique<Batch>(types));
+      Batch& dst = *out.back();
+      for (size_t c = 0; c < types.size(); ++c) {
+        Vector& to = dst.columns[c];
+        CopyCell(batch->columns[c], i, to, dst.size);
+        if (PhysicalOf(to.type) == PhysicalType::kString && !to.IsNull(dst.size))
+          to.strs[dst.size] = dst.arena.Copy(to.strs[dst.size]);
+      }
+      ++dst.size;
+    }
+  }
+  if (next != records.size()) return Status::Internal("ingest: decoded rows and accepted lines differ in number");
+  // Every partition's append first, then one wait for their durability
+  // (the group commits of the partitions overlap).
+  bool all_duplicate = true;
+  std::vector<bool> waits;
+  for (int p = 0; p < n; ++p) {
+    auto& recs = parts[static_cast<size_t>(p)];
+    if (recs.empty() && !producer) continue;
+    bool duplicate = false;
+    OffsetRange range;
+    RETURN_IF_ERROR(
+        AppendTo(p, recs, std::move(part_rows[static_cast<size_t>(p)]), producer, /*wait=*/false, &range, &duplicate));
+    all_duplicate = all_duplicate && duplicate;
+    report.accepted += range.to - range.from;
+    report.ranges.push_back(range);
+    waits.push_back(!duplicate);
+  }
+  for (size_t i = 0; i < report.ranges.size(); ++i) {
+    if (!waits[i]) continue;  // a duplicate was answered once durable
+    const OffsetRange& r = report.ranges[i];
+    Status durable = r.from == r.to ? dir_->log()->SyncNow(r.partition) : dir_->log()->WaitDurable(r.partition, r.to);
+    if (!durable.ok()) return Status::Unavailable("the log cannot take writes: " + durable.ToString());
+    accepted_ += r.to - r.from;
+  }
+  report.duplicate = producer && all_duplicate;
+  if (report.ranges.size() == 1) report.offsets = report.ranges[0];
+  if (report.ranges.empty()) {
+    report.offsets = {target, dir_->log()->end_offset(target), dir_->log()->end_offset(target)};
+    report.ranges.push_back(report.offsets);
   }
   return report;
+}
+
+Status Pipeline::AppendTo(int p, const std::vector<std::string_view>& records, std::vector<std::unique_ptr<Batch>> rows,
+                          const std::optional<ProducerBatch>& producer, bool wait, OffsetRange* range,
+                          bool* duplicate) {
+  Log* log = dir_->log();
+  *duplicate = false;
+  auto answer_duplicate = [&](const OffsetRange& original) -> Status {
+    Status durable = original.from == original.to ? log->SyncNow(p) : log->WaitDurable(p, original.to);
+    if (!durable.ok()) return Status::Unavailable("the log cannot take writes: " + durable.ToString());
+    *duplicate = true;
+    *range = original;
+    return Status::OK();
+  };
+  if (producer) {
+    if (auto last = log->FindProducer(p, producer->id); last && last->seq == producer->seq)
+      return answer_duplicate({p, last->from, last->to});
+  }
+  if (records.empty() && !producer) {
+    range->partition = p;
+    range->from = range->to = log->end_offset(p);
+    return Status::OK();
+  }
+  auto appended = log->AppendNoWait(p, records, producer ? &*producer : nullptr);
+  if (!appended.ok()) {
+    const Status& st = appended.status();
+    if (st.code() == StatusCode::kConflict || st.code() == StatusCode::kInvalidArgument) return st;
+    return Status::Unavailable("the log cannot take writes: " + st.ToString());
+  }
+  if (appended->duplicate) return answer_duplicate(appended->range);
+  *range = appended->range;
+  // The rows are handed over before the records are acknowledged, so the
+  // speed layer finds them when it consumes the range.
+  if (!records.empty() && !rows.empty()) decoded_.Put(p, range->from, range->to, std::move(rows));
+  if (!wait) return Status::OK();
+  Status durable = records.empty() ? log->SyncNow(p) : log->WaitDurable(p, range->to);
+  if (!durable.ok()) return Status::Unavailable("the log cannot take writes: " + durable.ToString());
+  return Status::OK();
 }
 
 // ---- speed ----

@@ -53,6 +53,12 @@ struct PipelineOptions {
   // Accept answers Unavailable (HTTP 503 + Retry-After), so that the speed
   // layer's memory stays bounded when sealing cannot keep up.
   size_t max_unsealed_buckets = 8;
+  // HTTP ingest without `?partition=`: the column whose value picks each
+  // event's partition (murmur2 of its text, as `produce --to kafka://` keys
+  // by zipcode); empty: one partition per request, round-robin. Integer and
+  // text columns only; a NULL key goes to the request's round-robin
+  // partition.
+  std::string partition_by;
   // The time and memory budget of every query and whole-view read.
   QueryLimits query_limits;
   // Operator log lines (runs, swaps, errors). May be empty.
@@ -64,6 +70,10 @@ struct AcceptReport {
   uint64_t accepted = 0;
   std::vector<Reject> rejects;  // line numbers count from 1 within the body
   OffsetRange offsets;          // of the accepted events; from == to when none
+  // Every partition the body was appended to, in partition order, with its
+  // range (one entry unless the body was split by `partition_by`); `offsets`
+  // is meaningful only when there is one.
+  std::vector<OffsetRange> ranges;
   // A producer's retry of its last batch: nothing was appended (nor
   // dead-lettered again); `offsets` are what the batch was given first.
   bool duplicate = false;
@@ -106,7 +116,17 @@ class Pipeline {
   // given, once they are durable, and not appended again; a seq that is
   // neither the last nor the next is Conflict (HTTP 409); the seq is stored
   // with the batch in the log, even when no line of it was accepted.
-  Result<AcceptReport> Accept(std::string_view body, const std::optional<ProducerBatch>& producer = std::nullopt);
+  //
+  // The partition: `partition` if given (InvalidArgument when out of
+  // range); else, with `partition_by`, each line's key's (the body is split
+  // into one append per partition, each all or nothing; with a producer,
+  // every partition gets the batch's seq, so that seqs stay contiguous per
+  // partition); else the producer id's hash (a retry lands where the first
+  // try did); else the next partition round-robin.
+  Result<AcceptReport> Accept(std::string_view body, const std::optional<ProducerBatch>& producer = std::nullopt,
+                              std::optional<int> partition = std::nullopt);
+  int partitions() const { return dir_->partitions(); }
+  const std::string& partition_by() const { return options_.partition_by; }
 
   const ServedViews& served() const { return *served_; }
   const sql::Catalog& catalog() const { return dir_->catalog(); }
@@ -137,6 +157,11 @@ class Pipeline {
   Result<std::optional<PendingVersion>> LoadServableVersion();
   Result<PendingVersion> LoadVersion(const BatchVersion& version);
   Status InstallVersion(PendingVersion pending);
+  // Appends `records` (with their decoded `rows`, may be empty) to
+  // partition `p`; fills `range` and `duplicate`. With `wait`, returns once
+  // the range is durable (a duplicate: always).
+  Status AppendTo(int p, const std::vector<std::string_view>& records, std::vector<std::unique_ptr<Batch>> rows,
+                  const std::optional<ProducerBatch>& producer, bool wait, OffsetRange* range, bool* duplicate);
   Status MicroBatch();
   Status RunBatch();
   void SpeedLoop();
@@ -171,6 +196,8 @@ class Pipeline {
   std::mutex decoders_mu_;
   std::vector<std::unique_ptr<JsonDecoder>> decoders_;  // GUARDED_BY(decoders_mu_): free ones
   std::mutex rejects_mu_;
+  int partition_column_ = -1;                // of options_.partition_by in the schema
+  std::atomic<uint64_t> next_partition_{0};  // round-robin
 
   std::atomic<uint64_t> accepted_{0}, rejected_{0}, batch_runs_{0}, batch_failures_{0}, micro_batches_{0},
       segments_sealed_{0};

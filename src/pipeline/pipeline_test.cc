@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "common/murmur2.h"
 #include "ingest/seed_generator.h"
 #include "serving/query.h"
 #include "sql/binder.h"
@@ -50,8 +51,10 @@ class PipelineTest : public ::testing::Test {
   }
 
   // Loops stepped by hand; small segments.
-  void Start() {
+  void Start(int partitions = 0, std::string partition_by = "") {
     PipelineOptions o;
+    o.dir.partitions = partitions;
+    o.partition_by = std::move(partition_by);
     o.dir.seal_events = 50;
     o.micro_batch = std::chrono::milliseconds(0);
     o.batch_interval = std::chrono::milliseconds(-1);
@@ -335,6 +338,91 @@ TEST_F(PipelineTest, ProducerRetryIsAnsweredOnceAndCountedOnce) {
   ASSERT_TRUE(next.ok()) << next.status().ToString();
   EXPECT_FALSE(next->duplicate);
   EXPECT_EQ(next->offsets.from, 2u);
+}
+
+// Several partitions: a body split by the key's murmur2, each partition's
+// part appended once; an idempotent producer's retry is a duplicate in every
+// partition; without a key a producer's batches go to its id's partition.
+TEST_F(PipelineTest, PartitionsByKeyWithAnIdempotentProducer) {
+  Start(4, "zipcode");
+  EXPECT_EQ(pipeline_->partitions(), 4);
+  std::string body;
+  std::vector<uint64_t> want(4, 0);
+  for (int z = 1; z <= 40; ++z) {
+    body += "{\"zipcode\": " + std::to_string(z) + ", \"ProductName\": \"p\", \"price\": 2, \"timestamp\": 0}\n";
+    ++want[static_cast<size_t>(KeyPartition(std::to_string(z), 4))];
+  }
+  body += "not json\n";
+  const ProducerBatch b{"keyed", 1};
+  auto first = pipeline_->Accept(body, b);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_FALSE(first->duplicate);
+  EXPECT_EQ(first->accepted, 40u);
+  ASSERT_EQ(first->ranges.size(), 4u);  // every partition takes the producer's seq
+  for (int p = 0; p < 4; ++p) {
+    EXPECT_EQ(first->ranges[static_cast<size_t>(p)].partition, p);
+    EXPECT_EQ(first->ranges[static_cast<size_t>(p)].to - first->ranges[static_cast<size_t>(p)].from,
+              want[static_cast<size_t>(p)]);
+  }
+  auto retry = pipeline_->Accept(body, b);
+  ASSERT_TRUE(retry.ok()) << retry.status().ToString();
+  EXPECT_TRUE(retry->duplicate);
+  EXPECT_EQ(retry->accepted, 40u);
+  EXPECT_EQ(pipeline_->stats().log_end, want);  // appended once
+  EXPECT_EQ(pipeline_->stats().rejected, 1u);   // dead-lettered once
+  // The next seq touches one partition's records but every partition's seq.
+  auto one = pipeline_->Accept("{\"zipcode\": 7, \"ProductName\": \"p\", \"price\": 2, \"timestamp\": 0}\n",
+                               ProducerBatch{"keyed", 2});
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  ++want[static_cast<size_t>(KeyPartition("7", 4))];
+  EXPECT_EQ(pipeline_->stats().log_end, want);
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  EXPECT_EQ(pipeline_->served().coverage().speed, want);
+  // Each partition's part came with its decoded rows: nothing decoded again.
+  EXPECT_EQ(pipeline_->stats().speed_events_handed_over, 41u);
+  EXPECT_EQ(pipeline_->stats().speed_events_decoded, 0u);
+  auto m = pipeline_->served().Materialize(2);  // total
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_EQ(m->result->rows.size(), 1u);
+  EXPECT_EQ(m->result->rows[0][0], Value::Int(41));
+  // After a restart, the retry of seq 2 is still a duplicate everywhere.
+  pipeline_.reset();
+  Start();
+  EXPECT_EQ(pipeline_->partitions(), 4);
+  auto again = pipeline_->Accept("{\"zipcode\": 7, \"ProductName\": \"p\", \"price\": 2, \"timestamp\": 0}\n",
+                                 ProducerBatch{"keyed", 2});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(pipeline_->stats().log_end, want);
+  // Without partition_by: a producer's batches stay in its id's partition;
+  // ?partition= out of range is refused.
+  pipeline_.reset();
+  Start(4);
+  const int home = KeyPartition("unkeyed", 4);
+  auto u = pipeline_->Accept(body, ProducerBatch{"unkeyed", 1});
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(u->offsets.partition, home);
+  ASSERT_EQ(u->ranges.size(), 1u);
+  auto u2 = pipeline_->Accept(body, ProducerBatch{"unkeyed", 1});
+  ASSERT_TRUE(u2.ok());
+  EXPECT_TRUE(u2->duplicate);
+  EXPECT_EQ(u2->offsets.partition, home);
+  EXPECT_EQ(pipeline_->Accept(body, std::nullopt, 4).status().code(), StatusCode::kInvalidArgument);
+  auto explicit_p = pipeline_->Accept(body, std::nullopt, 3);
+  ASSERT_TRUE(explicit_p.ok());
+  EXPECT_EQ(explicit_p->offsets.partition, 3);
+}
+
+TEST_F(PipelineTest, PartitionCountIsFixedAtCreation) {
+  Start(3);
+  pipeline_.reset();
+  PipelineOptions o;
+  o.dir.partitions = 2;
+  auto p = Pipeline::Start(fs_.get(), root_ + "/data", views_path_, o);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(p.status().message().find("has 3 partitions"), std::string::npos) << p.status().ToString();
+  EXPECT_NE(p.status().message().find("--partitions 2"), std::string::npos) << p.status().ToString();
 }
 
 // Regression: a query with a 120,000-item IN list over a large view held the

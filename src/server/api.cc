@@ -325,7 +325,17 @@ HttpResponse Api::PostEvents(const HttpRequest& req) {
   };
   auto producer = ParseProducerHeaders(header(kProducerIdHeader), header(kProducerSeqHeader));
   if (!producer.ok()) return StatusResponse(producer.status());
-  auto report = p_->Accept(req.body, *producer);
+  std::optional<int> partition;
+  if (const std::string* text = req.Param("partition")) {
+    int value = -1;
+    const char* end = text->data() + text->size();
+    auto [ptr, ec] = std::from_chars(text->data(), end, value);
+    if (text->empty() || ec != std::errc() || ptr != end || value < 0)
+      return StatusResponse(Status::InvalidArgument("?partition= must be a partition number (0 to " +
+                                                    std::to_string(p_->partitions() - 1) + "), got '" + *text + "'"));
+    partition = value;
+  }
+  auto report = p_->Accept(req.body, *producer, partition);
   if (!report.ok()) return StatusResponse(report.status());
   std::string out = "{\"accepted\":" + std::to_string(report->accepted) + ",\"rejected\":[";
   for (size_t i = 0; i < report->rejects.size(); ++i) {
@@ -335,8 +345,16 @@ HttpResponse Api::PostEvents(const HttpRequest& req) {
     AppendJsonString(r.detail, &out);
     out += "}";
   }
-  out += "],\"offsets\":{\"partition\":" + std::to_string(report->offsets.partition) +
-         ",\"from\":" + std::to_string(report->offsets.from) + ",\"to\":" + std::to_string(report->offsets.to) + "}";
+  out += "]";
+  auto range_json = [](const OffsetRange& r) {
+    return "{\"partition\":" + std::to_string(r.partition) + ",\"from\":" + std::to_string(r.from) +
+           ",\"to\":" + std::to_string(r.to) + "}";
+  };
+  // "offsets" when the body went to one partition; "ranges" always.
+  if (report->ranges.size() == 1) out += ",\"offsets\":" + range_json(report->offsets);
+  out += ",\"ranges\":[";
+  for (size_t i = 0; i < report->ranges.size(); ++i) out += (i ? "," : "") + range_json(report->ranges[i]);
+  out += "]";
   if (report->duplicate) out += ",\"duplicate\":true";
   out += "}\n";
   return Body(std::move(out), kJson);

@@ -73,12 +73,15 @@ Answer Post(const std::string& host, int port, const std::string& body, const st
   return a;
 }
 
-std::unique_ptr<ServerProcess> StartServer(const fs::path& tmp, const fs::path& views) {
+std::unique_ptr<ServerProcess> StartServer(const fs::path& tmp, const fs::path& views,
+                                           const std::vector<std::string>& extra = {}) {
   std::string error;
-  auto s = ServerProcess::Start(LAMBDAFLOW_BIN,
-                                {"run", "--data", (tmp / "data").string(), "--views", views.string(), "--listen",
-                                 "127.0.0.1:0", "--batch-interval", "1", "--seal-age", "0.2", "--seal-events", "20000"},
-                                tmp / "server.err", milliseconds(30000), &error);
+  std::vector<std::string> args = {"run", "--data", (tmp / "data").string(), "--views", views.string()};
+  for (const char* flag :
+       {"--listen", "127.0.0.1:0", "--batch-interval", "1", "--seal-age", "0.2", "--seal-events", "20000"})
+    args.push_back(flag);
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto s = ServerProcess::Start(LAMBDAFLOW_BIN, args, tmp / "server.err", milliseconds(30000), &error);
   EXPECT_NE(s, nullptr) << error;
   return s;
 }
@@ -209,6 +212,100 @@ TEST(ProducerRetry, KillNineWhileSendingThenRetryIsExactlyOnce) {
   EXPECT_EQ(bad, 0) << "ids counted more than once; seed " << seed;
   std::printf("producer kill test: %lld events in %zu batches over %d kills, %d retries answered as duplicates\n",
               static_cast<long long>(expected), ranges.size(), kKills, duplicates);
+}
+
+// The same over 4 partitions with each body split by its ids' murmur2
+// (--partition-by id): a kill may land between two partitions' appends of
+// one batch; its retry completes the batch and doubles no part of it (every
+// partition takes every seq). Each answer accounts for the whole batch; the
+// partitions' ends sum to the events acknowledged; every id is counted once.
+TEST(ProducerRetry, KillNineWhileSendingSplitByKeyIsExactlyOnce) {
+  TempDir tmp("lf-producer-kill-split");
+  WriteFile(tmp.path() / "views.sql", kViews);
+  const uint64_t seed = 20261207;
+  std::mt19937_64 rng(seed);
+  constexpr int64_t kBatch = 1500;
+  constexpr int kKills = 5;
+  const std::vector<std::string> flags = {"--partitions", "4", "--partition-by", "id", "--fsync-interval-ms", "20"};
+  int64_t seq = 0, expected = 0;
+  int duplicates = 0, batches = 0;
+  for (int round = 0; round <= kKills; ++round) {
+    auto s = StartServer(tmp.path(), tmp.path() / "views.sql",
+                         round == 0 ? flags : std::vector<std::string>{"--partition-by", "id"});
+    ASSERT_NE(s, nullptr) << "seed " << seed << " round " << round;
+    std::atomic<bool> stop{false};
+    std::string sender_error;
+    std::thread sender([&] {
+      for (int sent = 0; !stop.load() && (round < kKills || sent < 20); ++sent) {
+        Answer a = Post(s->host(), s->port(), Body(seq, expected, kBatch), "producer-split", std::to_string(seq));
+        if (a.status == 0) return;
+        if (a.status == 503) {
+          std::this_thread::sleep_for(milliseconds(100));
+          --sent;
+          continue;
+        }
+        if (a.status != 200) {
+          sender_error = a.body;
+          return;
+        }
+        if (Field(a.body, "accepted") != kBatch || a.body.find("\"ranges\":[") == std::string::npos) {
+          sender_error = "batch " + std::to_string(seq) + ": " + a.body;
+          return;
+        }
+        if (a.duplicate) ++duplicates;
+        expected += kBatch;
+        ++seq;
+        ++batches;
+      }
+    });
+    if (round < kKills) {
+      std::this_thread::sleep_for(milliseconds(50 + static_cast<int64_t>(rng() % 400)));
+      s->Kill9();
+    }
+    sender.join();
+    ASSERT_TRUE(sender_error.empty()) << "seed " << seed << " round " << round << ": " << sender_error;
+    if (round == kKills) {
+      std::string how;
+      EXPECT_EQ(s->Terminate(milliseconds(30000), &how), 0) << how;
+    }
+  }
+  ASSERT_GT(expected, 0);
+  const fs::path dir = tmp.path() / "data";
+  const std::string bin = LAMBDAFLOW_BIN;
+  const std::string status_out = (tmp.path() / "status.json").string();
+  ASSERT_EQ(RunShell(bin + " status --data " + ShellQuote(dir.string()) + " --format json > " + status_out), 0);
+  const std::string status = ReadFile(status_out);
+  const size_t at = status.find("\"log_end\":[");
+  ASSERT_NE(at, std::string::npos) << status;
+  const auto ends = Split(status.substr(at + 11, status.find(']', at) - at - 11), ',');
+  ASSERT_EQ(ends.size(), 4u) << status;
+  int64_t total = 0;
+  for (const auto& e : ends) {
+    EXPECT_GT(std::stoll(e), 0) << "a partition got no events: " << status;
+    total += std::stoll(e);
+  }
+  EXPECT_EQ(total, expected) << status;
+  const std::string tsv = (tmp.path() / "by_id.tsv").string();
+  ASSERT_EQ(RunShell(bin + " batch --data " + ShellQuote(dir.string()) + " > /dev/null 2>&1"), 0);
+  ASSERT_EQ(
+      RunShell(bin + " query --data " + ShellQuote(dir.string()) + " by_id --format tsv > " + tsv + " 2>/dev/null"), 0);
+  const auto lines = Split(ReadFile(tsv), '\n');
+  int64_t rows = 0, bad = 0;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (lines[i].empty()) continue;
+    const auto cols = Split(lines[i], '\t');
+    ASSERT_EQ(cols.size(), 2u) << lines[i];
+    const int64_t id = std::stoll(cols[0]), n = std::stoll(cols[1]);
+    ASSERT_TRUE(id >= 0 && id < expected) << "id " << id << " was never acknowledged";
+    ++rows;
+    if (n != 1) ++bad;
+  }
+  EXPECT_EQ(rows, expected) << "seed " << seed;
+  EXPECT_EQ(bad, 0) << "ids counted more than once; seed " << seed;
+  std::printf(
+      "producer kill test, split by key over 4 partitions: %lld events in %d batches over %d kills, %d "
+      "retries answered as duplicates\n",
+      static_cast<long long>(expected), batches, kKills, duplicates);
 }
 
 // Finding 14: a request killed while it is being appended leaves all of its

@@ -264,31 +264,36 @@ class EventGen {
 };
 
 // ---------------------------------------------------------------------------
-// The events the log holds, by offset, as the producer learns them.
+// The events the log holds, by partition and offset, as the producer learns them.
 
 class Ledger {
  public:
-  // Records `events` at offsets [from, from + size); false if one of them
-  // was recorded already.
-  bool Record(uint64_t from, const std::vector<Event>& events) {
+  explicit Ledger(int partitions = 1) : parts_(static_cast<size_t>(partitions)) {}
+  int partitions() const { return static_cast<int>(parts_.size()); }
+
+  // Records `events` at offsets [from, from + size) of `partition`; false
+  // if one of them was recorded already.
+  bool Record(int partition, uint64_t from, const std::vector<Event>& events) {
     std::lock_guard lock(mu_);
-    if (events_.size() < from + events.size()) events_.resize(from + events.size());
+    Part& part = parts_[static_cast<size_t>(partition)];
+    if (part.events.size() < from + events.size()) part.events.resize(from + events.size());
     for (size_t i = 0; i < events.size(); ++i) {
-      auto& slot = events_[from + i];
+      auto& slot = part.events[from + i];
       if (slot) return false;
       slot = events[i];
     }
-    while (prefix_ < events_.size() && events_[prefix_]) ++prefix_;
+    while (part.prefix < part.events.size() && part.events[part.prefix]) ++part.prefix;
     cv_.notify_all();
     return true;
   }
+  bool Record(uint64_t from, const std::vector<Event>& events) { return Record(0, from, events); }
 
-  // Waits until every offset below `s` is recorded (true), or the ledger is
-  // closed or `timeout` passes without that (false).
-  bool WaitFor(uint64_t s, milliseconds timeout) {
+  // Waits until every offset below s[p] of every partition p is recorded
+  // (true), or the ledger is closed or `timeout` passes without that (false).
+  bool WaitFor(const std::vector<uint64_t>& s, milliseconds timeout) {
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, timeout, [&] { return prefix_ >= s || closed_; });
-    return prefix_ >= s;
+    cv_.wait_for(lock, timeout, [&] { return CoversLocked(s) || closed_; });
+    return CoversLocked(s);
   }
 
   // No more events are coming (the producer stopped): waiters give up.
@@ -302,26 +307,42 @@ class Ledger {
     closed_ = false;
   }
 
-  // Every offset below prefix() is recorded.
-  uint64_t prefix() {
+  // Every offset of `partition` below prefix(partition) is recorded.
+  uint64_t prefix(int partition = 0) {
     std::lock_guard lock(mu_);
-    return prefix_;
+    return parts_[static_cast<size_t>(partition)].prefix;
+  }
+  std::vector<uint64_t> prefixes() {
+    std::lock_guard lock(mu_);
+    std::vector<uint64_t> out;
+    for (const Part& p : parts_) out.push_back(p.prefix);
+    return out;
   }
 
-  // The events at offsets [from, to), all recorded.
-  std::vector<Event> Slice(uint64_t from, uint64_t to) {
+  // The events at offsets [from, to) of `partition`, all recorded.
+  std::vector<Event> Slice(int partition, uint64_t from, uint64_t to) {
     std::lock_guard lock(mu_);
+    const Part& part = parts_[static_cast<size_t>(partition)];
     std::vector<Event> out;
-    for (uint64_t o = from; o < to && o < prefix_; ++o) out.push_back(*events_[o]);
+    for (uint64_t o = from; o < to && o < part.prefix; ++o) out.push_back(*part.events[o]);
     return out;
   }
 
  private:
+  struct Part {
+    std::vector<std::optional<Event>> events;
+    uint64_t prefix = 0;
+  };
+  bool CoversLocked(const std::vector<uint64_t>& s) const {
+    if (s.size() != parts_.size()) return false;
+    for (size_t p = 0; p < s.size(); ++p)
+      if (parts_[p].prefix < s[p]) return false;
+    return true;
+  }
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<std::optional<Event>> events_;  // GUARDED_BY(mu_)
-  uint64_t prefix_ = 0;                       // GUARDED_BY(mu_)
-  bool closed_ = false;                       // GUARDED_BY(mu_)
+  std::vector<Part> parts_;  // GUARDED_BY(mu_)
+  bool closed_ = false;      // GUARDED_BY(mu_)
 };
 
 }  // namespace lf::test::live

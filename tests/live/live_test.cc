@@ -16,7 +16,15 @@
 //   a short batch interval): at least 120 answers, at least 3 batch versions,
 //   W <= S, S never decreasing, some answers merging both layers (0 < W < S);
 //   at the end S reaches every acknowledged event and SIGTERM exits 0.
-// KillAndRestart (3 seeds, each with another fsync policy): the same, then
+// LiveEquationPartitions: the same over 4 partitions (--partitions=4), the
+//   producer sending half its bodies with ?partition=P and the others
+//   round-robin; W and S per partition, the oracle over the union of
+//   [0, S[p]). LiveEquationPartitionByKey: 4 partitions, each body split by
+//   murmur2 of k (--partition-by=k), the producer checking every range
+//   against its own murmur2 of the keys.
+// KillAndRestart (6 seeds, each with another fsync policy; seeds 3 to 5
+//   over 4 partitions, restarted without --partitions, seed 5 split by key):
+//   the same, then
 //   kill -9 at a seeded random moment while a POST may be in flight; restart
 //   on the same data directory: the log holds every acknowledged event, and
 //   beyond them a prefix of the in-flight POST's valid lines (that prefix
@@ -125,9 +133,9 @@ class LiveTest : public ::testing::Test {
   // event, and then equal SQLite over all of them.
   void CheckCatchUp(Checker& checker, Ledger& ledger) {
     auto client = NewClient(*server_);
-    const uint64_t acked = ledger.prefix();
+    const std::vector<uint64_t> acked = ledger.prefixes();
     const auto deadline = Clock::now() + std::chrono::seconds(15);
-    while (checker.last_s() < acked && Clock::now() < deadline) {
+    while (checker.last_s_all() != acked && Clock::now() < deadline) {
       Query q;
       q.view = "totals";
       q.path = "/v1/views/totals";
@@ -135,9 +143,9 @@ class LiveTest : public ::testing::Test {
       q.cols = View("totals").cols;
       q.what = "GET " + q.path;
       ASSERT_TRUE(checker.Ask(*client, q, false)) << checker.error();
-      if (checker.last_s() < acked) std::this_thread::sleep_for(milliseconds(20));
+      if (checker.last_s_all() != acked) std::this_thread::sleep_for(milliseconds(20));
     }
-    ASSERT_EQ(checker.last_s(), acked) << "the speed watermark did not reach the acknowledged events";
+    ASSERT_EQ(checker.last_s_all(), acked) << "the speed watermark did not reach the acknowledged events";
     for (const auto& v : Views()) {
       Query q;
       q.view = v.name;
@@ -148,6 +156,8 @@ class LiveTest : public ::testing::Test {
       ASSERT_TRUE(checker.Ask(*client, q, false)) << checker.error();
     }
   }
+
+  void RunLiveEquation(uint64_t seed, ProduceMode mode, const std::vector<std::string>& flags);
 
   std::unique_ptr<TempDir> dir_;
   std::unique_ptr<ServerProcess> server_;
@@ -175,19 +185,19 @@ class Joiner {
   std::vector<std::thread> threads_;
 };
 
-TEST_F(LiveTest, LiveEquation) {
-  constexpr uint64_t kSeed = 0x11fe0001;
+// The live equation over `mode`'s partitions (server flags `flags`).
+void LiveTest::RunLiveEquation(uint64_t kSeed, ProduceMode mode, const std::vector<std::string>& flags) {
   const auto start = Clock::now();
-  ASSERT_NO_FATAL_FAILURE(StartServer());
-  Ledger ledger;
+  ASSERT_NO_FATAL_FAILURE(StartServer(flags));
+  Ledger ledger(mode.partitions);
   Checker checker(ledger, kSeed + 1, "seed " + std::to_string(kSeed) + ", data " + DataDir().string());
   EventGen gen(kSeed);
   Rng pacing(kSeed + 2);
-  ProducerState produced;
+  ProducerState produced(mode.partitions);
   std::atomic<bool> stop{false}, killed{false};
   {
     Joiner joiner(stop, ledger);
-    joiner.Add(std::thread([&] { Produce(*server_, gen, pacing, ledger, stop, killed, &produced); }));
+    joiner.Add(std::thread([&] { Produce(*server_, gen, pacing, ledger, stop, killed, &produced, mode); }));
     joiner.Add(std::thread([&] { QueryLoop(*server_, checker, stop, killed, false); }));
     // At least 120 answers over at least 3 batch versions and 5 s; at most 40 s.
     while (Clock::now() - start < std::chrono::seconds(40) && checker.failures() == 0 &&
@@ -212,12 +222,27 @@ TEST_F(LiveTest, LiveEquation) {
   StopServer();
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf(
-      "LiveEquation: %d posts, %llu events accepted, %llu rejected; %d answers compared (%d merging both "
+      "LiveEquation (%d partitions%s): %d posts, %llu events accepted, %llu rejected; %d answers compared (%d merging "
+      "both "
       "layers), %zu batch versions, %.1f s\n",
-      produced.posts, static_cast<unsigned long long>(produced.accepted),
-      static_cast<unsigned long long>(produced.rejected), checker.compared(), checker.merged(), checker.num_versions(),
-      secs);
+      mode.partitions, mode.by_key ? ", by key" : "", produced.posts,
+      static_cast<unsigned long long>(produced.accepted), static_cast<unsigned long long>(produced.rejected),
+      checker.compared(), checker.merged(), checker.num_versions(), secs);
   std::printf("LiveEquation: answers by kind%s\n", kinds.c_str());
+  // Every partition got events.
+  for (int p = 0; p < mode.partitions; ++p) EXPECT_GT(ledger.prefix(p), 0u) << "partition " << p;
+}
+
+TEST_F(LiveTest, LiveEquation) { RunLiveEquation(0x11fe0001, {}, {}); }
+
+// Four partitions: ?partition=P and round-robin requests; the equation per
+// partition and over their union.
+TEST_F(LiveTest, LiveEquationPartitions) { RunLiveEquation(0x11fe0002, {.partitions = 4}, {"--partitions=4"}); }
+
+// Four partitions, each body split by murmur2 of k (as `produce --to
+// kafka://` keys by zipcode).
+TEST_F(LiveTest, LiveEquationPartitionByKey) {
+  RunLiveEquation(0x11fe0003, {.partitions = 4, .by_key = true}, {"--partitions=4", "--partition-by=k"});
 }
 
 // LiveTest with a seed number.
@@ -229,23 +254,32 @@ TEST_P(LiveSeeded, KillAndRestart) {
   // an append and its acknowledgement (a long group-commit window).
   const std::vector<std::vector<std::string>> policies = {
       {}, {"--fsync", "always"}, {"--fsync", "interval", "--fsync-interval-ms", "40"}};
-  const std::vector<std::string>& flags = policies[static_cast<size_t>(GetParam()) % policies.size()];
+  std::vector<std::string> flags = policies[static_cast<size_t>(GetParam()) % policies.size()];
+  // Seeds from 3 on: four partitions (given at creation only; the restart
+  // keeps the directory's count); seed 5 splits bodies by key.
+  const ProduceMode mode{.partitions = GetParam() >= 3 ? 4 : 1, .by_key = GetParam() == 5};
+  std::vector<std::string> first_flags = flags;
+  if (mode.partitions > 1) first_flags.push_back("--partitions=" + std::to_string(mode.partitions));
+  if (mode.by_key) {
+    first_flags.push_back("--partition-by=k");
+    flags.push_back("--partition-by=k");
+  }
   const auto start = Clock::now();
-  ASSERT_NO_FATAL_FAILURE(StartServer(flags));
-  Ledger ledger;
+  ASSERT_NO_FATAL_FAILURE(StartServer(first_flags));
+  Ledger ledger(mode.partitions);
   const std::string context = "seed " + std::to_string(seed) + ", data " + DataDir().string();
   Checker checker(ledger, seed + 1, context);
   EventGen gen(seed);
   Rng pacing(seed + 2);
   const milliseconds kill_after(pacing.Int(300, 1500));
-  ProducerState produced;
+  ProducerState produced(mode.partitions);
   Clock::time_point kill_time;
 
   // Phase 1: produce and query, then kill -9 at a seeded moment.
   {
     std::atomic<bool> stop{false}, killed{false};
     Joiner joiner(stop, ledger);
-    joiner.Add(std::thread([&] { Produce(*server_, gen, pacing, ledger, stop, killed, &produced); }));
+    joiner.Add(std::thread([&] { Produce(*server_, gen, pacing, ledger, stop, killed, &produced, mode); }));
     joiner.Add(std::thread([&] { QueryLoop(*server_, checker, stop, killed, true); }));
     std::this_thread::sleep_for(kill_after);
     killed = true;
@@ -254,15 +288,18 @@ TEST_P(LiveSeeded, KillAndRestart) {
     joiner.Join();
   }
   ASSERT_EQ(checker.failures(), 0);
-  const uint64_t acked = ledger.prefix();
-  ASSERT_EQ(acked, produced.next_from);
+  const std::vector<uint64_t> acked_by_partition = ledger.prefixes();
+  ASSERT_EQ(acked_by_partition, produced.next_from);
+  uint64_t acked = 0;
+  for (uint64_t a : acked_by_partition) acked += a;
   const ProducerState at_kill = produced;
   const int answers_before = checker.compared();
 
   // Restart on the same data directory: every acknowledged event is in the
-  // log; beyond them, at most a prefix of the in-flight POST's valid lines.
+  // log; beyond them, at most a prefix of the in-flight POST's valid lines,
+  // all in one partition (its ?partition= if it had one).
   ASSERT_NO_FATAL_FAILURE(StartServer(flags));
-  uint64_t log_end = 0;
+  std::vector<uint64_t> log_end;
   {
     auto client = NewClient(*server_);
     auto res = client->Get("/v1/status");
@@ -270,16 +307,57 @@ TEST_P(LiveSeeded, KillAndRestart) {
     simdjson::dom::parser parser;
     simdjson::dom::element doc;
     simdjson::dom::array ends;
-    ASSERT_FALSE(parser.parse(res->body).get(doc) || doc["log_end"].get(ends) || ends.size() != 1 ||
-                 ends.at(0).get(log_end))
+    ASSERT_FALSE(parser.parse(res->body).get(doc) || doc["log_end"].get(ends) ||
+                 ends.size() != static_cast<size_t>(mode.partitions))
         << res->body;
+    for (simdjson::dom::element e : ends) {
+      uint64_t end = 0;
+      ASSERT_FALSE(e.get(end)) << res->body;
+      log_end.push_back(end);
+    }
   }
-  ASSERT_GE(log_end, acked) << context << ": acknowledged events were lost";
-  ASSERT_LE(log_end - acked, produced.in_flight.size())
-      << context << ": the log has more events than were acknowledged plus the in-flight POST's";
-  std::vector<Event> kept(produced.in_flight.begin(), produced.in_flight.begin() + (log_end - acked));
+  // Per partition, the in-flight events it may hold beyond the acknowledged
+  // ones: all of them (one partition; which one, unless ?partition= said),
+  // or, split by key, that partition's part (its keys' events, plus the
+  // NULL keys' if it was the request's round-robin partition): each
+  // partition's part is one record, there in full or not at all.
+  uint64_t kept_count = 0;
   ledger.Reopen();
-  ASSERT_TRUE(ledger.Record(acked, kept));
+  std::optional<int> kept_partition;
+  for (int p = 0; p < mode.partitions; ++p) {
+    const uint64_t end = log_end[static_cast<size_t>(p)], had = acked_by_partition[static_cast<size_t>(p)];
+    ASSERT_GE(end, had) << context << ": acknowledged events of partition " << p << " were lost";
+    if (end == had) continue;
+    std::vector<Event> kept;
+    if (mode.by_key) {
+      std::vector<Event> keyed, with_nulls;
+      for (const Event& e : produced.in_flight) {
+        const bool mine = e.k && KeyPartition(std::to_string(*e.k), mode.partitions) == p;
+        if (mine) keyed.push_back(e);
+        if (mine || !e.k) with_nulls.push_back(e);
+      }
+      if (end - had == keyed.size()) {
+        kept = keyed;
+      } else {
+        ASSERT_EQ(end - had, with_nulls.size()) << context << ": partition " << p << " holds " << end - had
+                                                << " unacknowledged events, not the in-flight body's part for it";
+        kept = with_nulls;
+      }
+    } else {
+      ASSERT_FALSE(kept_partition) << context << ": partitions " << *kept_partition << " and " << p
+                                   << " both hold unacknowledged events";
+      if (produced.in_flight_partition) {
+        ASSERT_EQ(p, *produced.in_flight_partition) << context;
+      }
+      kept_partition = p;
+      ASSERT_LE(end - had, produced.in_flight.size())
+          << context << ": the log has more events than were acknowledged plus the in-flight POST's";
+      kept.assign(produced.in_flight.begin(), produced.in_flight.begin() + static_cast<ptrdiff_t>(end - had));
+    }
+    kept_count += kept.size();
+    ASSERT_TRUE(ledger.Record(p, had, kept));
+  }
+  ASSERT_LE(kept_count, produced.in_flight.size()) << context;
   produced.next_from = log_end;
   checker.CompareDeferred();
   checker.ResetS();
@@ -292,9 +370,11 @@ TEST_P(LiveSeeded, KillAndRestart) {
     auto client = NewClient(*server_);
     Query q = checker.Next();
     ASSERT_TRUE(checker.Ask(*client, q, false)) << checker.error();
-    EXPECT_GE(checker.last_s(), acked) << context << ": " << q.what << " after the restart";
+    for (int p = 0; p < mode.partitions; ++p)
+      EXPECT_GE(checker.last_s_all()[static_cast<size_t>(p)], acked_by_partition[static_cast<size_t>(p)])
+          << context << ": " << q.what << " after the restart, partition " << p;
     Joiner joiner(stop, ledger);
-    joiner.Add(std::thread([&] { Produce(*server_, gen, pacing, ledger, stop, killed, &produced); }));
+    joiner.Add(std::thread([&] { Produce(*server_, gen, pacing, ledger, stop, killed, &produced, mode); }));
     joiner.Add(std::thread([&] { QueryLoop(*server_, checker, stop, killed, false); }));
     const auto phase2 = Clock::now();
     while (Clock::now() - phase2 < std::chrono::seconds(30) && checker.failures() == 0 &&
@@ -314,17 +394,19 @@ TEST_P(LiveSeeded, KillAndRestart) {
     return std::string(buf);
   };
   std::printf(
-      "KillAndRestart seed %llu (%s): killed at %lld ms; last POST answer at %s, unanswered POST sent at %s "
+      "KillAndRestart seed %llu (%s, %d partitions%s): killed at %lld ms; last POST answer at %s, unanswered POST sent "
+      "at %s "
       "(relative to the kill); %llu events acknowledged, %zu in flight of which %llu kept; %d answers compared "
       "before the kill (%d of them after the restart), %d after; %.1f s\n",
-      static_cast<unsigned long long>(seed), flags.empty() ? "default fsync" : flags[1].c_str(),
-      static_cast<long long>(kill_after.count()), at(at_kill.last_answer).c_str(), at(at_kill.in_flight_sent).c_str(),
-      static_cast<unsigned long long>(acked), at_kill.in_flight.size(),
-      static_cast<unsigned long long>(log_end - acked), answers_before, before_restart - answers_before,
+      static_cast<unsigned long long>(seed),
+      flags.empty() || flags[0] != "--fsync" ? "default fsync" : flags[1].c_str(), mode.partitions,
+      mode.by_key ? ", by key" : "", static_cast<long long>(kill_after.count()), at(at_kill.last_answer).c_str(),
+      at(at_kill.in_flight_sent).c_str(), static_cast<unsigned long long>(acked), at_kill.in_flight.size(),
+      static_cast<unsigned long long>(kept_count), answers_before, before_restart - answers_before,
       checker.compared() - before_restart, std::chrono::duration<double>(Clock::now() - start).count());
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, LiveSeeded, ::testing::Range(0, 3));
+INSTANTIATE_TEST_SUITE_P(Seeds, LiveSeeded, ::testing::Range(0, 6));
 
 // ---------------------------------------------------------------------------
 // Error answers.

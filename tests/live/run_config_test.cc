@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "common/murmur2.h"
 #include "testing/oracle_support.h"
 #include "testing/server_process.h"
 
@@ -170,6 +171,68 @@ TEST(RunConfig, RequireTokenForReadsIsABooleanThatNeedsAToken) {
   auto allowed = c.Get("/v1/views", httplib::Headers{{"Authorization", "Bearer t0k"}});
   ASSERT_TRUE(allowed);
   EXPECT_EQ(allowed->status, 200);
+  std::string how;
+  EXPECT_EQ(s->Terminate(milliseconds(10000), &how), 0) << how;
+}
+
+// --partitions and partition_by: recorded at creation, kept on restart, a
+// different count refused naming both; ?partition=P and the key's murmur2.
+TEST(RunConfig, PartitionsAreFixedAtCreation) {
+  TempDir dir("lf-config-partitions");
+  const fs::path data = dir.path() / "data";
+  const fs::path config = dir.path() / "p.toml";
+  WriteFile(config,
+            "data = \"" + data.string() + "\"\nlisten = \"127.0.0.1:0\"\npartitions = 3\npartition_by = \"zipcode\"\n");
+  std::string error;
+  {
+    auto s = ServerProcess::Start(LAMBDAFLOW_BIN, {"run", "--config", config.string()}, dir.path() / "a.err",
+                                  milliseconds(10000), &error);
+    ASSERT_NE(s, nullptr) << error;
+    httplib::Client c(s->host(), s->port());
+    auto res = c.Post("/v1/events?partition=2", Events(4), "application/x-ndjson");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << res->body;
+    EXPECT_NE(res->body.find("\"offsets\":{\"partition\":2,\"from\":0,\"to\":4}"), std::string::npos) << res->body;
+    // By key: zipcode 95126 is one partition, murmur2("95126") % 3.
+    const int p = KeyPartition("95126", 3);
+    res = c.Post("/v1/events", Events(3), "application/x-ndjson");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << res->body;
+    const uint64_t from = p == 2 ? 4 : 0;
+    EXPECT_NE(res->body.find("\"ranges\":[{\"partition\":" + std::to_string(p) + ",\"from\":" + std::to_string(from) +
+                             ",\"to\":" + std::to_string(from + 3) + "}]"),
+              std::string::npos)
+        << res->body;
+    res = c.Post("/v1/events?partition=3", Events(1), "application/x-ndjson");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << res->body;
+    EXPECT_NE(res->body.find("0 to 2"), std::string::npos) << res->body;
+    res = c.Post("/v1/events?partition=x", Events(1), "application/x-ndjson");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << res->body;
+    auto status = c.Get("/v1/status");
+    ASSERT_TRUE(status);
+    std::string want_end = p == 2 ? "[0,0,7]" : "[" + std::string(p == 0 ? "3,0,4" : "0,3,4") + "]";
+    EXPECT_NE(status->body.find("\"log_end\":" + want_end), std::string::npos) << status->body;
+    std::string how;
+    EXPECT_EQ(s->Terminate(milliseconds(10000), &how), 0) << how;
+  }
+  std::string err;
+  EXPECT_EQ(RunToExit("--data " + data.string() + " --listen 127.0.0.1:0 --partitions 2", &err, dir.path()), 2);
+  EXPECT_NE(err.find("has 3 partitions"), std::string::npos) << err;
+  EXPECT_NE(err.find("--partitions 2"), std::string::npos) << err;
+  EXPECT_EQ(RunToExit("--data " + (dir.path() / "other").string() + " --listen 127.0.0.1:0 --partition-by nosuch", &err,
+                      dir.path()),
+            2);
+  EXPECT_NE(err.find("no column 'nosuch'"), std::string::npos) << err;
+  // Without --partitions the directory's count is kept.
+  auto s = ServerProcess::Start(LAMBDAFLOW_BIN, {"run", "--data", data.string(), "--listen", "127.0.0.1:0"},
+                                dir.path() / "b.err", milliseconds(10000), &error);
+  ASSERT_NE(s, nullptr) << error;
+  httplib::Client c(s->host(), s->port());
+  auto res = c.Post("/v1/events?partition=2", Events(1), "application/x-ndjson");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
   std::string how;
   EXPECT_EQ(s->Terminate(milliseconds(10000), &how), 0) << how;
 }

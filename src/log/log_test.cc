@@ -620,8 +620,10 @@ TEST(LogCrash, AcknowledgedRecordsSurviveRandomCrashes) {
   // The runs did hit the interesting cases.
   EXPECT_GT(torn_tails, 10);
   // How many crashes leave unacknowledged records behind depends on thread
-  // timing (9 of 240 seen on a loaded 2-core machine): a few show the case.
-  EXPECT_GT(unacknowledged_survivors, 2);
+  // timing alone (0 of 240 on an idle machine, 9 to dozens under load), so
+  // it is reported, not required.
+  std::printf("%d torn tails, %d crashes with unacknowledged survivors, %d rolled logs in %d iterations\n", torn_tails,
+              unacknowledged_survivors, rolled, kIterations);
   EXPECT_GT(rolled, kIterations / 2);
 }
 

@@ -46,8 +46,13 @@ void Pipeline::LogLine(const std::string& line) const {
 }
 
 bool Pipeline::Stopping() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return stop_;
+}
+
+void Pipeline::SleepUnlessStopped(std::chrono::steady_clock::time_point deadline) {
+  while (!stop_ && cv_.WaitUntil(&mu_, deadline)) {
+  }
 }
 
 Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
@@ -175,7 +180,7 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional
                                    std::to_string(n) +
                                    (n == 1 ? " partition (0)" : " partitions (0 to " + std::to_string(n - 1) + ")"));
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (to_seal_.size() > options_.max_unsealed_buckets)
       return Status::Unavailable("the archiver is " + std::to_string(to_seal_.size()) +
                                  " segments behind (sealing cannot keep up); retry shortly");
@@ -188,7 +193,7 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional
   LineChunk chunk{buffer.data(), body.size(), buffer.size(), 1};
   std::unique_ptr<JsonDecoder> decoder;
   {
-    std::lock_guard lock(decoders_mu_);
+    MutexLock lock(&decoders_mu_);
     if (!decoders_.empty()) {
       decoder = std::move(decoders_.back());
       decoders_.pop_back();
@@ -200,7 +205,7 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional
   std::vector<std::unique_ptr<Batch>> rows;  // kept for the speed layer
   ValidateLines(*decoder, chunk, &scratch, &records, &report.rejects, &rows);
   {
-    std::lock_guard lock(decoders_mu_);
+    MutexLock lock(&decoders_mu_);
     decoders_.push_back(std::move(decoder));
   }
   // The partition of the whole request (of NULL keys when split by key).
@@ -218,7 +223,7 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional
       early_duplicate = true;
   }
   if (!report.rejects.empty() && !early_duplicate) {
-    std::lock_guard lock(rejects_mu_);
+    MutexLock lock(&rejects_mu_);
     RETURN_IF_ERROR(
         dir_->AppendRejects(split ? "http" : "http (partition " + std::to_string(target) + ")", report.rejects));
     rejected_ += report.rejects.size();
@@ -340,7 +345,7 @@ Status Pipeline::AppendTo(int p, const std::vector<std::string_view>& records, s
 // ---- speed ----
 
 Status Pipeline::MicroBatch() {
-  std::lock_guard speed_lock(speed_mu_);
+  MutexLock speed_lock(&speed_mu_);
   const int64_t now = WallMs();
   ViewStates delta;
   std::vector<OffsetRange> closed;
@@ -352,13 +357,13 @@ Status Pipeline::MicroBatch() {
     served_->Touch(now);
   }
   if (!closed.empty()) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     to_seal_.insert(to_seal_.end(), closed.begin(), closed.end());
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   std::optional<PendingVersion> pending;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     pending.swap(pending_);
   }
   if (pending) RETURN_IF_ERROR(InstallVersion(std::move(*pending)));
@@ -389,19 +394,19 @@ Status Pipeline::InstallVersion(PendingVersion pending) {
 }
 
 void Pipeline::SpeedLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   while (!stop_) {
-    cv_.wait_for(lock, options_.micro_batch, [&] { return stop_; });
+    SleepUnlessStopped(std::chrono::steady_clock::now() + options_.micro_batch);
     if (stop_) break;
-    lock.unlock();
+    lock.Unlock();
     const auto t0 = std::chrono::steady_clock::now();
     Status st = MicroBatch();
     micro_batch_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    lock.lock();
+    lock.Lock();
     if (!st.ok()) {
       last_error_ = "speed layer: " + st.ToString();
       LogLine(last_error_);
-      cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_; });
+      SleepUnlessStopped(std::chrono::steady_clock::now() + std::chrono::seconds(1));
     }
   }
 }
@@ -409,30 +414,30 @@ void Pipeline::SpeedLoop() {
 // ---- archiver ----
 
 void Pipeline::ArchiverLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   while (true) {
-    cv_.wait(lock, [&] { return stop_ || !to_seal_.empty(); });
+    while (!stop_ && to_seal_.empty()) cv_.Wait(&mu_);
     if (stop_) break;
     const OffsetRange r = to_seal_.front();
-    lock.unlock();
+    lock.Unlock();
     Status st;
     const uint64_t sealed = dir_->master()->Snapshot().sealed[static_cast<size_t>(r.partition)];
     if (sealed != r.from) {
       st = Status::Internal("archiver: the bucket " + RangeText(r) + " does not start at the sealed watermark " +
                             std::to_string(sealed));
     } else {
-      std::lock_guard heavy(heavy_mu_);
+      MutexLock heavy(&heavy_mu_);
       st = dir_->SealRange(r.partition, r.to);
     }
-    lock.lock();
+    lock.Lock();
     if (st.ok()) {
       to_seal_.pop_front();
       ++segments_sealed_;
-      cv_.notify_all();
+      cv_.NotifyAll();
     } else {
       last_error_ = "archiver: sealing " + RangeText(r) + ": " + st.ToString();
       LogLine(last_error_ + " (retrying in 1 s)");
-      cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_; });
+      SleepUnlessStopped(std::chrono::steady_clock::now() + std::chrono::seconds(1));
     }
   }
 }
@@ -446,31 +451,31 @@ Status Pipeline::RunBatch() {
   if (m.segments.empty()) return Status::OK();
   BatchRunOptions bopts;
   bopts.threads = options_.batch_threads;
-  std::unique_lock heavy(heavy_mu_);
+  MutexLock heavy(&heavy_mu_);
   ASSIGN_OR_RETURN(BatchRunReport report, batch_->RunOnce(bopts));
   ++batch_runs_;
   batch_run_seconds_.Observe(report.seconds);
   ASSIGN_OR_RETURN(PendingVersion loaded, LoadVersion(report.version));
-  heavy.unlock();
+  heavy.Unlock();
   LogLine("batch: version " + std::to_string(report.version.number) + " (W=" + WatermarkText(report.version.watermark) +
           ") in " + std::to_string(static_cast<int64_t>(report.seconds * 1000)) + " ms, " +
           std::to_string(report.segments_scanned) + " segments scanned, " + std::to_string(report.segments_reused) +
           " reused");
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   pending_ = std::move(loaded);
   return Status::OK();
 }
 
 void Pipeline::BatchLoop() {
   auto next = std::chrono::steady_clock::now() + options_.batch_interval;
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   while (!stop_) {
-    cv_.wait_until(lock, next, [&] { return stop_; });
+    SleepUnlessStopped(next);
     if (stop_) break;
     next = std::chrono::steady_clock::now() + options_.batch_interval;
-    lock.unlock();
+    lock.Unlock();
     Status st = RunBatch();
-    lock.lock();
+    lock.Lock();
     if (!st.ok()) {
       ++batch_failures_;
       last_error_ = "batch: " + st.ToString();
@@ -483,9 +488,9 @@ Status Pipeline::RunMicroBatchForTesting() {
   RETURN_IF_ERROR(MicroBatch());
   // Seal what closed right away, so that a batch run can cover it.
   while (true) {
-    std::unique_lock lock(mu_);
+    MutexLock lock(&mu_);
     if (to_seal_.empty()) return Status::OK();
-    cv_.wait_for(lock, std::chrono::milliseconds(10));
+    (void)cv_.WaitUntil(&mu_, std::chrono::steady_clock::now() + std::chrono::milliseconds(10));
   }
 }
 
@@ -496,9 +501,9 @@ Status Pipeline::RunBatchForTesting() { return RunBatch(); }
 Status Pipeline::Stop() {
   if (stopped_.exchange(true)) return Status::OK();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   for (std::thread* t : {&speed_thread_, &archiver_thread_, &batch_thread_})
     if (t->joinable()) t->join();
@@ -522,7 +527,7 @@ PipelineStats Pipeline::stats() const {
   const Manifest m = dir_->master()->Snapshot();
   s.sealed = m.sealed;
   for (int p = 0; p < dir_->log()->partitions(); ++p) s.log_end.push_back(dir_->log()->end_offset(p));
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   s.last_error = last_error_;
   return s;
 }

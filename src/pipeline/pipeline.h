@@ -34,6 +34,7 @@
 #include "batch/batch_layer.h"
 #include "common/file_system.h"
 #include "common/histogram.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "engine/data_dir.h"
 #include "ingest/json_decoder.h"
@@ -169,6 +170,8 @@ class Pipeline {
   void BatchLoop();
   void LogLine(const std::string& line) const;
   bool Stopping() const;
+  // Waits until `deadline` or until Stop, whichever comes first.
+  void SleepUnlessStopped(std::chrono::steady_clock::time_point deadline) REQUIRES(mu_);
 
   FileSystem* const fs_;
   const PipelineOptions options_;
@@ -180,22 +183,22 @@ class Pipeline {
   std::unique_ptr<SpeedLayer> speed_;  // speed thread only
   std::unique_ptr<ServedViews> served_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;                           // GUARDED_BY(mu_)
-  std::optional<PendingVersion> pending_;       // GUARDED_BY(mu_): from the batch loop
-  std::deque<OffsetRange> to_seal_;             // GUARDED_BY(mu_)
-  std::string last_error_;                      // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  CondVar cv_;
+  bool stop_ GUARDED_BY(mu_) = false;
+  std::optional<PendingVersion> pending_ GUARDED_BY(mu_);  // from the batch loop
+  std::deque<OffsetRange> to_seal_ GUARDED_BY(mu_);
+  std::string last_error_ GUARDED_BY(mu_);
   std::optional<BatchVersion> served_version_;  // speed thread only
-  std::mutex speed_mu_;                         // one micro-batch or swap at a time
+  Mutex speed_mu_;                              // one micro-batch or swap at a time
   // Sealing a segment and a batch run each need a few hundred MB for a
   // while (records, compressed and columnar files; states, images): they
   // take turns, so that peak memory is the larger of the two, not the sum.
-  std::mutex heavy_mu_;
+  Mutex heavy_mu_;
 
-  std::mutex decoders_mu_;
-  std::vector<std::unique_ptr<JsonDecoder>> decoders_;  // GUARDED_BY(decoders_mu_): free ones
-  std::mutex rejects_mu_;
+  Mutex decoders_mu_;
+  std::vector<std::unique_ptr<JsonDecoder>> decoders_ GUARDED_BY(decoders_mu_);  // free ones
+  Mutex rejects_mu_;
   int partition_column_ = -1;                // of options_.partition_by in the schema
   std::atomic<uint64_t> next_partition_{0};  // round-robin
 

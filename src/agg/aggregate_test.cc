@@ -254,9 +254,8 @@ std::vector<Sig> AllAccepted() {
                          TypeId::kDouble, TypeId::kText,    TypeId::kTimestamp};
   std::vector<Sig> out = {{AggKind::kCountStar, TypeId::kNull}};
   for (TypeId t : kAll) {
-    for (AggKind k :
-         {AggKind::kCount, AggKind::kSum, AggKind::kMin, AggKind::kMax, AggKind::kAvg, AggKind::kApproxCountDistinct,
-          AggKind::kApproxQuantile}) {
+    for (AggKind k : {AggKind::kCount, AggKind::kSum, AggKind::kMin, AggKind::kMax, AggKind::kAvg,
+                      AggKind::kApproxCountDistinct, AggKind::kApproxQuantile}) {
       if (AggregateFunction::Make(k, t).ok()) out.push_back({k, t});
     }
   }

@@ -40,8 +40,8 @@ std::string TextReport(const KafkaReport& r) {
                 "produce: sent %lld events to %s (%d partition%s) in %.2f s (%s events/s)%s; delivered %lld, "
                 "failed %lld",
                 static_cast<long long>(r.sent), r.url.c_str(), r.partitions, r.partitions == 1 ? "" : "s", r.seconds,
-                GroupedInt(Rate(r)).c_str(), r.interrupted ? ", interrupted" : "",
-                static_cast<long long>(r.delivered), static_cast<long long>(r.failed));
+                GroupedInt(Rate(r)).c_str(), r.interrupted ? ", interrupted" : "", static_cast<long long>(r.delivered),
+                static_cast<long long>(r.failed));
   std::string out = buf;
   if (r.delivered == 0) return out + "\n";
   std::snprintf(buf, sizeof(buf), "; delivery latency ms p50 %.2f p90 %.2f p99 %.2f max %.2f\n", r.p50, r.p90, r.p99,

@@ -186,13 +186,13 @@ int RunSend(const ProduceFlags& flags) {
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
   SendOptions o{.server = *server,
-                      .count = flags.count,
-                      .rate = flags.rate,
-                      .seed = flags.seed,
-                      .batch = flags.batch,
-                      .connections = flags.connections,
-                      .token = flags.token,
-                      .interrupted = &g_interrupted};
+                .count = flags.count,
+                .rate = flags.rate,
+                .seed = flags.seed,
+                .batch = flags.batch,
+                .connections = flags.connections,
+                .token = flags.token,
+                .interrupted = &g_interrupted};
   ProgressCounters counters;
   counters.total_events = static_cast<uint64_t>(flags.count);
   StderrProgress progress("produce", "events", &counters, ProgressWanted(flags.quiet));
@@ -280,8 +280,8 @@ void RegisterProduceCommand(CLI::App& app, int* exit_code) {
     if (IsKafkaUrl(flags->to)) {
       for (const char* http_only : {"--batch", "--connections"}) {
         if (sub->count(http_only) > 0) {
-          *exit_code = ReportError(Status::InvalidArgument(std::string(http_only) +
-                                                           " applies to --to http://... only, not to kafka://"));
+          *exit_code = ReportError(
+              Status::InvalidArgument(std::string(http_only) + " applies to --to http://... only, not to kafka://"));
           return;
         }
       }

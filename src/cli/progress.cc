@@ -51,8 +51,8 @@ std::string FormatProgress(std::string_view label, std::string_view unit, const 
   line += ": " + GroupDigits(s.events) + " " + std::string(unit);
   line += " (" + GroupDigits(static_cast<uint64_t>(std::llround(static_cast<double>(s.events) / secs))) + "/s)";
   if (s.bytes > 0 || s.total_bytes > 0)
-    line += ", " + HumanBytes(static_cast<double>(s.bytes)) + " (" +
-            HumanBytes(static_cast<double>(s.bytes) / secs) + "/s)";
+    line += ", " + HumanBytes(static_cast<double>(s.bytes)) + " (" + HumanBytes(static_cast<double>(s.bytes) / secs) +
+            "/s)";
   // The known size counts down: bytes if known, else events.
   double done = 0, total = 0;
   if (s.total_bytes > 0) {

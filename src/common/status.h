@@ -21,10 +21,10 @@ enum class StatusCode : int {
   kOutOfRange,  // arithmetic overflow, value out of a type's range
   kUnimplemented,
   kInternal,
-  kUnavailable,  // temporarily unable (e.g. the log cannot take writes); retry later
-  kConflict,     // the request contradicts the stored state (e.g. an out-of-order producer sequence number)
-  kAlreadyExists,  // a create-if-absent write found the name taken (someone else wrote first)
-  kFenced,         // a newer owner epoch exists: this writer must stop writing for the resource
+  kUnavailable,        // temporarily unable (e.g. the log cannot take writes); retry later
+  kConflict,           // the request contradicts the stored state (e.g. an out-of-order producer sequence number)
+  kAlreadyExists,      // a create-if-absent write found the name taken (someone else wrote first)
+  kFenced,             // a newer owner epoch exists: this writer must stop writing for the resource
   kDeadlineExceeded,   // the work ran past its time budget (e.g. a query's)
   kResourceExhausted,  // the work needs more than its budget allows (e.g. a query's memory)
 };

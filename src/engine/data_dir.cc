@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 
 #include "common/format.h"
 
@@ -137,8 +137,10 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
       if (format.rfind("lambdaflow data directory, format ", 0) == 0)
         return Status::Unimplemented("'" + dir + "' was written by another lambdaflow version (" +
                                      format.substr(0, format.size() - 1) + "); this one reads format 1");
-      return Status::Corruption(format_path + ": not a lambdaflow format marker (damaged); restore it from a backup, "
-                                "or write the line '" + std::string(kFormatLine, std::strlen(kFormatLine) - 1) +
+      return Status::Corruption(format_path +
+                                ": not a lambdaflow format marker (damaged); restore it from a backup, "
+                                "or write the line '" +
+                                std::string(kFormatLine, std::strlen(kFormatLine) - 1) +
                                 "' into it if this is a lambdaflow data directory");
     }
   }
@@ -205,8 +207,8 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
     }
     ASSIGN_OR_RETURN(bool has_version, fs->Exists(JoinPath(d->batch_dir(), "CURRENT")));
     if (orphan_segments > 0 && has_version) {
-      return Status::Corruption(JoinPath(master_dir, "MANIFEST") + " is missing, but " + JoinPath(master_dir, "segments") +
-                                " holds " + std::to_string(orphan_segments) +
+      return Status::Corruption(JoinPath(master_dir, "MANIFEST") + " is missing, but " +
+                                JoinPath(master_dir, "segments") + " holds " + std::to_string(orphan_segments) +
                                 " segments and a batch version exists: the record of which segments are committed is "
                                 "lost; restore the MANIFEST from a backup");
     }
@@ -223,8 +225,8 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
     lopts.sealed = d->master_->Snapshot().sealed;
     auto log = Log::Open(fs, JoinPath(dir, "log"), lopts, &d->recovery_);
     if (!log.ok() && orphan_segments > 0) {
-      return Status::Corruption(log.status().message() + " (" + JoinPath(master_dir, "MANIFEST") + " is missing while " +
-                                std::to_string(orphan_segments) +
+      return Status::Corruption(log.status().message() + " (" + JoinPath(master_dir, "MANIFEST") +
+                                " is missing while " + std::to_string(orphan_segments) +
                                 " segments exist: restore the MANIFEST from a backup first)");
     }
     if (!log.ok()) return log.status();

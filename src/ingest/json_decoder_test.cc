@@ -213,7 +213,8 @@ TEST(JsonDecoderTest, SeedTimestampFastPathAgreesWithParseTimestamp) {
       if (h.batch().full()) h.batch().Clear();
     } else if (h.reject().reason != RejectReason::kMalformedJson) {  // a damaged byte may be a backslash
       // Year 0000 is outside the supported range: out_of_range, not bad.
-      ASSERT_EQ(h.reject().reason, ParseTimestampUnchecked(ts) ? RejectReason::kOutOfRange : RejectReason::kBadTimestamp)
+      ASSERT_EQ(h.reject().reason,
+                ParseTimestampUnchecked(ts) ? RejectReason::kOutOfRange : RejectReason::kBadTimestamp)
           << ts;
     }
   }

@@ -66,7 +66,8 @@ struct ProducerEntry {
 constexpr const char* kCheckpointName = "PRODUCERS";
 
 std::string Restore(const std::string& dir) {
-  return "restore " + dir + " from a backup (a human decides: lambdaflow never drops records that may have been "
+  return "restore " + dir +
+         " from a backup (a human decides: lambdaflow never drops records that may have been "
          "acknowledged)";
 }
 
@@ -200,18 +201,16 @@ Status Log::Recover(Partition& p, LogRecoveryReport* report) {
   const uint64_t start = p.segments.empty() ? 0 : p.segments.front()->base;
   if (known && !p.segments.empty() && start > sealed) {
     return Status::Corruption(pname + ": the log starts at offset " + std::to_string(start) +
-                              " but the master dataset is sealed only to " + std::to_string(sealed) +
-                              ": events [" + std::to_string(sealed) + ", " + std::to_string(start) +
-                              ") are in neither (a log segment or the master's MANIFEST was lost); " +
-                              Restore(p.dir) + " and the master's MANIFEST");
+                              " but the master dataset is sealed only to " + std::to_string(sealed) + ": events [" +
+                              std::to_string(sealed) + ", " + std::to_string(start) +
+                              ") are in neither (a log segment or the master's MANIFEST was lost); " + Restore(p.dir) +
+                              " and the master's MANIFEST");
   }
   if (end < sealed || (p.segments.empty() && sealed > 0)) {
-    const std::string what = p.segments.empty() ? "has no segment files"
-                                                : "ends at offset " + std::to_string(end);
+    const std::string what = p.segments.empty() ? "has no segment files" : "ends at offset " + std::to_string(end);
     if (!opts_.restart_at_sealed) {
       return Status::Corruption(
-          pname + " (" + p.dir + ") " + what + " but the master dataset is sealed to offset " +
-          std::to_string(sealed) +
+          pname + " (" + p.dir + ") " + what + " but the master dataset is sealed to offset " + std::to_string(sealed) +
           ": log segment files were truncated or deleted, and events acknowledged above offset " +
           std::to_string(sealed) + " that only the log held may be lost. Appending now would hand out offsets " +
           "that were already acknowledged, so lambdaflow refuses. Restore " + p.dir +
@@ -221,8 +220,7 @@ Status Log::Recover(Partition& p, LogRecoveryReport* report) {
     }
     for (const auto& seg : p.segments) {
       RETURN_IF_ERROR(fs_->Rename(seg->path, seg->path + ".lost"));
-      report->notes.push_back(p.Where(*seg) + ": moved aside as " + seg->name +
-                              ".lost (--restart-log-at-sealed)");
+      report->notes.push_back(p.Where(*seg) + ": moved aside as " + seg->name + ".lost (--restart-log-at-sealed)");
     }
     RETURN_IF_ERROR(fs_->SyncDir(p.dir));
     report->notes.push_back(pname + ": " + what + ", below the sealed watermark " + std::to_string(sealed) +
@@ -323,9 +321,9 @@ Status Log::RecoverSegments(Partition& p, uint64_t sealed, LogRecoveryReport* re
                      seg->base);
         expected = seg->base;
       } else {
-        return Status::Corruption(pname + ": records [" + std::to_string(expected) + ", " +
-                                  std::to_string(seg->base) + ") are missing: no segment holds them (the segment before " +
-                                  seg->name + " ends at offset " + std::to_string(expected) + "); " + Restore(p.dir));
+        return Status::Corruption(pname + ": records [" + std::to_string(expected) + ", " + std::to_string(seg->base) +
+                                  ") are missing: no segment holds them (the segment before " + seg->name +
+                                  " ends at offset " + std::to_string(expected) + "); " + Restore(p.dir));
       }
     }
     // Damage in a segment that is not the last and lies wholly below the

@@ -146,8 +146,8 @@ inline size_t BatchPayloadSize(size_t id_bytes, size_t event_bytes, size_t event
 // kRecordHeaderSize + BatchPayloadSize(...) bytes; events are taken from
 // records[begin, end).
 template <class Events>
-inline size_t EncodeBatch(std::string_view producer_id, uint64_t seq, const Events& records, size_t begin,
-                          size_t end, char* dst) {
+inline size_t EncodeBatch(std::string_view producer_id, uint64_t seq, const Events& records, size_t begin, size_t end,
+                          char* dst) {
   char* p = dst + kRecordHeaderSize;
   PutU32(p, static_cast<uint32_t>(end - begin));
   p[4] = static_cast<char>(producer_id.size());

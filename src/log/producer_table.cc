@@ -123,8 +123,7 @@ Result<ProducerTable> ProducerTable::Decode(std::string_view text, const std::st
   const size_t body_end = last_line == std::string_view::npos ? 0 : last_line + 1;
   const std::string_view sum_line = text.substr(body_end, text.size() - 1 - body_end);
   char want[40];
-  std::snprintf(want, sizeof want, "checksum %016" PRIx64,
-                static_cast<uint64_t>(XXH64(text.data(), body_end, 0)));
+  std::snprintf(want, sizeof want, "checksum %016" PRIx64, static_cast<uint64_t>(XXH64(text.data(), body_end, 0)));
   if (sum_line != want) return bad("checksum mismatch");
   std::vector<std::string_view> lines;
   for (size_t pos = 0; pos < body_end;) {

@@ -46,8 +46,7 @@ TEST(ProducerTable, CheckpointRoundTrip) {
   EXPECT_TRUE(*back == t);
   // Every truncation and every flipped byte is corruption.
   for (size_t cut = 0; cut < text.size(); ++cut) {
-    EXPECT_EQ(ProducerTable::Decode(text.substr(0, cut), "PRODUCERS", &as_of).status().code(),
-              StatusCode::kCorruption);
+    EXPECT_EQ(ProducerTable::Decode(text.substr(0, cut), "PRODUCERS", &as_of).status().code(), StatusCode::kCorruption);
   }
   for (size_t i = 0; i < text.size(); ++i) {
     std::string bad = text;

@@ -499,9 +499,10 @@ TEST_F(PipelineTest, HeavyQueriesDoNotDelayMicroBatches) {
   }
   stop = true;
   heavy.join();
-  std::printf("IN list of 120,000: prepared in %.0f ms; %d queries (%d over the budget) ran while %d batches became "
-              "visible (%d sent during a query), the slowest after %.1f ms\n",
-              prepare_ms, queries.load(), timed_out.load(), rounds, overlapped, worst_ms);
+  std::printf(
+      "IN list of 120,000: prepared in %.0f ms; %d queries (%d over the budget) ran while %d batches became "
+      "visible (%d sent during a query), the slowest after %.1f ms\n",
+      prepare_ms, queries.load(), timed_out.load(), rounds, overlapped, worst_ms);
   EXPECT_LT(worst_ms, 1500) << "a micro-batch waited for a query";
   EXPECT_GE(overlapped * 4, rounds * 3) << "the heavy queries ran throughout";
 }

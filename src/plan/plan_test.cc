@@ -72,8 +72,16 @@ TEST(GroupTable, ManyKeysGetStableDenseIds) {
 // order and whether or not equal texts share an address.
 TEST(GroupTable, TextKeysThatLookAlikeStayApart) {
   GroupTable table({TypeId::kText});
-  std::vector<std::string> texts = {"abcdefgh_X_12345678", "abcdefgh_Y_12345678", "abcdefgh12345678",
-                                    "abcdefgi12345678", "short", "shorT", "", "a", "abcdefgh", "abcdefgh_"};
+  std::vector<std::string> texts = {"abcdefgh_X_12345678",
+                                    "abcdefgh_Y_12345678",
+                                    "abcdefgh12345678",
+                                    "abcdefgi12345678",
+                                    "short",
+                                    "shorT",
+                                    "",
+                                    "a",
+                                    "abcdefgh",
+                                    "abcdefgh_"};
   std::mt19937 rng(5);
   Batch batch({TypeId::kText});
   std::vector<uint32_t> rows(Batch::kCapacity), gids(Batch::kCapacity);
@@ -365,8 +373,8 @@ TEST(ViewState, ParallelSortAndTsvEqualSequential) {
       big.columns[2].SetInt(k, INT64_MAX - 3);  // v % 3 == 1 for both
     }
     state->Consume(big);
-    Status expected = state->FinalizeBatches(
-        [](const std::vector<const Vector*>&, const uint32_t*, size_t) { return Status::OK(); });
+    Status expected =
+        state->FinalizeBatches([](const std::vector<const Vector*>&, const uint32_t*, size_t) { return Status::OK(); });
     ASSERT_FALSE(expected.ok());
     for (size_t threads : {1, 2, 3}) {
       std::string tsv;
@@ -381,7 +389,8 @@ TEST(ViewState, ParallelSortAndTsvEqualSequential) {
 TEST(ViewPlanTest, QuantilesOfOneColumnShareOneState) {
   auto catalog = sql::CompileViews(
       "CREATE STREAM s (k TEXT, x DOUBLE);\n"
-      "CREATE VIEW v AS SELECT k, APPROX_MEDIAN(x) AS m, APPROX_QUANTILE(x, 0.5) AS q50, APPROX_QUANTILE(x, 0.9) AS q90,\n"
+      "CREATE VIEW v AS SELECT k, APPROX_MEDIAN(x) AS m, APPROX_QUANTILE(x, 0.5) AS q50, APPROX_QUANTILE(x, 0.9) AS "
+      "q90,\n"
       "  APPROX_QUANTILE(x, 0.99) AS q99, APPROX_QUANTILE(x, 0.9) FILTER (WHERE x > 10) AS f90, COUNT(*) AS n\n"
       "FROM s GROUP BY k;",
       "views.sql");
@@ -424,9 +433,14 @@ TEST(ExprEval, LongInListsAreLookedUpInAHashSet) {
   }
   auto catalog = sql::CompileViews(
       "CREATE STREAM s (x BIGINT);\n"
-      "CREATE VIEW v AS SELECT COUNT(*) FILTER (WHERE x IN (" + ints + ")) AS a,\n"
-      "  COUNT(*) FILTER (WHERE CAST(x AS TEXT) NOT IN (" + texts + ")) AS b,\n"
-      "  COUNT(*) FILTER (WHERE CAST(x AS DOUBLE) IN (" + ints + ", 0.5)) AS c FROM s;",
+      "CREATE VIEW v AS SELECT COUNT(*) FILTER (WHERE x IN (" +
+          ints +
+          ")) AS a,\n"
+          "  COUNT(*) FILTER (WHERE CAST(x AS TEXT) NOT IN (" +
+          texts +
+          ")) AS b,\n"
+          "  COUNT(*) FILTER (WHERE CAST(x AS DOUBLE) IN (" +
+          ints + ", 0.5)) AS c FROM s;",
       "views.sql");
   ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
   auto plan = ViewPlan::Compile(catalog->views[0]);

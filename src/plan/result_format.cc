@@ -207,8 +207,7 @@ void AppendTable(const ViewResult& r, std::string* out) {
   rule();
 }
 
-Status AppendViewTsv(const ViewPlan& plan, const ViewState& state, size_t threads, std::string* out,
-                     uint64_t* rows) {
+Status AppendViewTsv(const ViewPlan& plan, const ViewState& state, size_t threads, std::string* out, uint64_t* rows) {
   // Below this many groups per range, a thread costs more than it saves.
   constexpr size_t kMinGroupsPerRange = size_t{1} << 15;
   AppendTsvHeader(plan.output_names(), out);

@@ -39,7 +39,8 @@ TEST(ProducerHeaders, Invalid) {
            {Opt("p"), Opt("18446744073709551616")},
        }) {
     auto r = ParseProducerHeaders(id, seq);
-    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << id.value_or("<none>") << " " << seq.value_or("<none>");
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument)
+        << id.value_or("<none>") << " " << seq.value_or("<none>");
   }
 }
 

@@ -126,8 +126,7 @@ std::string StatusJson(const Pipeline& p, double uptime_s) {
   return out;
 }
 
-void AppendMetric(std::string* out, const char* name, const char* type, const char* help,
-                  const std::string& samples) {
+void AppendMetric(std::string* out, const char* name, const char* type, const char* help, const std::string& samples) {
   *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + samples;
 }
 

@@ -95,12 +95,13 @@ std::optional<Refusal> CheckRequest(const GuardOptions& options, const HttpReque
                      "cross-site requests from a browser may not POST here (Sec-Fetch-Site: cross-site); send "
                      "requests from a producer or client, not from a web page of another site"};
     if (const std::string* origin = head.Header("Origin")) {
-      const bool same = host && (EqualsIgnoreCase(*origin, "http://" + *host) ||
-                                 EqualsIgnoreCase(*origin, "https://" + *host));
+      const bool same =
+          host && (EqualsIgnoreCase(*origin, "http://" + *host) || EqualsIgnoreCase(*origin, "https://" + *host));
       if (!same)
-        return Refusal{403, "forbidden",
-                       "Origin '" + *origin + "' is not this server's own (" + (host ? "http://" + *host : "no Host") +
-                           "): a browser page of another origin may not POST here; send requests from a producer or client"};
+        return Refusal{
+            403, "forbidden",
+            "Origin '" + *origin + "' is not this server's own (" + (host ? "http://" + *host : "no Host") +
+                "): a browser page of another origin may not POST here; send requests from a producer or client"};
     }
   }
   if (!options.token.empty() && !health && (write || options.token_for_reads)) {

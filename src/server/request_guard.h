@@ -14,7 +14,7 @@
 namespace lf {
 
 struct GuardOptions {
-  std::string token;           // empty: no token needed
+  std::string token;             // empty: no token needed
   bool token_for_reads = false;  // the token is needed for every endpoint but /healthz
   bool loopback_only = false;    // the server listens on loopback: only loopback Host names
 };

@@ -38,7 +38,7 @@ TEST(QueryRunner, RunsEveryCallersWorkOnLowPriorityThreads) {
   }
   for (auto& t : callers) t.join();
   EXPECT_EQ(ran.load(), 300);
-  if (caller < 10) {  // the runner's threads take nice 10: lower only when the caller runs above it
+  if (caller < 10) {               // the runner's threads take nice 10: lower only when the caller runs above it
     EXPECT_EQ(lower.load(), 300);  // a thread can always lower its priority
   }
 }

@@ -148,7 +148,7 @@ class ServedViews {
   const std::vector<const ViewPlan*> plans_;
   const QueryLimits limits_;
   Mutex write_mu_ ACQUIRED_BEFORE(mu_);  // one writer at a time
-  mutable Mutex mu_;  // publication: held to pin, to swap, and to merge in place
+  mutable Mutex mu_;                     // publication: held to pin, to swap, and to merge in place
   std::vector<std::shared_ptr<ServedVersion>> current_ GUARDED_BY(mu_);  // per view
   Coverage coverage_ GUARDED_BY(mu_);
   std::atomic<uint64_t> copies_{0};

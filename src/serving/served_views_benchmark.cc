@@ -154,7 +154,8 @@ void BM_ApplyMicroBatchWhileReaderPins(benchmark::State& state) {
     delta[0]->Consume(batch);
     f.served->Apply(delta, {200000}, 0);
   }
-  if (f.served->copies() - copies != static_cast<uint64_t>(state.iterations())) state.SkipWithError("expected one copy per micro-batch");
+  if (f.served->copies() - copies != static_cast<uint64_t>(state.iterations()))
+    state.SkipWithError("expected one copy per micro-batch");
   state.SetItemsProcessed(state.iterations() * 2000);
 }
 BENCHMARK(BM_ApplyMicroBatchWhileReaderPins)->Unit(benchmark::kMillisecond);

@@ -75,7 +75,8 @@ Result<int> FetchPartitionCount(rd_kafka_t* rk, const std::string& brokers, cons
   // The first request may fail while the client is still connecting: ask
   // again until the deadline.
   while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     const rd_kafka_metadata_t* md = nullptr;
     rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
@@ -110,8 +111,8 @@ Result<int> FetchPartitionCount(rd_kafka_t* rk, const std::string& brokers, cons
   }
   char secs[32];
   std::snprintf(secs, sizeof(secs), "%.1f", static_cast<double>(timeout.count()) / 1000.0);
-  return Status::Unavailable("cannot reach Kafka at " + brokers + " within " + secs + " s (" +
-                             rd_kafka_err2str(last) + "): is a broker listening there?");
+  return Status::Unavailable("cannot reach Kafka at " + brokers + " within " + secs + " s (" + rd_kafka_err2str(last) +
+                             "): is a broker listening there?");
 }
 
 }  // namespace lf

@@ -54,8 +54,8 @@ KafkaProducer::~KafkaProducer() {
 Status KafkaProducer::Produce(std::string_view key, std::string_view value) {
   const int64_t queued_at = (std::chrono::steady_clock::now() - epoch_).count();
   while (true) {
-    const int r = rd_kafka_produce(topic_, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-                                   const_cast<char*>(value.data()), value.size(), key.data(), key.size(),
+    const int r = rd_kafka_produce(topic_, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(value.data()),
+                                   value.size(), key.data(), key.size(),
                                    reinterpret_cast<void*>(static_cast<intptr_t>(queued_at)));
     if (r == 0) break;
     const rd_kafka_resp_err_t err = rd_kafka_last_error();

@@ -89,8 +89,8 @@ Status KafkaSource::Poll(size_t max_records, std::chrono::milliseconds timeout, 
     int wait_ms = 0;
     if (added == 0) {
       wait_ms = static_cast<int>(std::max<int64_t>(
-          0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
-                 .count()));
+          0,
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count()));
     }
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_.get(), wait_ms);
     if (m == nullptr) {
@@ -170,8 +170,8 @@ Status KafkaSource::LostRange(uint32_t partition, uint64_t wanted) {
   if (wanted < b->log_start) {
     return Status::OutOfRange(where + ": offsets [" + std::to_string(wanted) + ", " + std::to_string(b->log_start) +
                               ") were deleted by the topic's retention before lambdaflow read them (" +
-                              std::to_string(b->log_start - wanted) +
-                              " offsets lost; the partition now starts at " + std::to_string(b->log_start) +
+                              std::to_string(b->log_start - wanted) + " offsets lost; the partition now starts at " +
+                              std::to_string(b->log_start) +
                               "). lambdaflow does not skip lost events silently: raise the topic's retention "
                               "(retention.ms, retention.bytes) so that sealing keeps up");
   }

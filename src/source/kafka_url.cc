@@ -34,8 +34,8 @@ Result<KafkaUrl> ParseKafkaUrl(std::string_view url, std::string_view flag) {
   // Kafka's topic names: 1..249 of [a-zA-Z0-9._-].
   if (topic.empty() || topic.size() > 249) return bad("the topic name must have 1 to 249 characters");
   for (char c : topic) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!ok) return bad("the topic name may hold only letters, digits, '.', '_' and '-'");
   }
   out.brokers = std::string(brokers);

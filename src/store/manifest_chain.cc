@@ -2,17 +2,15 @@
 #include "store/manifest_chain.h"
 
 #include <algorithm>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <random>
 
 namespace lf {
 
 namespace {
 
-bool Retryable(const Status& st) {
-  return st.code() == StatusCode::kIOError || st.code() == StatusCode::kUnavailable;
-}
+bool Retryable(const Status& st) { return st.code() == StatusCode::kIOError || st.code() == StatusCode::kUnavailable; }
 
 // splitmix64: nonces from a random seed, distinct per attempt.
 uint64_t NextNonce(uint64_t* state) {
@@ -112,8 +110,9 @@ Result<std::optional<PartitionManifest>> ManifestChain::ReadLatest() {
     ASSIGN_OR_RETURN(start, FindStart());
     if (start == 0) return std::optional<PartitionManifest>();
     ASSIGN_OR_RETURN(latest, GetVersion(start));
-    if (!latest) return Status::Unavailable("partition " + std::to_string(partition_) + ": manifest version " +
-                                            std::to_string(start) + " vanished while being read; retry");
+    if (!latest)
+      return Status::Unavailable("partition " + std::to_string(partition_) + ": manifest version " +
+                                 std::to_string(start) + " vanished while being read; retry");
   }
   // Probe forward. Versions that exist form one contiguous range, so after
   // a first step (usually the only one: a reader is rarely far behind) the
@@ -216,16 +215,15 @@ Result<PartitionManifest> ManifestChain::Claim(const PartitionContent& initial) 
                              std::to_string(kRounds) + " claim attempts; retry");
 }
 
-Result<PartitionManifest> ManifestChain::Publish(const PartitionManifest& base, uint64_t epoch,
-                                                 PartitionContent next) {
+Result<PartitionManifest> ManifestChain::Publish(const PartitionManifest& base, uint64_t epoch, PartitionContent next) {
   if (base.partition != partition_) {
-    return Status::InvalidArgument("publish for partition " + std::to_string(partition_) + " on a version of partition " +
-                                   std::to_string(base.partition));
+    return Status::InvalidArgument("publish for partition " + std::to_string(partition_) +
+                                   " on a version of partition " + std::to_string(base.partition));
   }
   RETURN_IF_ERROR(next.Validate());
   if (epoch < base.epoch) {
-    return Status::Fenced("partition " + std::to_string(partition_) + ": publishing at epoch " +
-                          std::to_string(epoch) + " on " + Describe(base) +
+    return Status::Fenced("partition " + std::to_string(partition_) + ": publishing at epoch " + std::to_string(epoch) +
+                          " on " + Describe(base) +
                           ": a newer owner has the partition; this writer must stop writing for it");
   }
   PartitionManifest m;
@@ -257,8 +255,7 @@ Result<PartitionManifest> ManifestChain::Publish(const PartitionManifest& base, 
     ++stats_.gets;
     ASSIGN_OR_RETURN(bool base_exists, store_->Exists(ManifestVersionKey(partition_, base.version)));
     if (!base_exists) {
-      return Status::Fenced("partition " + std::to_string(partition_) + ": version " +
-                            std::to_string(base.version) +
+      return Status::Fenced("partition " + std::to_string(partition_) + ": version " + std::to_string(base.version) +
                             " was pruned while this writer built on it; this writer is too far behind and must "
                             "re-read the chain");
     }

@@ -14,8 +14,8 @@
 // - Readers find the latest version without listing: start from the best
 //   known version (the chain's own last one, else the hint object
 //   `manifest/p<P>/latest`, else version 1) and probe N+1, N+2, N+4, ...
-//   until NotFound, then bisect: versions that exist are contiguous. The hint is only a hint (stale or missing is fine); List is
-//   used only when the hint points below versions removed by Prune.
+//   until NotFound, then bisect: versions that exist are contiguous. The hint is only a hint (stale or missing is
+//   fine); List is used only when the hint points below versions removed by Prune.
 // - A publish retried after a lost answer recognizes its own version by
 //   the writer id and the nonce in it.
 //

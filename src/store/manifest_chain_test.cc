@@ -195,7 +195,7 @@ TEST_F(ManifestChainTest, CrashBetweenObjectAndManifestLeavesAnInvisibleOrphan) 
   Reopen();
   auto latest = Chain("restarted").ReadLatest();
   ASSERT_TRUE(latest.ok() && latest->has_value());
-  EXPECT_TRUE((*latest)->content.segments.empty());  // not committed: the manifest does not name it
+  EXPECT_TRUE((*latest)->content.segments.empty());   // not committed: the manifest does not name it
   EXPECT_TRUE(*store_->Exists("segments/p0/0-100"));  // an orphan, for garbage collection
 }
 
@@ -217,8 +217,8 @@ TEST_F(ManifestChainTest, CrashDuringPublishIsAllOrNothing) {
     if (r.ok()) {
       EXPECT_EQ(**after, *r) << "n=" << n;
     }
-    const bool old_or_new = (**after == **before) || (r.ok() && **after == *r) ||
-                            (*after)->version == (*before)->version + 1;
+    const bool old_or_new =
+        (**after == **before) || (r.ok() && **after == *r) || (*after)->version == (*before)->version + 1;
     EXPECT_TRUE(old_or_new) << "n=" << n;
   }
 }

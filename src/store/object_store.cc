@@ -26,9 +26,7 @@ Result<bool> ObjectStore::Exists(const std::string& key) {
 }
 
 Status ValidateKey(std::string_view key) {
-  auto bad = [&](const char* why) {
-    return Status::InvalidArgument("object key '" + std::string(key) + "': " + why);
-  };
+  auto bad = [&](const char* why) { return Status::InvalidArgument("object key '" + std::string(key) + "': " + why); };
   if (key.empty()) return bad("empty");
   size_t start = 0;
   while (start <= key.size()) {

@@ -110,8 +110,8 @@ TEST_P(ObjectStoreTest, ReplaceIsTheOnlyOverwrite) {
 }
 
 TEST_P(ObjectStoreTest, ListIsSortedAndFilteredByPrefix) {
-  for (const char* k : {"manifest/p1/00000000000000000002", "manifest/p1/00000000000000000001", "manifest/p10/x",
-                        "segments/p1/a"}) {
+  for (const char* k :
+       {"manifest/p1/00000000000000000002", "manifest/p1/00000000000000000001", "manifest/p10/x", "segments/p1/a"}) {
     ASSERT_TRUE(store_->PutIfAbsent(k, k).ok());
   }
   EXPECT_EQ(*store_->List("manifest/p1/"),

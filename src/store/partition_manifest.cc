@@ -99,12 +99,14 @@ Status PartitionContent::Validate() const {
     }
     if (s.to <= s.from) return bad("segment starting at " + std::to_string(s.from) + " is empty");
     if (s.events > s.to - s.from) {
-      return bad("segment [" + std::to_string(s.from) + ", " + std::to_string(s.to) + ") holds more events than offsets");
+      return bad("segment [" + std::to_string(s.from) + ", " + std::to_string(s.to) +
+                 ") holds more events than offsets");
     }
     RETURN_IF_ERROR(ValidateKey(s.key));
     next = s.to;
   }
-  if (next != sealed) return bad("segments end at " + std::to_string(next) + ", not at sealed " + std::to_string(sealed));
+  if (next != sealed)
+    return bad("segments end at " + std::to_string(next) + ", not at sealed " + std::to_string(sealed));
   return Status::OK();
 }
 

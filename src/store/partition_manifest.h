@@ -52,12 +52,12 @@ struct PartitionContent {
 
 struct PartitionManifest {
   uint32_t partition = 0;
-  uint64_t version = 0;   // >= 1
-  uint64_t previous = 0;  // version - 1: the version this one was built on (0 for the first)
-  uint64_t epoch = 0;     // the owner epoch it was written under; never decreases along the chain
-  std::string writer;     // the writer's id, [A-Za-z0-9._:-]{1,128}
-  uint64_t nonce = 0;     // random per publish attempt: tells a writer its own version after a lost answer
-  int64_t created_ms = 0; // wall clock of the writer, for garbage collection's grace period
+  uint64_t version = 0;    // >= 1
+  uint64_t previous = 0;   // version - 1: the version this one was built on (0 for the first)
+  uint64_t epoch = 0;      // the owner epoch it was written under; never decreases along the chain
+  std::string writer;      // the writer's id, [A-Za-z0-9._:-]{1,128}
+  uint64_t nonce = 0;      // random per publish attempt: tells a writer its own version after a lost answer
+  int64_t created_ms = 0;  // wall clock of the writer, for garbage collection's grace period
   PartitionContent content;
 
   bool operator==(const PartitionManifest&) const = default;

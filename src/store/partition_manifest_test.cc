@@ -93,14 +93,14 @@ TEST(PartitionManifestTest, BrokenInvariantsAreCorruptionEvenWithAGoodChecksum) 
     return WithChecksum(b);
   };
   for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {"previous 6", "previous 5"},                          // not version - 1
-           {"segment 200 300", "segment 201 300"},                // gap between segments
-           {"sealed 300", "sealed 301"},                          // segments do not reach sealed
-           {"batch 200", "batch 301"},                            // watermark beyond sealed
-           {"segment 200 300 97", "segment 200 300 101"},         // more events than offsets
-           {"writer worker-a:8080", "writer worker a"},           // bad writer id
-           {"segments 2", "segments 3"},                          // count mismatch
-           {"epoch 2", "epoch 02"},                               // leading zero
+           {"previous 6", "previous 5"},                   // not version - 1
+           {"segment 200 300", "segment 201 300"},         // gap between segments
+           {"sealed 300", "sealed 301"},                   // segments do not reach sealed
+           {"batch 200", "batch 301"},                     // watermark beyond sealed
+           {"segment 200 300 97", "segment 200 300 101"},  // more events than offsets
+           {"writer worker-a:8080", "writer worker a"},    // bad writer id
+           {"segments 2", "segments 3"},                   // count mismatch
+           {"epoch 2", "epoch 02"},                        // leading zero
        }) {
     auto r = DecodePartitionManifest(replaced(from, to), "test");
     EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << from << " -> " << to << ": " << r.status().ToString();

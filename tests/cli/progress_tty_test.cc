@@ -92,7 +92,9 @@ TEST_F(ProgressTty, ProduceDrawsAtTheDefaultPaceWithAnEta) {
 TEST_F(ProgressTty, IngestEvalAndBatchDrawTheirLine) {
   // Each redraw tick draws: short work shows its line too.
   const std::string env = "LAMBDAFLOW_PROGRESS_MS=0";
-  PtyRun r = RunUnderPty(kBin + " ingest --views " + ShellQuote(LF_EXAMPLE_VIEWS) + " --data " + ShellQuote(data_) + " " + ShellQuote(events_), env);
+  PtyRun r = RunUnderPty(kBin + " ingest --views " + ShellQuote(LF_EXAMPLE_VIEWS) + " --data " + ShellQuote(data_) +
+                             " " + ShellQuote(events_),
+                         env);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(HasProgressLine(r.output, "ingest")) << r.output;
   // The input's size is known, and all of it was counted by the last draw.
@@ -116,7 +118,9 @@ TEST_F(ProgressTty, IngestEvalAndBatchDrawTheirLine) {
 
 TEST_F(ProgressTty, QuietDrawsNothing) {
   const std::string env = "LAMBDAFLOW_PROGRESS_MS=0";
-  PtyRun r = RunUnderPty(kBin + " ingest --quiet --views " + ShellQuote(LF_EXAMPLE_VIEWS) + " --data " + ShellQuote(data_) + " " + ShellQuote(events_), env);
+  PtyRun r = RunUnderPty(kBin + " ingest --quiet --views " + ShellQuote(LF_EXAMPLE_VIEWS) + " --data " +
+                             ShellQuote(data_) + " " + ShellQuote(events_),
+                         env);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_FALSE(Has(r.output, "\x1b[K")) << r.output;
   EXPECT_FALSE(HasProgressLine(r.output, "ingest")) << r.output;
@@ -129,8 +133,8 @@ TEST_F(ProgressTty, QuietDrawsNothing) {
 TEST_F(ProgressTty, StandardErrorInAPipeOrAFileGetsNoProgress) {
   const std::string err = (dir_.path() / "stderr.txt").string();
   const std::string env = "LAMBDAFLOW_PROGRESS_MS=0 ";
-  ASSERT_EQ(RunShell(env + kBin + " ingest --views " + ShellQuote(LF_EXAMPLE_VIEWS) + " --data " + ShellQuote(data_) + " " + ShellQuote(events_) + " 2>&1 | cat > " +
-                     ShellQuote(err)),
+  ASSERT_EQ(RunShell(env + kBin + " ingest --views " + ShellQuote(LF_EXAMPLE_VIEWS) + " --data " + ShellQuote(data_) +
+                     " " + ShellQuote(events_) + " 2>&1 | cat > " + ShellQuote(err)),
             0);
   std::string text = ReadFile(err);
   EXPECT_FALSE(Has(text, "\r")) << text;

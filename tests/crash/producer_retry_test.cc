@@ -55,8 +55,7 @@ int64_t Field(const std::string& body, const std::string& key) {
   return std::stoll(body.substr(p + key.size() + 3));
 }
 
-Answer Post(const std::string& host, int port, const std::string& body, const std::string& id,
-            const std::string& seq) {
+Answer Post(const std::string& host, int port, const std::string& body, const std::string& id, const std::string& seq) {
   httplib::Client c(host, port);
   c.set_read_timeout(30);
   httplib::Headers h;
@@ -193,8 +192,8 @@ TEST(ProducerRetry, KillNineWhileSendingThenRetryIsExactlyOnce) {
   EXPECT_NE(status.find("\"log_end\":[" + std::to_string(expected) + "]"), std::string::npos) << status;
   const std::string tsv = (tmp.path() / "by_id.tsv").string();
   ASSERT_EQ(RunShell(bin + " batch --data " + ShellQuote(dir.string()) + " > /dev/null 2>&1"), 0);
-  ASSERT_EQ(RunShell(bin + " query --data " + ShellQuote(dir.string()) + " by_id --format tsv > " + tsv + " 2>/dev/null"),
-            0);
+  ASSERT_EQ(
+      RunShell(bin + " query --data " + ShellQuote(dir.string()) + " by_id --format tsv > " + tsv + " 2>/dev/null"), 0);
   const auto lines = Split(ReadFile(tsv), '\n');
   std::vector<int> seen(static_cast<size_t>(expected), 0);
   int64_t rows = 0, bad = 0;

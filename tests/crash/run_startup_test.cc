@@ -43,8 +43,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Exit {
-  int code = -1;     // exit status; -1 if it died on a signal or was still running
-  int signal = 0;    // the signal it died on
+  int code = -1;        // exit status; -1 if it died on a signal or was still running
+  int signal = 0;       // the signal it died on
   bool served = false;  // it printed "listening" (and was then stopped by the test)
   std::string out, err;
 };

@@ -28,8 +28,9 @@ constexpr milliseconds kAnswer{5000};
 constexpr size_t kLimit = 1 << 20;  // --max-body-bytes of the servers below
 
 std::string Event(const std::string& product = "product2") {
-  return R"({"zipcode":95126,"ProductName":")" + product + R"(","price":16,"timestamp":"2014-11-01 19:35:41.158"})"
-                                                          "\n";
+  return R"({"zipcode":95126,"ProductName":")" + product +
+         R"(","price":16,"timestamp":"2014-11-01 19:35:41.158"})"
+         "\n";
 }
 std::string Events(int n) {
   std::string body;
@@ -48,9 +49,9 @@ class Hostile : public ::testing::Test {
   }
   static void Start(std::vector<std::string> extra) {
     dir_ = std::make_unique<TempDir>("lf-hostile");
-    std::vector<std::string> args = {"run",           "--data", (dir_->path() / "data").string(),
-                                     "--listen",      "127.0.0.1:0", "--http-threads", "4",
-                                     "--max-body-bytes", std::to_string(kLimit)};
+    std::vector<std::string> args = {"run",      "--data",           (dir_->path() / "data").string(),
+                                     "--listen", "127.0.0.1:0",      "--http-threads",
+                                     "4",        "--max-body-bytes", std::to_string(kLimit)};
     args.insert(args.end(), extra.begin(), extra.end());
     std::string error;
     server_ = ServerProcess::Start(LAMBDAFLOW_BIN, args, dir_->path() / "server.err", milliseconds(20000), &error);
@@ -259,8 +260,9 @@ TEST_F(Hostile, MultiRangeIsIgnored) {
 
 // Finding 8: `?ProductName=zzz=product1` filtered on `zzz`.
 TEST_F(Hostile, FilterValueKeepsEveryEqualsSign) {
-  ASSERT_EQ(RawPost(port(), "/v1/events", Event("zzz") + Event("zzz=product1") + Event("zzz=product1"), kAnswer)->status,
-            200);
+  ASSERT_EQ(
+      RawPost(port(), "/v1/events", Event("zzz") + Event("zzz=product1") + Event("zzz=product1"), kAnswer)->status,
+      200);
   std::string body;
   for (int i = 0; i < 200; ++i) {  // until the speed layer has the events
     auto a = RawGet(port(), "/v1/views/revenue_by_product?ProductName=zzz%3Dproduct1&format=tsv", kAnswer);
@@ -291,9 +293,9 @@ TEST_F(Hostile, PipelinedRequestsAreAnsweredInOrder) {
   RawConnection c(port());
   const std::string body = Events(2);
   c.Send("GET /healthz HTTP/1.1\r\n" + Host() + "\r\n" + "GET /nope HTTP/1.1\r\n" + Host() + "\r\n" +
-         "POST /v1/events HTTP/1.1\r\n" + Host() + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body +
-         "GET /v1/views/unknown HTTP/1.1\r\n" + Host() + "\r\n" + "HEAD /healthz HTTP/1.1\r\n" + Host() + "\r\n" +
-         "GET /healthz HTTP/1.1\r\n" + Host() + "\r\n");
+         "POST /v1/events HTTP/1.1\r\n" + Host() + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+         body + "GET /v1/views/unknown HTTP/1.1\r\n" + Host() + "\r\n" + "HEAD /healthz HTTP/1.1\r\n" + Host() +
+         "\r\n" + "GET /healthz HTTP/1.1\r\n" + Host() + "\r\n");
   const int expected[] = {200, 404, 200, 404, 200, 200};
   for (size_t i = 0; i < std::size(expected); ++i) {
     auto a = c.Read(kAnswer, /*head=*/i == 4);
@@ -367,7 +369,8 @@ TEST_F(Hostile, NonLoopbackHostIsRefusedOnLoopback) {
   auto a = c.Read(kAnswer);
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->status, 403);
-  for (const std::string& host : std::vector<std::string>{"localhost", "127.0.0.1", "[::1]:" + std::to_string(port())}) {
+  for (const std::string& host :
+       std::vector<std::string>{"localhost", "127.0.0.1", "[::1]:" + std::to_string(port())}) {
     RawConnection d(port());
     d.Send("GET /healthz HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
     auto b = d.Read(kAnswer);

@@ -49,15 +49,15 @@ TEST(Metrics, PassPromtoolWithHistograms) {
   }
   for (const char* family :
        {"lambdaflow_http_request_duration_seconds_bucket{route=\"/v1/events\",le=\"+Inf\"} 1",
-        "lambdaflow_http_requests_total{route=\"other\",status=\"404\"} 1", "lambdaflow_micro_batch_duration_seconds_sum",
-        "lambdaflow_batch_run_duration_seconds_bucket{le=\"60\"}", "lambdaflow_freshness_seconds "})
+        "lambdaflow_http_requests_total{route=\"other\",status=\"404\"} 1",
+        "lambdaflow_micro_batch_duration_seconds_sum", "lambdaflow_batch_run_duration_seconds_bucket{le=\"60\"}",
+        "lambdaflow_freshness_seconds "})
     EXPECT_NE(text.find(family), std::string::npos) << family << " missing in:\n" << text;
   EXPECT_EQ(text.find("lambdaflow_batch_run_duration_seconds_count 0"), std::string::npos) << "no batch run recorded";
   const auto file = dir.path() / "metrics.txt";
   const auto out = dir.path() / "promtool.out";
   WriteFile(file, text);
-  const int rc =
-      std::system(("promtool check metrics < " + file.string() + " > " + out.string() + " 2>&1").c_str());
+  const int rc = std::system(("promtool check metrics < " + file.string() + " > " + out.string() + " 2>&1").c_str());
   EXPECT_EQ(rc, 0) << ReadFile(out);
   EXPECT_EQ(ReadFile(out), "") << "promtool warns";
 }

@@ -124,8 +124,7 @@ std::optional<RawAnswer> RawGet(int port, const std::string& path, std::chrono::
                                 const std::string& extra_headers) {
   RawConnection c(port);
   if (!c.ok()) return std::nullopt;
-  if (!c.Send("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\n" + extra_headers +
-              "\r\n"))
+  if (!c.Send("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\n" + extra_headers + "\r\n"))
     return std::nullopt;
   return c.Read(timeout);
 }

@@ -2,8 +2,6 @@
 // timeouts and limits short enough to watch: slow clients are cut off, the
 // connection limit holds, pipelined answers keep their order even when the
 // first one is slow, and Stop waits for a request in flight.
-#include "server/http_transport.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -11,6 +9,7 @@
 #include <thread>
 
 #include "hostile/raw_client.h"
+#include "server/http_transport.h"
 #include "server/status_http.h"
 
 namespace lf {
@@ -52,9 +51,7 @@ class TransportTest : public ::testing::Test {
     if (transport_) transport_->Stop();
     if (serving_.joinable()) serving_.join();
   }
-  std::string Get(const std::string& path) {
-    return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-  }
+  std::string Get(const std::string& path) { return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"; }
 
   EchoHandler handler_;
   std::unique_ptr<HttpTransport> transport_;

@@ -1,10 +1,9 @@
 // `lambdaflow produce --to kafka://...` against the mock cluster, read back
 // with a plain librdkafka consumer (not lambdaflow's source): exactly the
 // seed events, each keyed by its zipcode, one key in one partition.
+#include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <sys/wait.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdio>
@@ -93,8 +92,8 @@ class KafkaProduceTest : public ::testing::Test {
 
 TEST_F(KafkaProduceTest, PublishesExactlyTheSeedEventsKeyedByZipcode) {
   constexpr int kCount = 3000;
-  const CommandRun r = Lambdaflow("produce --to " + cluster_->Url("events") + " --count " + std::to_string(kCount) +
-                           " --seed 7");
+  const CommandRun r =
+      Lambdaflow("produce --to " + cluster_->Url("events") + " --count " + std::to_string(kCount) + " --seed 7");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("produce: sent 3000 events to " + cluster_->Url("events") + " (8 partitions)"),
             std::string::npos)
@@ -145,7 +144,8 @@ TEST_F(KafkaProduceTest, InjectedProduceErrorsAreRetriedWithoutLoss) {
 TEST_F(KafkaProduceTest, ReportJsonAndRate) {
   const std::string json = ::testing::TempDir() + "/kafka_produce_report.json";
   const auto start = std::chrono::steady_clock::now();
-  const CommandRun r = Lambdaflow("produce --to " + cluster_->Url("events") + " --count 200 --rate 400 --report-json " + json);
+  const CommandRun r =
+      Lambdaflow("produce --to " + cluster_->Url("events") + " --count 200 --rate 400 --report-json " + json);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_GE(seconds, 0.45);  // 200 events at 400/s take at least half a second

@@ -63,7 +63,7 @@ class KafkaSourceTest : public ::testing::Test {
 
   // Polls until `want` records arrived (or `timeout`); (partition, offset) -> value.
   static std::map<std::pair<uint32_t, uint64_t>, std::string> Read(KafkaSource* s, size_t want, milliseconds timeout,
-                                                                  Status* error = nullptr) {
+                                                                   Status* error = nullptr) {
     std::map<std::pair<uint32_t, uint64_t>, std::string> got;
     const auto deadline = Clock::now() + timeout;
     RecordBatch batch;
@@ -255,8 +255,7 @@ TEST_F(KafkaSourceTest, RetentionLossIsALoudErrorNamingTheRange) {
   // From the log start on, the rest reads fine.
   auto rest = Open("small");
   ASSERT_TRUE(rest->Assign({{0, b->log_start}}).ok());
-  EXPECT_EQ(Read(rest.get(), b->high_watermark - b->log_start, seconds(30)).size(),
-            b->high_watermark - b->log_start);
+  EXPECT_EQ(Read(rest.get(), b->high_watermark - b->log_start, seconds(30)).size(), b->high_watermark - b->log_start);
 }
 
 // (A missing topic is not tested here: the mock cluster creates any topic a
@@ -275,8 +274,7 @@ TEST(KafkaSourceNoBrokerTest, UnreachableBrokerIsUnavailableWithTheAddress) {
   auto s = KafkaSource::Open(o);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kUnavailable);
-  EXPECT_NE(s.status().message().find("cannot reach Kafka at 127.0.0.1:1"), std::string::npos)
-      << s.status().message();
+  EXPECT_NE(s.status().message().find("cannot reach Kafka at 127.0.0.1:1"), std::string::npos) << s.status().message();
 }
 
 }  // namespace

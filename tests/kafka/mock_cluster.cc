@@ -26,8 +26,9 @@ std::unique_ptr<MockCluster> MockCluster::Start(const Options& o, std::string* e
     *error = "pipe2 failed";
     return nullptr;
   }
-  std::vector<std::string> args = {LF_KAFKA_MOCK_CLUSTER_BIN, "--brokers", std::to_string(o.brokers),
-                                   "--topic", o.topic, "--partitions", std::to_string(o.partitions)};
+  std::vector<std::string> args = {
+      LF_KAFKA_MOCK_CLUSTER_BIN,   "--brokers", std::to_string(o.brokers), "--topic", o.topic, "--partitions",
+      std::to_string(o.partitions)};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -50,9 +50,9 @@ bool ParseInt(const std::string& s, long long* out) {
 
 int ApiKey(const std::string& name) {
   static const std::pair<const char*, int> kApis[] = {
-      {"Produce", 0},          {"Fetch", 1},       {"ListOffsets", 2},     {"Metadata", 3},
-      {"OffsetCommit", 8},     {"OffsetFetch", 9}, {"FindCoordinator", 10}, {"JoinGroup", 11},
-      {"Heartbeat", 12},       {"LeaveGroup", 13}, {"SyncGroup", 14},      {"ApiVersions", 18},
+      {"Produce", 0},         {"Fetch", 1},       {"ListOffsets", 2},      {"Metadata", 3},
+      {"OffsetCommit", 8},    {"OffsetFetch", 9}, {"FindCoordinator", 10}, {"JoinGroup", 11},
+      {"Heartbeat", 12},      {"LeaveGroup", 13}, {"SyncGroup", 14},       {"ApiVersions", 18},
       {"InitProducerId", 22},
   };
   for (const auto& [n, k] : kApis) {
@@ -127,8 +127,8 @@ std::string Execute(rd_kafka_mock_cluster_t* mc, const std::vector<std::string>&
     return Check(rd_kafka_mock_broker_set_rtt(mc, broker, static_cast<int>(n)));
   }
   if (cmd == "leader" && w.size() == 4 && ParseInt(w[2], &n) && ParseInt(w[3], &m)) {
-    return Check(rd_kafka_mock_partition_set_leader(mc, w[1].c_str(), static_cast<int32_t>(n),
-                                                    static_cast<int32_t>(m)));
+    return Check(
+        rd_kafka_mock_partition_set_leader(mc, w[1].c_str(), static_cast<int32_t>(n), static_cast<int32_t>(m)));
   }
   return "error bad command (see lf_kafka_mock_cluster's header comment): " + cmd;
 }

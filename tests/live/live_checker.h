@@ -64,7 +64,7 @@ struct ProducerState {
   explicit ProducerState(int partitions = 1) : next_from(static_cast<size_t>(partitions), 0) {}
   // Per partition, where the next accepted events must land (one producer: contiguous).
   std::vector<uint64_t> next_from;
-  std::vector<Event> in_flight;  // the valid events of a POST that got no answer (the server was killed)
+  std::vector<Event> in_flight;            // the valid events of a POST that got no answer (the server was killed)
   std::optional<int> in_flight_partition;  // its ?partition=, if it had one
   int posts = 0;
   uint64_t accepted = 0, rejected = 0;

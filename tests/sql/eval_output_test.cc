@@ -50,8 +50,7 @@ TEST(EvalOutput, TsvViewsSeparatedByBlankLineBeforeTheirName) {
 
 TEST(EvalOutput, FailedViewIsReportedAndTheOthersWritten) {
   TempDir dir("lf-eval-output");
-  const std::string events =
-      "{\"k\":\"p\",\"x\":9223372036854775807}\n{\"k\":\"p\",\"x\":1}\n{\"k\":\"q\",\"x\":5}\n";
+  const std::string events = "{\"k\":\"p\",\"x\":9223372036854775807}\n{\"k\":\"p\",\"x\":1}\n{\"k\":\"q\",\"x\":5}\n";
   for (const std::string format : {"tsv", "table", "json"}) {
     SCOPED_TRACE(format);
     EvalRun r = Eval(dir, kViews, events, "--format " + format);

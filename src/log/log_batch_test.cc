@@ -8,43 +8,19 @@
 #include <string>
 #include <vector>
 
-#include "common/testing/fault_file_system.h"
 #include "log/log.h"
 #include "log/log_format.h"
+#include "log/log_test_fixture.h"
 
 namespace lf {
 namespace {
 
-#define ASSERT_OK(expr)                                       \
-  do {                                                        \
-    const ::lf::Status _st = (expr);                          \
-    ASSERT_TRUE(_st.ok()) << #expr << ": " << _st.ToString(); \
-  } while (0)
-
 std::string Event(uint64_t i) { return "{\"zipcode\":" + std::to_string(90000 + i) + ",\"price\":1}"; }
 
-std::string SegPath(uint64_t base) {
-  char name[32];
-  std::snprintf(name, sizeof(name), "%020llu.log", static_cast<unsigned long long>(base));
-  return std::string("/log/p0/") + name;
-}
-
-class LogBatchTest : public ::testing::Test {
+class LogBatchTest : public LogFixture {
  protected:
-  LogBatchTest() { opts_.fsync = FsyncPolicy::kAlways; }
+  LogBatchTest() : LogFixture(7) {}
 
-  Status Open() {
-    log_.reset();
-    report_ = LogRecoveryReport();
-    auto r = Log::Open(&fs_, "/log", opts_, &report_);
-    if (!r.ok()) return r.status();
-    log_ = std::move(r).value();
-    return Status::OK();
-  }
-  void Reopen() {
-    ASSERT_OK(log_->Close());
-    ASSERT_OK(Open());
-  }
   std::vector<std::string> Events(uint64_t first, size_t n) {
     std::vector<std::string> v;
     for (size_t i = 0; i < n; ++i) v.push_back(Event(first + i));
@@ -68,19 +44,6 @@ class LogBatchTest : public ::testing::Test {
     EXPECT_TRUE(st.ok()) << st.ToString();
     return out;
   }
-  std::string Contents(const std::string& path) { return fs_.ReadFile(path).value(); }
-  void SetContents(const std::string& path, const std::string& data) {
-    auto w = fs_.NewWritableFile(path);
-    ASSERT_TRUE(w.ok());
-    ASSERT_OK((*w)->Append(data));
-    ASSERT_OK((*w)->Sync());
-    ASSERT_OK((*w)->Close());
-  }
-
-  FaultFileSystem fs_{7};
-  LogOptions opts_;
-  std::unique_ptr<Log> log_;
-  LogRecoveryReport report_;
 };
 
 // Finding 14: a torn append leaves none of its events, not a prefix.

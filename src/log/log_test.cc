@@ -17,15 +17,10 @@
 
 #include "common/testing/fault_file_system.h"
 #include "log/log_format.h"
+#include "log/log_test_fixture.h"
 
 namespace lf {
 namespace {
-
-#define ASSERT_OK(expr)                                       \
-  do {                                                        \
-    const ::lf::Status _st = (expr);                          \
-    ASSERT_TRUE(_st.ok()) << #expr << ": " << _st.ToString(); \
-  } while (0)
 
 // A seed-shaped event (~93 bytes); distinct for distinct i.
 std::string Event(uint64_t i, int tag = 0) {
@@ -39,28 +34,10 @@ std::string Event(uint64_t i, int tag = 0) {
 
 std::vector<std::string_view> Views(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
 
-std::string SegPath(uint64_t base, int partition = 0) {
-  char name[32];
-  std::snprintf(name, sizeof(name), "%020llu.log", static_cast<unsigned long long>(base));
-  return "/log/p" + std::to_string(partition) + "/" + name;
-}
-
-class LogTest : public ::testing::Test {
+class LogTest : public LogFixture {
  protected:
-  LogTest() { opts_.fsync = FsyncPolicy::kAlways; }
+  LogTest() : LogFixture(1) {}
 
-  Status Open() {
-    log_.reset();
-    report_ = LogRecoveryReport();
-    auto r = Log::Open(&fs_, "/log", opts_, &report_);
-    if (!r.ok()) return r.status();
-    log_ = std::move(r).value();
-    return Status::OK();
-  }
-  void Reopen() {
-    ASSERT_OK(log_->Close());
-    ASSERT_OK(Open());
-  }
   // Appends events [first, first + n) as one batch; returns the range.
   OffsetRange AppendEvents(uint64_t first, size_t n, int partition = 0) {
     std::vector<std::string> recs;
@@ -83,18 +60,6 @@ class LogTest : public ::testing::Test {
   std::vector<std::string> ReadAll(int partition = 0) {
     return ReadRange(log_->start_offset(partition), log_->end_offset(partition), partition);
   }
-  std::string Contents(const std::string& path) {
-    auto r = fs_.ReadFile(path);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : "";
-  }
-  void SetContents(const std::string& path, const std::string& data) {
-    auto w = fs_.NewWritableFile(path);
-    ASSERT_TRUE(w.ok());
-    ASSERT_OK((*w)->Append(data));
-    ASSERT_OK((*w)->Sync());
-    ASSERT_OK((*w)->Close());
-  }
   // Byte position of record `index` (0-based) in a segment's contents.
   static size_t RecordPos(const std::string& seg, size_t index) {
     size_t pos = logfmt::kHeaderSize;
@@ -110,10 +75,6 @@ class LogTest : public ::testing::Test {
   }
   std::vector<std::string> Expected(size_t n) const { return {written_.begin(), written_.begin() + n}; }
 
-  FaultFileSystem fs_{1};
-  LogOptions opts_;
-  std::unique_ptr<Log> log_;
-  LogRecoveryReport report_;
   std::vector<std::string> written_;
 };
 

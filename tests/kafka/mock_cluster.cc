@@ -3,13 +3,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <thread>
 #include <vector>
+
+#include "testing/child_process.h"
 
 #ifndef LF_KAFKA_MOCK_CLUSTER_BIN
 #error "LF_KAFKA_MOCK_CLUSTER_BIN must name the helper binary"
@@ -26,27 +27,10 @@ std::unique_ptr<MockCluster> MockCluster::Start(const Options& o, std::string* e
     *error = "pipe2 failed";
     return nullptr;
   }
-  std::vector<std::string> args = {
-      LF_KAFKA_MOCK_CLUSTER_BIN,   "--brokers", std::to_string(o.brokers), "--topic", o.topic, "--partitions",
-      std::to_string(o.partitions)};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    *error = "fork failed";
-    return nullptr;
-  }
-  if (pid == 0) {
-    // Dies with the test (e.g. killed by ctest's timeout) rather than outliving it.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    ::dup2(in[0], 0);
-    ::dup2(out[1], 1);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  const pid_t pid = SpawnChild({LF_KAFKA_MOCK_CLUSTER_BIN, "--brokers", std::to_string(o.brokers), "--topic", o.topic,
+                                "--partitions", std::to_string(o.partitions)},
+                               in[0], out[1], -1, error);
+  if (pid < 0) return nullptr;
   ::close(in[0]);
   ::close(out[1]);
   std::unique_ptr<MockCluster> c(new MockCluster());

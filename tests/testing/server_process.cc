@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +10,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "testing/child_process.h"
 #include "testing/oracle_support.h"
 
 namespace lf::test {
@@ -33,31 +33,10 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& binary, c
     *error = "cannot open " + stderr_path.string() + " or /dev/null";
     return nullptr;
   }
-  // Everything the child needs is prepared before fork: after it, only
-  // async-signal-safe calls (the test process has threads).
-  std::vector<std::string> argv_s = {binary};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    *error = "fork failed";
-    return nullptr;
-  }
-  if (pid == 0) {
-    // Dies with the test process (e.g. killed by ctest's timeout) rather than
-    // outliving it. PR_SET_PDEATHSIG fires when the forking thread ends: tests
-    // start servers from their main thread.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    ::dup2(null_fd, 0);
-    ::dup2(out[1], 1);
-    ::dup2(err_fd, 2);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  std::vector<std::string> argv = {binary};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const pid_t pid = SpawnChild(argv, null_fd, out[1], err_fd, error);
+  if (pid < 0) return nullptr;
   ::close(out[1]);
   ::close(err_fd);
   ::close(null_fd);

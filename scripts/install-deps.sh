@@ -28,6 +28,7 @@ packages=(
   libboost-dev                              # Boost.Beast and Asio: the HTTP server
   prometheus                                # promtool, for the /metrics test
   librdkafka-dev                            # Kafka: produce --to kafka://, the Kafka source, the tests' mock cluster
+  libssl-dev libcurl4-openssl-dev libexpat1-dev   # AWS (src/aws): SigV4, HTTP, S3's XML
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev sqlite3
   clang-14 libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for clang

@@ -1,153 +1,97 @@
-// The object store contract, on the local directory store over the POSIX
+// The object store contract and the manifest chain's protocol
+// (testing/*_contract.cc) on the local directory store, over the POSIX
 // file system (a real temporary directory) and over the fault-injecting
-// in-memory file system; then crash shapes on the latter.
+// in-memory file system; then what is particular to the local store: temp
+// files and crash shapes on the latter.
 #include "store/object_store.h"
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <filesystem>
-#include <thread>
 
 #include "common/testing/fault_file_system.h"
 #include "store/local_object_store.h"
+#include "store/testing/store_under_test.h"
 
 namespace lf {
 namespace {
 
-class ObjectStoreTest : public ::testing::TestWithParam<bool> {  // true: POSIX
- protected:
-  void SetUp() override {
-    if (GetParam()) {
-      fs_ = NewPosixFileSystem();
+class LocalStoreUnderTest final : public test::StoreUnderTest {
+ public:
+  static std::unique_ptr<test::StoreUnderTest> Make(bool posix) {
+    auto t = std::make_unique<LocalStoreUnderTest>();
+    if (posix) {
+      t->fs_ = NewPosixFileSystem();
       std::string tmpl = (std::filesystem::temp_directory_path() / "lf_store_test_XXXXXX").string();
-      ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-      dir_ = tmpl;
-      root_ = tmpl + "/store";
+      if (::mkdtemp(tmpl.data()) == nullptr) return nullptr;
+      t->dir_ = tmpl;
+      t->root_ = tmpl + "/store";
     } else {
-      fs_ = std::make_unique<FaultFileSystem>();
-      root_ = "/store";
+      t->fs_ = std::make_unique<FaultFileSystem>();
+      t->root_ = "/store";
     }
-    auto s = LocalObjectStore::Open(fs_.get(), root_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
+    auto s = LocalObjectStore::Open(t->fs_.get(), t->root_);
+    if (!s.ok()) return nullptr;
+    t->store_ = std::move(*s);
+    return t;
   }
-  void TearDown() override {
+  ~LocalStoreUnderTest() override {
     store_.reset();
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
+  ObjectStore* store() override { return store_.get(); }
+  LocalObjectStore* local() { return store_.get(); }
+  FileSystem* fs() { return fs_.get(); }
 
+ private:
   std::unique_ptr<FileSystem> fs_;
   std::string dir_;
   std::string root_;
   std::unique_ptr<LocalObjectStore> store_;
 };
 
-TEST_P(ObjectStoreTest, PutGetRangeSizeDelete) {
-  ASSERT_TRUE(store_->PutIfAbsent("segments/p0/a", "0123456789").ok());
-  EXPECT_EQ(*store_->Get("segments/p0/a"), "0123456789");
-  EXPECT_EQ(*store_->GetRange("segments/p0/a", 3, 4), "3456");
-  EXPECT_EQ(*store_->GetRange("segments/p0/a", 8, 100), "89");
-  EXPECT_EQ(*store_->GetRange("segments/p0/a", 10, 5), "");
-  EXPECT_EQ(*store_->Size("segments/p0/a"), 10u);
-  EXPECT_TRUE(*store_->Exists("segments/p0/a"));
-  EXPECT_EQ(store_->Get("segments/p0/b").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(store_->GetRange("segments/p0/b", 0, 1).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(store_->Size("nope").status().code(), StatusCode::kNotFound);
-  EXPECT_FALSE(*store_->Exists("nope"));
-  ASSERT_TRUE(store_->Delete("segments/p0/a").ok());
-  EXPECT_FALSE(*store_->Exists("segments/p0/a"));
-  EXPECT_TRUE(store_->Delete("segments/p0/a").ok());  // idempotent, as on S3
-}
+const test::StoreFactory kPosix{"Posix", [](std::string* skip) {
+                                  auto t = LocalStoreUnderTest::Make(true);
+                                  if (!t) *skip = "cannot make a temporary directory";
+                                  return t;
+                                }};
+const test::StoreFactory kFaultFs{"FaultFs", [](std::string* skip) {
+                                    auto t = LocalStoreUnderTest::Make(false);
+                                    if (!t) *skip = "cannot open the store on the in-memory file system";
+                                    return t;
+                                  }};
 
-TEST_P(ObjectStoreTest, PutIfAbsentNeverOverwrites) {
-  ASSERT_TRUE(store_->PutIfAbsent("k", "first").ok());
-  const Status second = store_->PutIfAbsent("k", "second");
-  EXPECT_EQ(second.code(), StatusCode::kAlreadyExists) << second.ToString();
-  EXPECT_NE(second.message().find("k"), std::string::npos);
-  EXPECT_EQ(*store_->Get("k"), "first");
-}
+}  // namespace
 
-TEST_P(ObjectStoreTest, PutIsIdempotentForTheSameBytesOnly) {
-  ASSERT_TRUE(store_->Put("u", "bytes").ok());
-  EXPECT_TRUE(store_->Put("u", "bytes").ok());  // a retried write
-  EXPECT_EQ(store_->Put("u", "other").code(), StatusCode::kAlreadyExists);
-  EXPECT_EQ(*store_->Get("u"), "bytes");
-}
+namespace test {
+INSTANTIATE_TEST_SUITE_P(Local, ObjectStoreContractTest, ::testing::Values(kPosix, kFaultFs), StoreFactoryName);
+INSTANTIATE_TEST_SUITE_P(Local, ManifestChainContractTest, ::testing::Values(kPosix, kFaultFs), StoreFactoryName);
+}  // namespace test
 
-TEST_P(ObjectStoreTest, StreamedWriterCommitsOrAborts) {
-  {
-    auto w = store_->NewObject("big/obj");
-    ASSERT_TRUE(w.ok());
-    for (int i = 0; i < 100; ++i) ASSERT_TRUE((*w)->Append(std::string(1000, static_cast<char>('a' + i % 26))).ok());
-    EXPECT_EQ((*w)->size(), 100000u);
-    EXPECT_FALSE(*store_->Exists("big/obj"));  // invisible until committed
-    ASSERT_TRUE((*w)->Commit().ok());
-  }
-  EXPECT_EQ(*store_->Size("big/obj"), 100000u);
-  {
-    auto w = store_->NewObject("big/aborted");
-    ASSERT_TRUE(w.ok());
-    ASSERT_TRUE((*w)->Append("partial").ok());
-    (*w)->Abort();
-  }
-  {
-    auto w = store_->NewObject("big/dropped");
-    ASSERT_TRUE(w.ok());
-    ASSERT_TRUE((*w)->Append("partial").ok());
-  }  // destroyed uncommitted
-  EXPECT_FALSE(*store_->Exists("big/aborted"));
-  EXPECT_FALSE(*store_->Exists("big/dropped"));
-  EXPECT_EQ(*store_->List(""), (std::vector<std::string>{"big/obj"}));  // no temp file is ever listed
-  // Temp files are cleaned up after commit and abort.
-  EXPECT_TRUE(fs_->ListDir(JoinPath(root_, ".tmp"))->empty());
-}
+namespace {
 
-TEST_P(ObjectStoreTest, ReplaceIsTheOnlyOverwrite) {
-  ASSERT_TRUE(store_->Replace("manifest/p0/latest", "1\n").ok());
-  ASSERT_TRUE(store_->Replace("manifest/p0/latest", "2\n").ok());
-  EXPECT_EQ(*store_->Get("manifest/p0/latest"), "2\n");
-}
-
-TEST_P(ObjectStoreTest, ListIsSortedAndFilteredByPrefix) {
-  for (const char* k :
-       {"manifest/p1/00000000000000000002", "manifest/p1/00000000000000000001", "manifest/p10/x", "segments/p1/a"}) {
-    ASSERT_TRUE(store_->PutIfAbsent(k, k).ok());
-  }
-  EXPECT_EQ(*store_->List("manifest/p1/"),
-            (std::vector<std::string>{"manifest/p1/00000000000000000001", "manifest/p1/00000000000000000002"}));
-  EXPECT_EQ(store_->List("")->size(), 4u);
-  EXPECT_TRUE(store_->List("nothing/")->empty());
-}
-
-TEST_P(ObjectStoreTest, KeysAreValidated) {
-  for (const char* bad : {"", "/abs", "a//b", "a/", ".tmp/x", "a/../b", "a b", "a/.hidden"}) {
-    EXPECT_EQ(store_->PutIfAbsent(bad, "x").code(), StatusCode::kInvalidArgument) << bad;
-    EXPECT_EQ(store_->Get(bad).status().code(), StatusCode::kInvalidArgument) << bad;
-  }
-}
-
-TEST_P(ObjectStoreTest, ConcurrentCreatorsExactlyOneWins) {
-  constexpr int kThreads = 8;
-  for (int round = 0; round < 20; ++round) {
-    const std::string key = "race/" + std::to_string(round);
-    std::atomic<int> won{0}, lost{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&, t] {
-        const Status st = store_->PutIfAbsent(key, "writer " + std::to_string(t));
-        if (st.ok()) ++won;
-        if (st.code() == StatusCode::kAlreadyExists) ++lost;
-      });
+TEST(LocalObjectStoreTest, TempFilesAreNeverListedAndAreCleanedUp) {
+  for (bool posix : {true, false}) {
+    auto t = LocalStoreUnderTest::Make(posix);
+    ASSERT_TRUE(t);
+    LocalObjectStore* store = static_cast<LocalStoreUnderTest*>(t.get())->local();
+    {
+      auto w = store->NewObject("big/obj");
+      ASSERT_TRUE(w.ok());
+      ASSERT_TRUE((*w)->Append("bytes").ok());
+      EXPECT_TRUE(store->List("")->empty());  // the temp file is not an object
+      ASSERT_TRUE((*w)->Commit().ok());
     }
-    for (auto& th : threads) th.join();
-    EXPECT_EQ(won.load(), 1);
-    EXPECT_EQ(lost.load(), kThreads - 1);
+    {
+      auto w = store->NewObject("big/aborted");
+      ASSERT_TRUE(w.ok());
+      ASSERT_TRUE((*w)->Append("partial").ok());
+      (*w)->Abort();
+    }
+    EXPECT_EQ(*store->List(""), (std::vector<std::string>{"big/obj"}));
+    EXPECT_TRUE(store->fs()->ListDir(JoinPath(store->root(), ".tmp"))->empty()) << (posix ? "posix" : "faultfs");
   }
 }
-
-INSTANTIATE_TEST_SUITE_P(Local, ObjectStoreTest, ::testing::Values(true, false),
-                         [](const auto& info) { return info.param ? "Posix" : "FaultFs"; });
 
 // ---- crash shapes (fault file system) ----
 

@@ -3,8 +3,9 @@
 # Idempotent: packages already installed are detected with dpkg-query, and
 # `apt-get update` runs only when something is missing, so a second run is fast.
 #
-#   scripts/install-deps.sh           build + test toolchain (with Chromium, Node.js and
-#                                     tests/browser's npm deps for the dashboard's browser test)
+#   scripts/install-deps.sh           build + test toolchain (with Chromium, Node.js,
+#                                     tests/browser's npm deps for the dashboard's browser test
+#                                     and tests/aws's emulators, s3rver and kinesalite)
 #   scripts/install-deps.sh --bench   also the bench/ npm deps
 set -euo pipefail
 
@@ -81,6 +82,8 @@ npm_install() (
 root=$(cd "$(dirname "$0")/.." && pwd)
 # playwright-core drives the system's Chromium; it never downloads a browser.
 [[ -f $root/tests/browser/package.json ]] && npm_install "$root/tests/browser"
+# s3rver and kinesalite: the AWS emulators tests/aws starts.
+[[ -f $root/tests/aws/package.json ]] && npm_install "$root/tests/aws"
 if [[ $want_bench == 1 && -f $root/bench/package.json ]]; then
   npm_install "$root/bench"
 fi

@@ -116,6 +116,12 @@ bool S3Emulator::LoseNextAnswers(int count, const std::string& method) {
               .empty();
 }
 
+bool S3Emulator::DelayNextAnswers(int count, int ms, const std::string& method) {
+  return !Control("POST", "/_shim/fault?kind=delay&ms=" + std::to_string(ms) + "&count=" + std::to_string(count) +
+                              (method.empty() ? "" : "&method=" + method))
+              .empty();
+}
+
 std::string S3Emulator::Stats() { return Control("GET", "/_shim/stats"); }
 
 }  // namespace lf::test

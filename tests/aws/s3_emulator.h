@@ -36,6 +36,7 @@ class S3Emulator {
   // or any) get `status` / lose their answer after being applied.
   bool FailNext(int count, int status, const std::string& method = "");
   bool LoseNextAnswers(int count, const std::string& method = "");
+  bool DelayNextAnswers(int count, int ms, const std::string& method = "");
   // Requests the shim saw ("{...}" JSON), for messages.
   std::string Stats();
 

@@ -18,6 +18,9 @@
 //     kind=lose&count=N[&method=PUT]               pass N requests on (the write
 //                                                  happens) and drop the answer:
 //                                                  the connection is destroyed;
+//     kind=delay&ms=T&count=N[&method=PUT]         pass N requests on and answer
+//                                                  T ms later (past a client's
+//                                                  timeout: the write happened);
 //   GET /_shim/stats: requests seen, by method; POST /_shim/reset clears faults and counts.
 //
 //   node --openssl-legacy-provider s3_emulator.mjs --dir DIR [--bucket NAME]... [--bare]
@@ -196,6 +199,7 @@ function control(req, res, url) {
       status: Number(p.get('status') || 503),
       count: Number(p.get('count') || 1),
       method: p.get('method') || null,
+      ms: Number(p.get('ms') || 0),
     });
   } else if (req.method === 'POST' && url.pathname === '/_shim/reset') {
     faults = [];
@@ -255,6 +259,7 @@ async function handle(req, res) {
       req.socket.destroy();  // applied, but the client never hears of it
       return;
     }
+    if (fault && fault.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
     res.writeHead(up.status, up.headers);
     res.end(up.body);
   };

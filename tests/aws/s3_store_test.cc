@@ -181,6 +181,20 @@ TEST_F(S3StoreTest, ALostAnswerToACreateIsOurOwnSuccess) {
   EXPECT_EQ((*Chain(store_.get(), "r").ReadLatest())->nonce, next->nonce);
 }
 
+TEST_F(S3StoreTest, ACreateThatTimedOutIsOurOwnSuccess) {
+  // The PUT is applied but answered after the client's timeout: the
+  // client retries, gets 412, and finds its nonce on the object.
+  S3ObjectStoreOptions quick = TestOptions();
+  quick.http.timeout_ms = 300;
+  std::unique_ptr<S3ObjectStore> s = Open(quick);
+  ASSERT_TRUE(emulator_->DelayNextAnswers(1, 1000, "PUT"));
+  const uint64_t retries = s->retries();
+  const Status st = s->PutIfAbsent("slow", "mine");
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_GE(s->retries() - retries, 1u);  // the timed-out attempt was retried
+  EXPECT_EQ(*s->Get("slow"), "mine");
+}
+
 TEST_F(S3StoreTest, ListingsArePagedAndStayInsideThePrefix) {
   S3ObjectStoreOptions small = TestOptions();
   small.list_page_size = 7;

@@ -2,16 +2,14 @@
 // into tests/aws/node_modules by scripts/install-deps.sh), alone (bare) or
 // behind the shim that enforces conditional writes, checks SigV4
 // signatures and injects faults. Start() runs it under node in a child
-// process (testing/child_process.h) with a fresh data directory and waits
-// for its port; the destructor kills it and removes the directory.
+// process (node_helper.h) with a fresh data directory.
 #pragma once
-
-#include <sys/types.h>
 
 #include <memory>
 #include <string>
 
 #include "aws/aws_config.h"
+#include "aws/node_helper.h"
 
 namespace lf::test {
 
@@ -22,7 +20,6 @@ class S3Emulator {
   // nullptr with *skip set when node is not installed (the test skips), or
   // with *error set when the emulator does not start (the test fails).
   static std::unique_ptr<S3Emulator> Start(bool bare, std::string* skip, std::string* error);
-  ~S3Emulator();
   S3Emulator(const S3Emulator&) = delete;
   S3Emulator& operator=(const S3Emulator&) = delete;
 
@@ -44,9 +41,8 @@ class S3Emulator {
   S3Emulator() = default;
   std::string Control(const std::string& method, const std::string& path_and_query);
 
-  pid_t pid_ = -1;
+  std::unique_ptr<NodeHelper> helper_;
   int port_ = 0;
-  std::string dir_;
 };
 
 }  // namespace lf::test

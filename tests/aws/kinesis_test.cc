@@ -1,0 +1,155 @@
+// The Kinesis client and producer against kinesalite (npm), started by the
+// test: records put in requests of at most 500 land in the shards their
+// partition keys hash to, are read back from every shard exactly once in
+// sequence-number order, a read resumes exactly after a sequence number,
+// and a split shows in ListShards' parent links with the parent closed.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "aws/node_helper.h"
+#include "source/kinesis_client.h"
+#include "source/kinesis_producer.h"
+
+namespace lf::test {
+namespace {
+
+class KinesisTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string skip, error;
+    emulator_ = NodeHelper::Start({}, "kinesis_emulator.mjs", {}, "kinesalite", &skip, &error);
+    if (!emulator_ && !skip.empty()) GTEST_SKIP() << skip;
+    ASSERT_NE(emulator_, nullptr) << error;
+    config_.credentials = {"AKIDEXAMPLE", "secret", ""};
+    config_.region = "us-east-1";
+    config_.kinesis_endpoint = aws::Endpoint{"http", "127.0.0.1:" + std::to_string(emulator_->port()), ""};
+  }
+
+  std::unique_ptr<KinesisClient> CreateStream(const std::string& name, int shards) {
+    auto k = std::make_unique<KinesisClient>(config_, name);
+    EXPECT_TRUE(k->CreateStream(shards).ok());
+    for (int i = 0; i < 200; ++i) {
+      auto status = k->StreamStatus();
+      if (status.ok() && *status == "ACTIVE") return k;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ADD_FAILURE() << "stream " << name << " did not become ACTIVE";
+    return k;
+  }
+
+  // Every record of a shard from `iterator` on, until a read returns none.
+  static std::vector<KinesisRecord> ReadAll(KinesisClient* k, std::string iterator) {
+    std::vector<KinesisRecord> out;
+    while (!iterator.empty()) {
+      auto r = k->GetRecords(iterator, 1000);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      if (!r.ok()) break;
+      for (auto& rec : r->records) out.push_back(std::move(rec));
+      if (r->records.empty()) break;
+      iterator = r->next_iterator;
+    }
+    return out;
+  }
+
+  std::unique_ptr<NodeHelper> emulator_;
+  aws::AwsConfig config_;
+};
+
+TEST_F(KinesisTest, RecordsArePutInBatchesAndReadBackFromEveryShardOnce) {
+  auto k = CreateStream("events", 4);
+  KinesisProducer producer([&](const std::vector<KinesisPutEntry>& b) { return k->PutRecords(b); });
+  constexpr int kRecords = 1200;
+  for (int i = 0; i < kRecords; ++i) {
+    const std::string zipcode = std::to_string(90000 + (i * 7919) % 2000);
+    ASSERT_TRUE(producer.Add({zipcode, "{\"zipcode\":" + zipcode + ",\"n\":" + std::to_string(i) + "}"}).ok());
+  }
+  ASSERT_TRUE(producer.Flush().ok());
+  EXPECT_EQ(producer.requests(), 3u);  // 500 + 500 + 200
+  EXPECT_EQ(producer.delivered(), static_cast<uint64_t>(kRecords));
+
+  auto shards = k->ListShards();
+  ASSERT_TRUE(shards.ok()) << shards.status().ToString();
+  ASSERT_EQ(shards->size(), 4u);
+  std::set<std::string> seen;
+  std::map<std::string, std::string> shard_of_key;
+  for (const KinesisShard& s : *shards) {
+    auto it = k->GetShardIterator(s.shard_id, "TRIM_HORIZON");
+    ASSERT_TRUE(it.ok()) << it.status().ToString();
+    const std::vector<KinesisRecord> records = ReadAll(k.get(), *it);
+    EXPECT_FALSE(records.empty()) << s.shard_id;
+    for (size_t i = 0; i < records.size(); ++i) {
+      EXPECT_TRUE(seen.insert(records[i].data).second) << "read twice: " << records[i].data;
+      auto [where, fresh] = shard_of_key.emplace(records[i].partition_key, s.shard_id);
+      EXPECT_EQ(where->second, s.shard_id) << "key " << records[i].partition_key << " in two shards";
+      if (i > 0) {
+        EXPECT_LT(CompareSequenceNumbers(records[i - 1].sequence_number, records[i].sequence_number), 0);
+      }
+      EXPECT_GT(records[i].sequence_number.size(), 20u);  // wider than any int64
+    }
+    // Resuming after a record reads exactly the ones after it.
+    const size_t mid = records.size() / 2;
+    auto after = k->GetShardIterator(s.shard_id, "AFTER_SEQUENCE_NUMBER", records[mid].sequence_number);
+    ASSERT_TRUE(after.ok()) << after.status().ToString();
+    const std::vector<KinesisRecord> rest = ReadAll(k.get(), *after);
+    ASSERT_EQ(rest.size(), records.size() - mid - 1) << s.shard_id;
+    if (!rest.empty()) {
+      EXPECT_EQ(rest.front().sequence_number, records[mid + 1].sequence_number);
+    }
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kRecords));
+}
+
+TEST_F(KinesisTest, ASplitShowsAsParentLinksAndClosesTheParent) {
+  auto k = CreateStream("split", 1);
+  ASSERT_TRUE(k->PutRecords({{"a", "before"}}).ok());
+  auto before = k->ListShards();
+  ASSERT_TRUE(before.ok() && before->size() == 1u);
+  const std::string parent = (*before)[0].shard_id;
+  EXPECT_TRUE((*before)[0].ending_sequence_number.empty());  // open
+  ASSERT_TRUE(k->SplitShard(parent, "170141183460469231731687303715884105728").ok());
+  for (int i = 0; i < 200; ++i) {
+    auto status = k->StreamStatus();
+    if (status.ok() && *status == "ACTIVE") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto after = k->ListShards();
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  ASSERT_EQ(after->size(), 3u);
+  int children = 0;
+  for (const KinesisShard& s : *after) {
+    if (s.shard_id == parent) {
+      EXPECT_FALSE(s.ending_sequence_number.empty());  // closed
+    } else {
+      EXPECT_EQ(s.parent_shard_id, parent);
+      ++children;
+    }
+  }
+  EXPECT_EQ(children, 2);
+  // The closed parent reads to its end: its last answer has no next iterator.
+  auto it = k->GetShardIterator(parent, "TRIM_HORIZON");
+  ASSERT_TRUE(it.ok());
+  std::string iterator = *it;
+  std::vector<std::string> data;
+  for (int i = 0; i < 10 && !iterator.empty(); ++i) {
+    auto r = k->GetRecords(iterator);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    for (auto& rec : r->records) data.push_back(rec.data);
+    iterator = r->next_iterator;
+  }
+  EXPECT_TRUE(iterator.empty());
+  EXPECT_EQ(data, std::vector<std::string>{"before"});
+}
+
+TEST_F(KinesisTest, AMissingStreamIsNotFoundAndNamed) {
+  KinesisClient k(config_, "nope");
+  auto shards = k.ListShards();
+  EXPECT_EQ(shards.status().code(), StatusCode::kNotFound) << shards.status().ToString();
+  EXPECT_NE(shards.status().message().find("kinesis://nope"), std::string::npos) << shards.status().message();
+}
+
+}  // namespace
+}  // namespace lf::test

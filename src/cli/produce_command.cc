@@ -20,10 +20,12 @@
 #include "cli/command.h"
 #include "cli/event_sender.h"
 #include "cli/kafka_produce.h"
+#include "cli/kinesis_produce.h"
 #include "cli/progress.h"
 #include "common/status.h"
 #include "ingest/seed_generator.h"
 #include "source/kafka_url.h"
+#include "source/kinesis_client.h"
 
 namespace lf::cli {
 namespace {
@@ -180,6 +182,16 @@ int RunSend(const ProduceFlags& flags) {
                                                .report_json = flags.report_json,
                                                .interrupted = &g_interrupted});
   }
+  if (IsKinesisUrl(flags.to)) {
+    std::signal(SIGINT, OnInterrupt);
+    std::signal(SIGTERM, OnInterrupt);
+    return RunKinesisProduce(KinesisProduceOptions{.url = flags.to,
+                                                   .count = flags.count,
+                                                   .rate = flags.rate,
+                                                   .seed = flags.seed,
+                                                   .report_json = flags.report_json,
+                                                   .interrupted = &g_interrupted});
+  }
   auto server = ParseServerUrl(flags.to, "--to");
   if (!server.ok()) return ReportError(server.status());
   std::signal(SIGPIPE, SIG_IGN);  // a server that closes a connection is an error to report, not a kill
@@ -232,7 +244,10 @@ void RegisterProduceCommand(CLI::App& app, int* exit_code) {
       "With --to URL, POSTs them to URL/v1/events instead (a `lambdaflow run` server) and prints\n"
       "a report to stderr: events sent, accepted, rejected, rate and ack latency percentiles.\n"
       "With --to kafka://HOST:PORT[,HOST:PORT...]/TOPIC, publishes them to the Kafka topic with\n"
-      "the idempotent producer, keyed by zipcode, and reports the deliveries the same way.");
+      "the idempotent producer, keyed by zipcode, and reports the deliveries the same way.\n"
+      "With --to kinesis://STREAM, puts them into the Kinesis stream (PutRecords of at most 500\n"
+      "records and 5 MiB, partition key = zipcode, failed entries sent again); AWS settings from\n"
+      "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_KINESIS.");
   sub->add_option("--count", flags->count,
                   "Number of events to write; 0 = no limit (until the reader goes away, or Ctrl-C with --to)")
       ->check(kNonNegative)
@@ -252,7 +267,9 @@ void RegisterProduceCommand(CLI::App& app, int* exit_code) {
       "that never answered, or any other error answer, stops with exit code 1. Ctrl-C stops after the requests "
       "in flight and still prints the report (with --count 0, the way to end the run). "
       "kafka://HOST:PORT[,HOST:PORT...]/TOPIC publishes each event as one record keyed by its zipcode "
-      "with Kafka's idempotent producer (no duplicates from retries); the report counts delivery reports.");
+      "with Kafka's idempotent producer (no duplicates from retries); the report counts delivery reports. "
+      "kinesis://STREAM puts each event as one record with its zipcode as partition key, in PutRecords "
+      "requests of at most 500 records and 5 MiB, sending only the failed entries again.");
   to->type_name("URL");
   sub->add_option("--batch", flags->batch, "With --to: events per request (one NDJSON body)")
       ->check(CLI::PositiveNumber)
@@ -277,11 +294,11 @@ void RegisterProduceCommand(CLI::App& app, int* exit_code) {
       ->type_name("TOKEN");  // no needs(--to): the variable may be set for every command
   sub->add_flag("-q,--quiet", flags->quiet, kQuietHelp);
   sub->callback([flags, exit_code, sub] {
-    if (IsKafkaUrl(flags->to)) {
+    if (IsKafkaUrl(flags->to) || IsKinesisUrl(flags->to)) {
       for (const char* http_only : {"--batch", "--connections"}) {
         if (sub->count(http_only) > 0) {
-          *exit_code = ReportError(
-              Status::InvalidArgument(std::string(http_only) + " applies to --to http://... only, not to kafka://"));
+          *exit_code = ReportError(Status::InvalidArgument(std::string(http_only) + " applies to --to http://... only, not to " +
+                                                           (IsKafkaUrl(flags->to) ? "kafka://" : "kinesis://")));
           return;
         }
       }

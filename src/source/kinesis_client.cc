@@ -38,6 +38,21 @@ std::string Str(simdjson::dom::element e, const char* field) {
 
 }  // namespace
 
+Result<std::string> ParseKinesisUrl(const std::string& url, const std::string& flag) {
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument(flag + " '" + url + "': " + why + "; expected kinesis://STREAM");
+  };
+  if (!IsKinesisUrl(url)) return bad("not a kinesis:// URL");
+  const std::string stream = url.substr(10);
+  if (stream.empty() || stream.size() > 128) return bad("the stream name must have 1 to 128 characters");
+  for (char c : stream) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
+      return bad("the stream name may hold only letters, digits, '_', '.', '-'");
+    }
+  }
+  return stream;
+}
+
 int CompareSequenceNumbers(std::string_view a, std::string_view b) {
   a = Trimmed(a);
   b = Trimmed(b);

@@ -26,6 +26,11 @@
 
 namespace lf {
 
+// kinesis://STREAM → STREAM ([A-Za-z0-9_.-]{1,128}); InvalidArgument
+// naming `flag` and the URL otherwise.
+Result<std::string> ParseKinesisUrl(const std::string& url, const std::string& flag);
+inline bool IsKinesisUrl(std::string_view url) { return url.rfind("kinesis://", 0) == 0; }
+
 // <0, 0, >0 as the decimal numbers a and b compare (leading zeros ignored).
 int CompareSequenceNumbers(std::string_view a, std::string_view b);
 

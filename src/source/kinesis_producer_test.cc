@@ -122,6 +122,15 @@ TEST(KinesisProducerTest, RecordsOverTheLimitsAreRefused) {
   EXPECT_TRUE(p.Add({"k", std::string((1 << 20) - 1, 'x')}).ok());
 }
 
+TEST(KinesisUrlTest, StreamNamesAreChecked) {
+  EXPECT_EQ(*ParseKinesisUrl("kinesis://events-1.a_b", "--to"), "events-1.a_b");
+  for (const char* bad : {"kinesis://", "kafka://h/t", "kinesis://a/b", "kinesis://a b"}) {
+    auto r = ParseKinesisUrl(bad, "--to");
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(r.status().message().find(bad), std::string::npos);
+  }
+}
+
 TEST(SequenceNumberTest, ComparedAsDecimalNumbersOfAnyLength) {
   // Longer than any integer type: Kinesis's are up to 129 digits.
   const std::string a = "49680886232215837248756598794433242001055297332494467074";

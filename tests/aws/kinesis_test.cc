@@ -3,9 +3,15 @@
 // partition keys hash to, are read back from every shard exactly once in
 // sequence-number order, a read resumes exactly after a sequence number,
 // and a split shows in ListShards' parent links with the parent closed.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -13,6 +19,7 @@
 #include "aws/node_helper.h"
 #include "source/kinesis_client.h"
 #include "source/kinesis_producer.h"
+#include "testing/child_process.h"
 
 namespace lf::test {
 namespace {
@@ -142,6 +149,58 @@ TEST_F(KinesisTest, ASplitShowsAsParentLinksAndClosesTheParent) {
   }
   EXPECT_TRUE(iterator.empty());
   EXPECT_EQ(data, std::vector<std::string>{"before"});
+}
+
+// Runs `lambdaflow ARGS` with the emulator's AWS settings; its exit status
+// and standard error.
+std::pair<int, std::string> RunLambdaflow(const aws::AwsConfig& c, std::vector<std::string> args) {
+  ::setenv("AWS_ACCESS_KEY_ID", c.credentials.access_key_id.c_str(), 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", c.credentials.secret_access_key.c_str(), 1);
+  ::setenv("AWS_REGION", c.region.c_str(), 1);
+  ::setenv("AWS_ENDPOINT_URL_KINESIS", c.kinesis_endpoint->Url("").c_str(), 1);
+  char path[] = "/tmp/lf_kinesis_produce_XXXXXX";
+  const int err = ::mkstemp(path);
+  args.insert(args.begin(), LAMBDAFLOW_BIN);
+  std::string error;
+  const pid_t pid = SpawnChild(args, -1, -1, err, &error);
+  int status = 0;
+  if (pid > 0) ::waitpid(pid, &status, 0);
+  ::close(err);
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  ::unlink(path);
+  return {pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1, text.str() + error};
+}
+
+TEST_F(KinesisTest, ProduceToKinesisPutsTheSeedEventsKeyedByZipcode) {
+  auto k = CreateStream("seed", 4);
+  auto [code, err] = RunLambdaflow(config_, {"produce", "--to", "kinesis://seed", "--count", "1500", "--seed", "3"});
+  ASSERT_EQ(code, 0) << err;
+  EXPECT_NE(err.find("sent 1500 events to kinesis://seed (4 open shards)"), std::string::npos) << err;
+  EXPECT_NE(err.find("in 3 PutRecords requests"), std::string::npos) << err;
+  EXPECT_NE(err.find("delivered 1500, failed 0"), std::string::npos) << err;
+  // Every event is one record whose partition key is its zipcode.
+  auto shards = k->ListShards();
+  ASSERT_TRUE(shards.ok());
+  size_t records = 0;
+  for (const KinesisShard& s : *shards) {
+    auto it = k->GetShardIterator(s.shard_id, "TRIM_HORIZON");
+    ASSERT_TRUE(it.ok());
+    for (const KinesisRecord& r : ReadAll(k.get(), *it)) {
+      ++records;
+      EXPECT_EQ(r.data.rfind("{\"zipcode\":" + r.partition_key + ",", 0), 0u) << r.data;
+      EXPECT_EQ(r.data.find('\n'), std::string::npos);
+    }
+  }
+  EXPECT_EQ(records, 1500u);
+}
+
+TEST_F(KinesisTest, ProduceToAMissingStreamSaysSo) {
+  auto [code, err] = RunLambdaflow(config_, {"produce", "--to", "kinesis://absent", "--count", "10"});
+  EXPECT_EQ(code, 1) << err;
+  EXPECT_NE(err.find("kinesis://absent"), std::string::npos) << err;
+  EXPECT_NE(err.find("ResourceNotFoundException"), std::string::npos) << err;
 }
 
 TEST_F(KinesisTest, AMissingStreamIsNotFoundAndNamed) {

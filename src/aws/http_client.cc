@@ -105,8 +105,11 @@ Result<HttpResponse> HttpClient::Perform(const HttpRequest& req) {
   } else if (req.method == "GET") {
     curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
   } else if (has_body) {
+    // Never a null pointer: with one, libcurl would read the body from a
+    // read callback (stdin by default) instead of sending nothing.
+    static const char kNoBody[] = "";
     curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.body.data());
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.body.data() != nullptr ? req.body.data() : kNoBody);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   } else {

@@ -31,7 +31,9 @@ std::pair<std::string, std::string> ErrorCode(const aws::HttpResponse& r) {
 
 class S3ObjectWriter final : public ObjectWriter {
  public:
-  S3ObjectWriter(S3ObjectStore* store, std::string key) : store_(store), key_(std::move(key)) {}
+  // `multipart`: a multipart upload whatever the size (the probe's second create).
+  S3ObjectWriter(S3ObjectStore* store, std::string key, bool multipart = false)
+      : store_(store), key_(std::move(key)), multipart_(multipart) {}
   ~S3ObjectWriter() override { Abort(); }
   S3ObjectWriter(const S3ObjectWriter&) = delete;
   S3ObjectWriter& operator=(const S3ObjectWriter&) = delete;
@@ -51,7 +53,7 @@ class S3ObjectWriter final : public ObjectWriter {
   Status Commit() override {
     if (done_) return Status::Internal("commit object " + key_ + ": the writer is finished");
     done_ = true;
-    Status st = upload_id_.empty() ? PutWhole() : CompleteMultipart();
+    Status st = upload_id_.empty() && !multipart_ ? PutWhole() : CompleteMultipart();
     buffer_.clear();
     buffer_.shrink_to_fit();
     if (!st.ok() && !upload_id_.empty()) AbortUpload();
@@ -132,6 +134,7 @@ class S3ObjectWriter final : public ObjectWriter {
 
   S3ObjectStore* const store_;
   const std::string key_;
+  const bool multipart_;
   const std::string nonce_ = S3ObjectStore::NewNonce();
   std::string buffer_;  // bytes not yet sent: at most one part
   uint64_t size_ = 0;
@@ -341,22 +344,21 @@ Result<std::vector<std::string>> S3ObjectStore::List(const std::string& prefix) 
 }
 
 Result<ConditionalWrites> S3ObjectStore::ProbeConditionalWrites() {
+  // Both ways of creating: a second PUT, and a second create by a
+  // (one-part) multipart upload, of a key that exists must be refused.
   const std::string key = "probe/" + NewNonce();
-  const std::string first = "lambdaflow conditional-write probe: first\n";
-  const std::string second = "lambdaflow conditional-write probe: second\n";
-  RETURN_IF_ERROR(PutIfAbsent(key, first));
-  const Status again = PutIfAbsent(key, second);
-  ConditionalWrites result;
-  if (again.code() == StatusCode::kAlreadyExists) {
-    result = ConditionalWrites::kHonoured;
-  } else if (again.ok()) {
-    result = ConditionalWrites::kIgnored;  // it said yes to a second create: whatever it holds now, it would overwrite
-  } else {
-    (void)Delete(key);
-    return again;
+  RETURN_IF_ERROR(PutIfAbsent(key, "lambdaflow conditional-write probe: first\n"));
+  const Status by_put = PutIfAbsent(key, "lambdaflow conditional-write probe: second\n");
+  S3ObjectWriter w(this, key, /*multipart=*/true);
+  Status by_upload = w.Append("lambdaflow conditional-write probe: third\n");
+  if (by_upload.ok()) by_upload = w.Commit();
+  const Status deleted = Delete(key);
+  for (const Status* st : std::initializer_list<const Status*>{&by_put, &by_upload}) {
+    if (!st->ok() && st->code() != StatusCode::kAlreadyExists) return *st;
   }
-  RETURN_IF_ERROR(Delete(key));
-  return result;
+  RETURN_IF_ERROR(deleted);
+  // A create that succeeded on a taken key overwrote it (whatever it holds now).
+  return by_put.ok() || by_upload.ok() ? ConditionalWrites::kIgnored : ConditionalWrites::kHonoured;
 }
 
 Status CheckConditionalWrites(ConditionalWrites probe, const std::string& store, int writers, std::string* warning) {

@@ -76,9 +76,10 @@ class S3ObjectStore final : public ObjectStore {
   std::string Describe() const override { return describe_; }
 
   // Creates an object under probe/<random>, creates it again with other
-  // bytes, reads what is there, and deletes it: kIgnored when the second
-  // create overwrote the first. Errors when the store cannot be reached or
-  // refuses the requests (credentials, bucket).
+  // bytes by a PUT and by a (one-part) multipart upload, and deletes it:
+  // kIgnored when either second create succeeded (it overwrote the first).
+  // Errors when the store cannot be reached or refuses the requests
+  // (credentials, bucket). 5 requests, plus the HEADs that check a 412.
   Result<ConditionalWrites> ProbeConditionalWrites();
 
   // Requests sent (attempts, retries included) and retries, for tests and benchmarks.

@@ -50,6 +50,12 @@ bool S3Emulator::DelayNextAnswers(int count, int ms, const std::string& method) 
               .empty();
 }
 
+bool S3Emulator::EnforceConditions(bool on_put, bool on_complete) {
+  return !Control("POST", std::string("/_shim/conditional?put=") + (on_put ? "1" : "0") +
+                              "&complete=" + (on_complete ? "1" : "0"))
+              .empty();
+}
+
 std::string S3Emulator::Stats() { return Control("GET", "/_shim/stats"); }
 
 }  // namespace lf::test

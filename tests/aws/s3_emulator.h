@@ -34,6 +34,9 @@ class S3Emulator {
   bool FailNext(int count, int status, const std::string& method = "");
   bool LoseNextAnswers(int count, const std::string& method = "");
   bool DelayNextAnswers(int count, int ms, const std::string& method = "");
+  // Whether the shim enforces If-None-Match/If-Match on PUT and on
+  // CompleteMultipartUpload (both by default).
+  bool EnforceConditions(bool on_put, bool on_complete);
   // Requests the shim saw ("{...}" JSON), for messages.
   std::string Stats();
 

@@ -21,6 +21,9 @@
 //     kind=delay&ms=T&count=N[&method=PUT]         pass N requests on and answer
 //                                                  T ms later (past a client's
 //                                                  timeout: the write happened);
+//   POST /_shim/conditional?put=0|1&complete=0|1: stop (0) or resume (1)
+//     enforcing conditions on PUT / on CompleteMultipartUpload, to play a
+//     store that honours one and not the other;
 //   GET /_shim/stats: requests seen, by method; POST /_shim/reset clears faults and counts.
 //
 //   node --openssl-legacy-provider s3_emulator.mjs --dir DIR [--bucket NAME]... [--bare]
@@ -81,6 +84,7 @@ if (bare) {
 // ---- the shim ----
 
 let faults = [];
+const enforce = { put: true, complete: true };
 let stats = { requests: 0, methods: {} };
 const keyLocks = new Map();
 
@@ -201,6 +205,9 @@ function control(req, res, url) {
       method: p.get('method') || null,
       ms: Number(p.get('ms') || 0),
     });
+  } else if (req.method === 'POST' && url.pathname === '/_shim/conditional') {
+    if (p.has('put')) enforce.put = p.get('put') === '1';
+    if (p.has('complete')) enforce.complete = p.get('complete') === '1';
   } else if (req.method === 'POST' && url.pathname === '/_shim/reset') {
     faults = [];
     stats = { requests: 0, methods: {} };
@@ -234,8 +241,8 @@ async function handle(req, res) {
     return xmlError(res, fault.status, fault.status === 503 ? 'SlowDown' : 'InternalError', 'injected by the shim');
   }
   const creates =
-    (req.method === 'PUT' && !url.searchParams.has('partNumber')) ||
-    (req.method === 'POST' && url.searchParams.has('uploadId'));
+    (enforce.put && req.method === 'PUT' && !url.searchParams.has('partNumber')) ||
+    (enforce.complete && req.method === 'POST' && url.searchParams.has('uploadId'));
   const ifNoneMatch = req.headers['if-none-match'];
   const ifMatch = req.headers['if-match'];
   const conditional = creates && (ifNoneMatch || ifMatch);

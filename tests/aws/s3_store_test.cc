@@ -240,6 +240,19 @@ TEST_F(S3StoreTest, TheProbeFindsConditionalWritesHonoured) {
   EXPECT_TRUE(store_->List("")->empty());  // the probe cleans up
 }
 
+TEST_F(S3StoreTest, TheProbeFindsAStoreThatHonoursOnlyOneKindOfCreate) {
+  ASSERT_TRUE(emulator_->EnforceConditions(/*on_put=*/true, /*on_complete=*/false));
+  auto probe = store_->ProbeConditionalWrites();
+  ASSERT_TRUE(emulator_->EnforceConditions(true, true));
+  ASSERT_TRUE(probe.ok()) << probe.status().ToString();
+  EXPECT_EQ(*probe, ConditionalWrites::kIgnored);
+  ASSERT_TRUE(emulator_->EnforceConditions(/*on_put=*/false, /*on_complete=*/true));
+  probe = store_->ProbeConditionalWrites();
+  ASSERT_TRUE(emulator_->EnforceConditions(true, true));
+  ASSERT_TRUE(probe.ok()) << probe.status().ToString();
+  EXPECT_EQ(*probe, ConditionalWrites::kIgnored);
+}
+
 TEST(S3BareStoreTest, TheProbeRefusesSeveralWorkersOnAStoreThatOverwrites) {
   std::string skip, error;
   auto bare = S3Emulator::Start(/*bare=*/true, &skip, &error);

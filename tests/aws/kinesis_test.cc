@@ -19,6 +19,7 @@
 #include "aws/node_helper.h"
 #include "source/kinesis_client.h"
 #include "source/kinesis_producer.h"
+#include "source/kinesis_shard_reader.h"
 #include "testing/child_process.h"
 
 namespace lf::test {
@@ -149,6 +150,59 @@ TEST_F(KinesisTest, ASplitShowsAsParentLinksAndClosesTheParent) {
   }
   EXPECT_TRUE(iterator.empty());
   EXPECT_EQ(data, std::vector<std::string>{"before"});
+}
+
+TEST_F(KinesisTest, ReadersFollowASplitParentFirstAndReadEveryRecordOnce) {
+  auto k = CreateStream("resharded", 1);
+  KinesisProducer producer([&](const std::vector<KinesisPutEntry>& b) { return k->PutRecords(b); });
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(producer.Add({std::to_string(90000 + i), "before " + std::to_string(i)}).ok());
+  ASSERT_TRUE(producer.Flush().ok());
+  auto shards = k->ListShards();
+  ASSERT_TRUE(shards.ok() && shards->size() == 1u);
+  ASSERT_TRUE(k->SplitShard((*shards)[0].shard_id, "170141183460469231731687303715884105728").ok());
+  for (int i = 0; i < 200; ++i) {
+    auto status = k->StreamStatus();
+    if (status.ok() && *status == "ACTIVE") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(producer.Add({std::to_string(90000 + i), "after " + std::to_string(i)}).ok());
+  ASSERT_TRUE(producer.Flush().ok());
+
+  // Read as a source would: readable shards only, each until it has nothing
+  // more (a closed one until finished).
+  auto listed = k->ListShards();
+  ASSERT_TRUE(listed.ok() && listed->size() == 3u);
+  KinesisShardReaderOptions o;
+  o.min_interval_ms = 20;
+  std::set<std::string> finished;
+  std::vector<std::string> order;
+  std::map<std::string, int> seen;
+  std::map<std::string, std::unique_ptr<KinesisShardReader>> readers;
+  for (int round = 0; round < 5; ++round) {
+    for (const std::string& id : ReadableShards(*listed, finished)) {
+      auto& reader = readers[id];
+      if (!reader) {
+        order.push_back(id);
+        reader = std::make_unique<KinesisShardReader>(KinesisShardApi::Of(k.get()), id, "", o);
+      }
+      for (int poll = 0; poll < 20 && !reader->finished(); ++poll) {
+        auto got = reader->Poll();
+        ASSERT_TRUE(got.ok()) << got.status().ToString();
+        for (const KinesisRecord& r : *got) ++seen[r.data];
+        if (got->empty()) break;
+      }
+      if (reader->finished()) finished.insert(id);
+    }
+  }
+  ASSERT_FALSE(order.empty());
+  EXPECT_EQ(order.front(), (*shards)[0].shard_id);  // the parent first, alone
+  EXPECT_TRUE(finished.count((*shards)[0].shard_id));
+  EXPECT_EQ(seen.size(), 600u);
+  for (const auto& [data, n] : seen) EXPECT_EQ(n, 1) << data;
+  for (int i = 0; i < 300; ++i) {
+    EXPECT_EQ(seen.count("before " + std::to_string(i)), 1u);
+    EXPECT_EQ(seen.count("after " + std::to_string(i)), 1u);
+  }
 }
 
 // Runs `lambdaflow ARGS` with the emulator's AWS settings; its exit status

@@ -223,17 +223,14 @@ Status S3ObjectStore::CreateIfAbsent(const std::string& key, const aws::AwsReque
   // A 409 ConditionalRequestConflict (a concurrent conditional write of the
   // key was in flight) is sent again: one of the two will win.
   constexpr int kConflictRounds = 5;
-  bool ambiguous = false;
   for (int round = 0; round < kConflictRounds; ++round) {
     auto sent = client_.Send(request);
     if (!sent.ok()) return sent.status();
-    ambiguous = ambiguous || sent->ambiguous;
     const aws::HttpResponse& r = sent->response;
     auto [code, message] = ErrorCode(r);
     if (r.status == 200 && code.empty()) return Status::OK();
     if (r.status == 200 && (code == "InternalError" || code == "SlowDown")) {
-      ambiguous = true;  // CompleteMultipartUpload's late failure, answered 200
-      continue;
+      continue;  // CompleteMultipartUpload's late failure, answered 200: send it again
     }
     if (r.status == 409 && code == "ConditionalRequestConflict") {
       continue;
@@ -243,9 +240,10 @@ Status S3ObjectStore::CreateIfAbsent(const std::string& key, const aws::AwsReque
     // retried after a timeout or a dropped connection, or one libcurl sent
     // again by itself on a fresh connection when a reused one died, which
     // nothing above it can see. So every 412 is checked against the nonce
-    // (one HEAD, only on a conflict). After an ambiguous attempt a
-    // completed upload is gone (404 NoSuchUpload): checked the same way.
-    if (taken || (ambiguous && code == "NoSuchUpload")) {
+    // (one HEAD, only on a conflict). A CompleteMultipartUpload whose
+    // earlier attempt completed finds the upload gone (404 NoSuchUpload):
+    // checked the same way.
+    if (taken || code == "NoSuchUpload") {
       aws::AwsRequest head{"HEAD", PathOf(key), {}, {}, {}};
       ASSIGN_OR_RETURN(aws::AwsClient::Sent h, client_.Send(head));
       if (h.response.status == 200 && h.response.Header(kNonceHeader) == nonce) return Status::OK();

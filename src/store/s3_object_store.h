@@ -9,12 +9,13 @@
 //   `If-None-Match: *`: the object appears whole at completion or not at
 //   all, and of two writers the first to complete wins.
 // - Every created object carries a random nonce in its metadata
-//   (`x-amz-meta-lf-nonce`). When an attempt failed ambiguously (a timeout,
-//   a dropped connection, a 5xx: it may have been applied) and the retry
-//   is answered 412, the store HEADs the object: with this write's nonce
-//   it is this write's own success whose answer was lost, and OK;
-//   otherwise AlreadyExists. (ObjectStore::Put then compares bytes, as on
-//   any store; ManifestChain compares writer id and nonce in the bytes.)
+//   (`x-amz-meta-lf-nonce`). A 412 may answer this write's own earlier
+//   attempt (retried after a timeout, a dropped connection or a 5xx; or
+//   resent by libcurl itself when a kept-alive connection died), so on
+//   every 412 the store HEADs the object: with this write's nonce it is
+//   this write's own success whose answer was lost, and OK; otherwise
+//   AlreadyExists. (ObjectStore::Put then compares bytes, as on any store;
+//   ManifestChain compares writer id and nonce in the bytes.)
 // - Get / GetRange: GET, with `Range: bytes=a-b`; Size: HEAD; Replace: a
 //   plain PUT (hints only); Delete: DELETE (404 is OK); List:
 //   ListObjectsV2 pages of up to 1000 keys (garbage collection only).
@@ -88,8 +89,8 @@ class S3ObjectStore final : public ObjectStore {
 
   // Used by the writer (not part of the store's interface).
   // Sends a create-if-absent request (a PUT or a CompleteMultipartUpload)
-  // and decides what its answer means, checking `nonce` after an ambiguous
-  // attempt answered 412.
+  // and decides what its answer means, checking `nonce` on a 412 (or a
+  // NoSuchUpload).
   Status CreateIfAbsent(const std::string& key, const aws::AwsRequest& request, const std::string& nonce,
                         const char* what);
   Result<aws::AwsClient::Sent> Send(const aws::AwsRequest& request) { return client_.Send(request); }

@@ -10,8 +10,10 @@
 //
 // `Sent::ambiguous` says that an attempt before the answered one failed
 // after it may have reached the service: a write answered "already exists"
-// may then have been this client's own earlier attempt (the S3 store
-// checks its nonce; docs/formats/store.md).
+// may then have been this client's own earlier attempt. It is not the whole
+// story: libcurl resends by itself, unseen, a request whose kept-alive
+// connection turned out dead, so the S3 store checks its nonce on every
+// 412 (docs/formats/store.md).
 //
 // Thread-safe.
 #pragma once

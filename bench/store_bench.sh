@@ -37,7 +37,8 @@ trap cleanup EXIT
 
 load() { cut -d' ' -f1 /proc/loadavg; }
 
-# start_emulator NAME [--bare]: prints the port.
+# start_emulator NAME [--bare]: sets $port (not in a subshell: the pid
+# must reach `pids` for the cleanup).
 start_emulator() {
   local name=$1; shift
   mkdir -p "$work/$name"
@@ -48,17 +49,17 @@ start_emulator() {
     if grep -q port "$work/$name.out" 2>/dev/null; then break; fi
     sleep 0.1
   done
-  sed 's/.*"port":\([0-9]*\).*/\1/' "$work/$name.out"
+  port=$(sed 's/.*"port":\([0-9]*\).*/\1/' "$work/$name.out")
 }
 
 out=$root/bench/results/store-$(date -u +%F).md
-{
+run() {
   echo "## store_bench $(date -u +%FT%TZ), commit $(git -C "$root" rev-parse --short HEAD), ${mib} MiB, ${runs} runs"
   echo
   echo "### local directory (load $(load))"
   "$bin" --local "$work/local" --mib "$mib" --runs "$runs"
   for mode in bare shim; do
-    if [[ $mode == bare ]]; then port=$(start_emulator bare --bare); else port=$(start_emulator shim); fi
+    if [[ $mode == bare ]]; then start_emulator bare --bare; else start_emulator shim; fi
     echo
     echo "### S3 store, s3rver $mode (load $(load))"
     AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_ENDPOINT_URL_S3=http://127.0.0.1:$port \
@@ -66,4 +67,6 @@ out=$root/bench/results/store-$(date -u +%F).md
   done
   echo
   echo "load at the end: $(load)"
-} | tee -a "$out"
+}
+run >"$work/report.md"
+cat "$work/report.md" | tee -a "$out"

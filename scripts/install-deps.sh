@@ -4,7 +4,8 @@
 # `apt-get update` runs only when something is missing, so a second run is fast.
 #
 #   scripts/install-deps.sh           build + test toolchain (with Chromium, Node.js and
-#                                     tests/browser's npm deps for the dashboard's browser test)
+#                                     tests/browser's npm deps for the dashboard's browser test,
+#                                     tests/kafka/kafkajs's for the kafkajs producer test)
 #   scripts/install-deps.sh --bench   also the bench/ npm deps
 set -euo pipefail
 
@@ -80,6 +81,8 @@ npm_install() (
 root=$(cd "$(dirname "$0")/.." && pwd)
 # playwright-core drives the system's Chromium; it never downloads a browser.
 [[ -f $root/tests/browser/package.json ]] && npm_install "$root/tests/browser"
+# kafkajs: a Kafka client lambdaflow did not write, producing in tests/kafka.
+[[ -f $root/tests/kafka/kafkajs/package.json ]] && npm_install "$root/tests/kafka/kafkajs"
 if [[ $want_bench == 1 && -f $root/bench/package.json ]]; then
   npm_install "$root/bench"
 fi

@@ -502,5 +502,24 @@ TEST_F(KafkaRunTest, RetentionLossIsReportedAndThePartitionNotRead) {
   EXPECT_EQ(a->speed, std::vector<uint64_t>{500});
 }
 
+// A producer nobody here wrote: kafkajs (npm, tests/kafka/kafkajs, installed
+// by scripts/install-deps.sh) publishes the events.
+TEST_F(KafkaRunTest, KafkajsProducerFeedsTheViews) {
+  const fs::path script = fs::path(LF_KAFKAJS_DIR) / "produce.mjs";
+  if (!fs::exists(fs::path(LF_KAFKAJS_DIR) / "node_modules" / "kafkajs" / "package.json") ||
+      test::RunShell("node --version >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "node or kafkajs missing (scripts/install-deps.sh installs them)";
+  auto server = StartRun();
+  ASSERT_NE(server, nullptr);
+  QueryLoop queries(*server);
+  const fs::path out = dir_.path() / "kafkajs.out";
+  ASSERT_EQ(test::RunShell("node " + test::ShellQuote(script.string()) + " --brokers " + cluster_->bootstrap() +
+                           " --topic events --count 6000 --seed 5 >" + test::ShellQuote(out.string()) + " 2>&1"),
+            0)
+      << test::ReadFile(out);
+  EXPECT_EQ(test::ReadFile(out), "sent 6000\n");
+  CheckAgainstOracle(*server, queries.Stop(), 6000);
+}
+
 }  // namespace
 }  // namespace lf

@@ -502,6 +502,58 @@ TEST_F(KafkaRunTest, RetentionLossIsReportedAndThePartitionNotRead) {
   EXPECT_EQ(a->speed, std::vector<uint64_t>{500});
 }
 
+// Records that do not decode are dead letters naming the topic, the
+// partition and the offset (`lambdaflow rejects`); the views hold the rest.
+TEST_F(KafkaRunTest, UndecodableRecordsGoToTheDeadLettersWithPartitionAndOffset) {
+  auto server = StartRun();
+  ASSERT_NE(server, nullptr);
+  ASSERT_EQ(Produce(2000, 18), 0);
+  {
+    KafkaProducerOptions o;
+    o.url = {cluster_->bootstrap(), "events"};
+    auto p = KafkaProducer::Open(o);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    ASSERT_TRUE((*p)->Produce("90001", "this is not json").ok());
+    ASSERT_TRUE((*p)->Produce("90002", "{\"zipcode\":90002,\"price\":3}").ok());  // required fields missing
+    ASSERT_TRUE((*p)->Produce("90003", "").ok());                                  // a tombstone
+    ASSERT_TRUE((*p)->Flush(seconds(30)).ok());
+  }
+  // Every record read back: the three bad ones are known by their values.
+  std::vector<uint64_t> ends;
+  std::vector<Rec> recs = ReadTopic(cluster_->bootstrap(), "events", kPartitions, &ends);
+  ASSERT_EQ(recs.size(), 2003u);
+  std::vector<Rec> good, bad;
+  for (Rec& r : recs) (r.value.find("ProductName") != std::string::npos ? good : bad).push_back(std::move(r));
+  ASSERT_EQ(bad.size(), 3u);
+  auto c = Client(*server);
+  ASSERT_TRUE(WaitCaughtUp(*c, ends, seconds(30)));
+  // Dead letters are written when their range is sealed (seal_age 1 s).
+  const fs::path out = dir_.path() / "rejects.out";
+  std::string rejects;
+  const auto deadline = Clock::now() + seconds(20);
+  while (Clock::now() < deadline) {
+    ASSERT_EQ(test::RunShell(std::string(LAMBDAFLOW_BIN) + " rejects --data " +
+                             test::ShellQuote((dir_.path() / "data").string()) + " >" + test::ShellQuote(out.string())),
+              0);
+    rejects = test::ReadFile(out);
+    if (Split(rejects, '\n').size() >= 4) break;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  for (const Rec& r : bad) {
+    const std::string input = "\"input\":\"" + cluster_->Url("events") + " partition " + std::to_string(r.partition) +
+                              " offset " + std::to_string(r.offset) + "\",\"line\":" + std::to_string(r.offset);
+    EXPECT_NE(rejects.find(input), std::string::npos) << input << "\n" << rejects;
+  }
+  EXPECT_EQ(Split(rejects, '\n').size(), 4u) << rejects;  // three lines and the empty rest
+  Db db;
+  LoadEvents(db, good);
+  for (const ViewCase& v : ExampleViewCases()) {
+    auto a = Get(*c, v.view);
+    ASSERT_TRUE(a.has_value());
+    EXPECT_EQ(CheckAnswer(db, *a), "");
+  }
+}
+
 // A producer nobody here wrote: kafkajs (npm, tests/kafka/kafkajs, installed
 // by scripts/install-deps.sh) publishes the events.
 TEST_F(KafkaRunTest, KafkajsProducerFeedsTheViews) {

@@ -53,6 +53,7 @@ struct RunSettings {
   std::string source;                  // empty: the embedded log (POST /v1/events)
   std::string group = "lambdaflow";    // the consumer group sealed offsets are committed to
   KafkaSettings kafka;                 // the [kafka] table of the config file
+  uint64_t max_tail_bytes = uint64_t{256} << 20;
 };
 
 // One setting: its TOML key, its flag, and how a TOML value is stored.
@@ -266,6 +267,7 @@ int RunServer(const RunSettings& settings) {
     auto source = KafkaSource::Open(KafkaSourceOptions{.url = *url, .settings = settings.kafka, .group = settings.group});
     if (!source.ok()) return ReportError(source.status());
     popts->source = std::shared_ptr<LogSource>(std::move(source).value());
+    popts->feed.max_tail_bytes = settings.max_tail_bytes;
     popts->dir.source = "kafka topic " + url->topic;
   }
   std::unique_ptr<FileSystem> fs = NewPosixFileSystem();
@@ -363,6 +365,9 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
   AddSetting(cmd, list.get(), "group", &settings->group,
              "With --source: the consumer group the sealed offsets are committed to, for lag tools only "
              "(lambdaflow resumes from its own watermarks)");
+  AddSetting(cmd, list.get(), "max_tail_bytes", &settings->max_tail_bytes,
+             "With --source: bytes of read but unsealed records kept in memory per partition; over it the partition "
+             "is paused at the source until sealing catches up (backpressure)");
   cmd->add_option("--config", *config, "A TOML file of settings (keys as above, in snake_case)");
   cmd->add_flag("--restart-log-at-sealed", settings->restart_log_at_sealed,
                 "Only when the log ends below the sealed watermark (its segments were truncated or deleted) and "

@@ -62,6 +62,12 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
     // A new directory over a source has the source's partitions.
     ASSIGN_OR_RETURN(bool exists, fs_->Exists(JoinPath(dir, "FORMAT")));
     if (!exists) dopts.partitions = static_cast<int>(options_.source->partition_count());
+  } else if (options_.source && dopts.partitions != static_cast<int>(options_.source->partition_count())) {
+    return Status::InvalidArgument("--partitions " + std::to_string(dopts.partitions) + " does not match " +
+                                   options_.source->Describe() + ", which has " +
+                                   std::to_string(options_.source->partition_count()) +
+                                   " partitions: with --source the data directory has the topic's partitions; drop "
+                                   "--partitions");
   }
   if (options_.source)
     dopts.on_master_reject = [this](const SegmentInfo& seg, uint64_t offset, const Reject& r) {

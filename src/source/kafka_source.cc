@@ -38,7 +38,7 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const KafkaSourceOptions&
       {"auto.offset.reset", "error"},
       {"enable.partition.eof", "true"},
       {"isolation.level", "read_committed"},
-      {"fetch.wait.max.ms", "50"},  // freshness: the speed layer's micro-batches are tens of ms
+      {"fetch.wait.max.ms", "10"},  // freshness: the speed layer's micro-batches are tens of ms
       {"reconnect.backoff.ms", "50"},
       {"reconnect.backoff.max.ms", "1000"},
       {"client.id", "lambdaflow"},

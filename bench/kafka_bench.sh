@@ -79,7 +79,7 @@ start_run() {
   "$lf" run --data "$work/$name" --listen 127.0.0.1:0 "$@" >"$work/$name.out" 2>"$work/$name.err" &
   run_pid=$!
   pids+=("$run_pid")
-  for _ in $(seq 300); do grep -q 'listening on' "$work/$name.out" && break; sleep 0.05; done
+  for _ in $(seq 300); do grep -q 'listening on' "$work/$name.out" 2>/dev/null && break; sleep 0.05; done
   port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/$name.out")
   [[ -n $port ]] || { log "run $name did not start"; cat "$work/$name.err" >&2; exit 1; }
 }

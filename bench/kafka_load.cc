@@ -65,7 +65,8 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
     ++g_failed;
     return;
   }
-  if (static_cast<size_t>(m->partition) >= g_delivered.size()) g_delivered.resize(static_cast<size_t>(m->partition) + 1);
+  if (static_cast<size_t>(m->partition) >= g_delivered.size())
+    g_delivered.resize(static_cast<size_t>(m->partition) + 1);
   g_delivered[static_cast<size_t>(m->partition)].push_back(
       {static_cast<uint64_t>(m->offset), reinterpret_cast<uintptr_t>(m->_private)});
 }
@@ -88,12 +89,18 @@ int main(int argc, char** argv) {
   Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--brokers") a.brokers = v;
-    else if (k == "--topic") a.topic = v;
-    else if (k == "--view") a.view = v;
-    else if (k == "--port") a.port = std::atoi(v.c_str());
-    else if (k == "--rate") a.rate = std::atof(v.c_str());
-    else if (k == "--seconds") a.seconds = std::atof(v.c_str());
+    if (k == "--brokers")
+      a.brokers = v;
+    else if (k == "--topic")
+      a.topic = v;
+    else if (k == "--view")
+      a.view = v;
+    else if (k == "--port")
+      a.port = std::atoi(v.c_str());
+    else if (k == "--rate")
+      a.rate = std::atof(v.c_str());
+    else if (k == "--seconds")
+      a.seconds = std::atof(v.c_str());
     else {
       std::fprintf(stderr, "usage: kafka_load --brokers HOST:PORT --topic T --port P [--rate R] [--seconds S]\n");
       return 2;
@@ -138,7 +145,8 @@ int main(int argc, char** argv) {
   // Warm-up: the producer's id and the topic's metadata are fetched before
   // the measured load (else the first second of records waits for them).
   const std::string warm = "{}";
-  rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(a.topic.c_str()), RD_KAFKA_V_VALUE(const_cast<char*>(warm.data()), warm.size()),
+  rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(a.topic.c_str()),
+                    RD_KAFKA_V_VALUE(const_cast<char*>(warm.data()), warm.size()),
                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(UINTPTR_MAX)),
                     RD_KAFKA_V_END);
   rd_kafka_flush(rk, 30000);

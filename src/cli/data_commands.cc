@@ -606,8 +606,8 @@ Status RunStatus(const StatusArgs& a) {
     if (!source.empty()) {
       out += "source          the " + source + " (its high watermarks: GET /v1/status of `lambdaflow run`)\n";
     } else {
-      out += "log end         " + (busy ? std::string("unknown (in use by another process)") : Watermarks(log_end)) +
-             "\n";
+      out +=
+          "log end         " + (busy ? std::string("unknown (in use by another process)") : Watermarks(log_end)) + "\n";
     }
     out += "sealed          " + Watermarks(m.sealed) + " in " + std::to_string(m.segments.size()) + " segment(s)\n";
     if (current) {

@@ -130,8 +130,9 @@ Status ApplyConfig(const std::string& path, std::vector<Setting>& settings, Kafk
       // librdkafka properties, passed as they are after lambdaflow's defaults.
       const toml::table* t = node.as_table();
       if (!t)
-        return Status::InvalidArgument(where + "'kafka' must be a table of librdkafka properties ([kafka] with "
-                                               "\"session.timeout.ms\" = \"6000\" and the like)");
+        return Status::InvalidArgument(where +
+                                       "'kafka' must be a table of librdkafka properties ([kafka] with "
+                                       "\"session.timeout.ms\" = \"6000\" and the like)");
       for (const auto& [name, value] : *t) {
         auto v = value.value_exact<std::string>();
         if (!v)
@@ -264,7 +265,8 @@ int RunServer(const RunSettings& settings) {
       return ReportError(Status::InvalidArgument(
           "partition_by applies to POST /v1/events; with --source the topic's producers choose the partitions "
           "(lambdaflow produce --to kafka:// keys by zipcode): drop partition_by"));
-    auto source = KafkaSource::Open(KafkaSourceOptions{.url = *url, .settings = settings.kafka, .group = settings.group});
+    auto source =
+        KafkaSource::Open(KafkaSourceOptions{.url = *url, .settings = settings.kafka, .group = settings.group});
     if (!source.ok()) return ReportError(source.status());
     popts->source = std::shared_ptr<LogSource>(std::move(source).value());
     popts->feed.max_tail_bytes = settings.max_tail_bytes;

@@ -259,14 +259,15 @@ Status DataDir::CheckSource() {
   if (read_only_) return Status::OK();
   const std::string& wanted = options_.source;
   if (has_source && wanted != source_)
-    return Status::InvalidArgument("'" + dir_ + "' reads the " + source_ + (wanted.empty() ? "" : ", not the " + wanted) +
-                                   ": a data directory reads one stream for life (its offsets are that log's). " +
-                                   (wanted.empty() ? "Run it with --source naming that topic"
-                                                   : "Use a new data directory for the other stream"));
+    return Status::InvalidArgument(
+        "'" + dir_ + "' reads the " + source_ + (wanted.empty() ? "" : ", not the " + wanted) +
+        ": a data directory reads one stream for life (its offsets are that log's). " +
+        (wanted.empty() ? "Run it with --source naming that topic" : "Use a new data directory for the other stream"));
   if (!has_source && !wanted.empty()) {
     ASSIGN_OR_RETURN(bool has_log, fs_->Exists(JoinPath(dir_, "log")));
     if (has_log || !master_->Snapshot().segments.empty())
-      return Status::InvalidArgument("'" + dir_ + "' holds events of the embedded log (POST /v1/events); it cannot read the " +
+      return Status::InvalidArgument("'" + dir_ +
+                                     "' holds events of the embedded log (POST /v1/events); it cannot read the " +
                                      wanted + " (offsets would change meaning): use a new data directory");
     RETURN_IF_ERROR(fs_->WriteFileAtomic(path, wanted + "\n"));
     source_ = wanted;

@@ -14,8 +14,8 @@ Status Pipeline::PrepareSource() {
   const auto n = static_cast<uint32_t>(dir_->partitions());
   if (source.partition_count() != n)
     return Status::InvalidArgument(
-        source.Describe() + " has " + std::to_string(source.partition_count()) + " partitions, but the data directory '" +
-        dir_->path() + "' has " + std::to_string(n) +
+        source.Describe() + " has " + std::to_string(source.partition_count()) +
+        " partitions, but the data directory '" + dir_->path() + "' has " + std::to_string(n) +
         " (fixed when it was created): a data directory's partitions are the topic's partitions. A topic that "
         "gained partitions needs a new data directory for now");
   if (!dir_->source_created()) return Status::OK();
@@ -26,8 +26,8 @@ Status Pipeline::PrepareSource() {
     ASSIGN_OR_RETURN(PartitionBounds b, source.Bounds(p, std::chrono::seconds(10)));
     if (b.log_start == 0) continue;
     RETURN_IF_ERROR(dir_->master()->SetFirstOffset(static_cast<int>(p), b.log_start));
-    LogLine("new data directory for " + source.Describe() + ": partition " + std::to_string(p) +
-            " starts at offset " + std::to_string(b.log_start) + " (the topic's log start)");
+    LogLine("new data directory for " + source.Describe() + ": partition " + std::to_string(p) + " starts at offset " +
+            std::to_string(b.log_start) + " (the topic's log start)");
   }
   return Status::OK();
 }
@@ -39,7 +39,8 @@ Status Pipeline::StartSource() {
   reader_ = &feed_->tail();
   LogLine("reading " + feed_->Describe() + " from S=" + [&] {
     std::string s;
-    for (size_t p = 0; p < speed_->watermark().size(); ++p) s += (p ? "," : "") + std::to_string(speed_->watermark()[p]);
+    for (size_t p = 0; p < speed_->watermark().size(); ++p)
+      s += (p ? "," : "") + std::to_string(speed_->watermark()[p]);
     return s;
   }() + " (lambdaflow's own watermarks; the group's committed offsets are never read)");
   return Status::OK();

@@ -108,9 +108,9 @@ static void AppendSourceJson(const PipelineStats& s, const Coverage& c, std::str
     const uint64_t speed = p < c.speed.size() ? c.speed[p] : 0;
     if (p) out->push_back(',');
     *out += "{\"partition\":" + std::to_string(p) + ",\"position\":" + std::to_string(sp.position) +
-            ",\"high_watermark\":" + std::to_string(sp.high_watermark) + ",\"log_start\":" +
-            std::to_string(sp.log_start) + ",\"lag\":" +
-            std::to_string(sp.high_watermark > speed ? sp.high_watermark - speed : 0) +
+            ",\"high_watermark\":" + std::to_string(sp.high_watermark) +
+            ",\"log_start\":" + std::to_string(sp.log_start) +
+            ",\"lag\":" + std::to_string(sp.high_watermark > speed ? sp.high_watermark - speed : 0) +
             ",\"paused\":" + (sp.paused ? "true" : "false") + ",\"lost\":";
     if (sp.lost) {
       *out += "{\"from\":" + std::to_string(sp.lost_from) + ",\"to\":" + std::to_string(sp.lost_to) + ",\"message\":";

@@ -74,7 +74,8 @@ class FakeSource final : public LogSource {
                                     std::to_string(p.position));
         for (auto it = p.records.lower_bound(p.position); it != p.records.end() && out->size() < max_records; ++it) {
           auto value = std::make_shared<std::string>(it->second);
-          out->Add(SourceRecord{.partition = i, .offset = it->first, .key = {}, .value = *value, .timestamp_ms = -1}, value);
+          out->Add(SourceRecord{.partition = i, .offset = it->first, .key = {}, .value = *value, .timestamp_ms = -1},
+                   value);
           p.position = it->first + 1;
         }
         if (out->size() < max_records) p.position = std::max(p.position, p.end);

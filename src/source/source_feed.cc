@@ -31,8 +31,7 @@ SourceFeed::SourceFeed(std::shared_ptr<LogSource> source, SourceFeedOptions opti
 }
 
 Result<std::unique_ptr<SourceFeed>> SourceFeed::Start(std::shared_ptr<LogSource> source,
-                                                      const std::vector<uint64_t>& starts,
-                                                      SourceFeedOptions options) {
+                                                      const std::vector<uint64_t>& starts, SourceFeedOptions options) {
   if (starts.size() != source->partition_count())
     return Status::InvalidArgument(source->Describe() + " has " + std::to_string(source->partition_count()) +
                                    " partitions, but " + std::to_string(starts.size()) + " start offsets were given");
@@ -86,8 +85,8 @@ void SourceFeed::LogLine(const std::string& line) const {
 }
 
 void SourceFeed::MarkLost(int partition, uint64_t position, uint64_t log_start, const std::string& message) {
-  std::string line = describe_ + " partition " + std::to_string(partition) + ": offsets [" +
-                     std::to_string(position) + ", " + std::to_string(log_start) +
+  std::string line = describe_ + " partition " + std::to_string(partition) + ": offsets [" + std::to_string(position) +
+                     ", " + std::to_string(log_start) +
                      ") were deleted by the topic's retention before lambdaflow sealed them (" +
                      std::to_string(log_start - position) +
                      " offsets lost). The partition is not read any more: lambdaflow does not skip lost events "

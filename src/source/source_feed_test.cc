@@ -3,8 +3,6 @@
 // reading, and freshness that only high-watermark answers advance.
 #include "source/source_feed.h"
 
-#include "source/fake_log_source.h"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -13,6 +11,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "source/fake_log_source.h"
 
 namespace lf {
 namespace {

@@ -6,8 +6,8 @@ namespace lf {
 
 struct SourceTail::Partition {
   mutable Mutex mu;
-  uint64_t start GUARDED_BY(mu) = 0;     // records below were dropped (or never held)
-  uint64_t position GUARDED_BY(mu) = 0;  // coverage
+  uint64_t start GUARDED_BY(mu) = 0;                                    // records below were dropped (or never held)
+  uint64_t position GUARDED_BY(mu) = 0;                                 // coverage
   std::deque<std::pair<uint64_t, std::string>> records GUARDED_BY(mu);  // (offset, record), ascending
   size_t bytes GUARDED_BY(mu) = 0;
 };

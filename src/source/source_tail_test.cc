@@ -33,8 +33,7 @@ TEST(SourceTailTest, RangesOfPositionsHoldTheRecordsBetweenGaps) {
   EXPECT_FALSE(t.Append(1, 104, "c").ok()) << "below the position";
   t.DropBelow(1, 103);
   EXPECT_EQ(t.bytes(1), 1u);
-  EXPECT_FALSE(t.Read(1, 100, 105, [](uint64_t, std::string_view) { return Status::OK(); }).ok())
-      << "a dropped range";
+  EXPECT_FALSE(t.Read(1, 100, 105, [](uint64_t, std::string_view) { return Status::OK(); }).ok()) << "a dropped range";
   EXPECT_EQ(ReadAll(t, 1, 103, 105), (std::vector<std::pair<uint64_t, std::string>>{{103, "b"}}));
   EXPECT_EQ(t.Position(0), 0u) << "partitions are independent";
 }

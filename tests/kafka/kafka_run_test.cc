@@ -94,9 +94,10 @@ std::vector<Rec> ReadTopic(const std::string& bootstrap, const std::string& topi
   while (!done() && Clock::now() < deadline) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
     if (m == nullptr) continue;
-    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && m->offset < static_cast<int64_t>((*ends)[static_cast<size_t>(m->partition)])) {
-      out.push_back({m->partition, static_cast<uint64_t>(m->offset),
-                     std::string(static_cast<const char*>(m->payload), m->len)});
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        m->offset < static_cast<int64_t>((*ends)[static_cast<size_t>(m->partition)])) {
+      out.push_back(
+          {m->partition, static_cast<uint64_t>(m->offset), std::string(static_cast<const char*>(m->payload), m->len)});
       next[static_cast<size_t>(m->partition)] = static_cast<uint64_t>(m->offset) + 1;
     }
     rd_kafka_message_destroy(m);
@@ -109,8 +110,9 @@ std::vector<Rec> ReadTopic(const std::string& bootstrap, const std::string& topi
 
 // The records as the table events(p, off, zipcode, ProductName, price, timestamp).
 void LoadEvents(Db& db, const std::vector<Rec>& recs) {
-  db.Exec("CREATE TABLE events (p INTEGER, off INTEGER, zipcode INTEGER, ProductName TEXT NOT NULL, price REAL, "
-          "timestamp INTEGER NOT NULL)");
+  db.Exec(
+      "CREATE TABLE events (p INTEGER, off INTEGER, zipcode INTEGER, ProductName TEXT NOT NULL, price REAL, "
+      "timestamp INTEGER NOT NULL)");
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db.get(), "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", -1, &st, nullptr), SQLITE_OK);
   db.Exec("BEGIN");
@@ -181,7 +183,8 @@ const std::vector<ViewCase>& ExampleViewCases() {
 
 std::string Cover(const std::vector<uint64_t>& s) {
   std::string c = "(0";
-  for (size_t p = 0; p < s.size(); ++p) c += " OR (p = " + std::to_string(p) + " AND off < " + std::to_string(s[p]) + ")";
+  for (size_t p = 0; p < s.size(); ++p)
+    c += " OR (p = " + std::to_string(p) + " AND off < " + std::to_string(s[p]) + ")";
   return c + ")";
 }
 
@@ -219,8 +222,9 @@ class KafkaRunTest : public ::testing::Test {
     ASSERT_NE(cluster_, nullptr) << error;
     config_ = dir_.path() / "run.toml";
     // The [kafka] table reaches librdkafka (a bad property would stop the start).
-    test::WriteFile(config_, "seal_events = 4000\nseal_age = 1\nbatch_interval = 1\nmicro_batch_ms = 20\n"
-                             "[kafka]\n\"fetch.wait.max.ms\" = \"20\"\n\"socket.keepalive.enable\" = \"true\"\n");
+    test::WriteFile(config_,
+                    "seal_events = 4000\nseal_age = 1\nbatch_interval = 1\nmicro_batch_ms = 20\n"
+                    "[kafka]\n\"fetch.wait.max.ms\" = \"20\"\n\"socket.keepalive.enable\" = \"true\"\n");
   }
 
   std::unique_ptr<ServerProcess> StartRun(const std::string& topic = "events") {
@@ -235,8 +239,8 @@ class KafkaRunTest : public ::testing::Test {
 
   // `lambdaflow produce --to kafka://...`; its exit code.
   int Produce(int count, int seed, int rate = 0, const std::string& topic = "events") {
-    return test::RunShell(std::string(LAMBDAFLOW_BIN) + " produce --quiet --to " + cluster_->Url(topic) +
-                          " --count " + std::to_string(count) + " --seed " + std::to_string(seed) +
+    return test::RunShell(std::string(LAMBDAFLOW_BIN) + " produce --quiet --to " + cluster_->Url(topic) + " --count " +
+                          std::to_string(count) + " --seed " + std::to_string(seed) +
                           (rate > 0 ? " --rate " + std::to_string(rate) : "") + " 2>>" +
                           test::ShellQuote((dir_.path() / "produce.err").string()));
   }
@@ -515,7 +519,7 @@ TEST_F(KafkaRunTest, UndecodableRecordsGoToTheDeadLettersWithPartitionAndOffset)
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     ASSERT_TRUE((*p)->Produce("90001", "this is not json").ok());
     ASSERT_TRUE((*p)->Produce("90002", "{\"zipcode\":90002,\"price\":3}").ok());  // required fields missing
-    ASSERT_TRUE((*p)->Produce("90003", "").ok());                                  // a tombstone
+    ASSERT_TRUE((*p)->Produce("90003", "").ok());                                 // a tombstone
     ASSERT_TRUE((*p)->Flush(seconds(30)).ok());
   }
   // Every record read back: the three bad ones are known by their values.

@@ -371,6 +371,36 @@ TEST_F(KafkaRunTest, EightPartitionsWithQueriesRunningEqualTheOracle) {
   EXPECT_NE(metrics->body.find("lambdaflow_source_lag{partition=\"7\"} 0"), std::string::npos);
   EXPECT_NE(metrics->body.find("lambdaflow_source_high_watermark{partition=\"0\"}"), std::string::npos);
 
+  // The sealed offsets are committed to the group, for lag tools (and never
+  // read back: the kill -9 test resumes from lambdaflow's own manifest).
+  {
+    char err[256];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", cluster_->bootstrap().c_str(), err, sizeof(err));
+    rd_kafka_conf_set(conf, "group.id", "lambdaflow", err, sizeof(err));
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    ASSERT_NE(rk, nullptr) << err;
+    std::vector<uint64_t> committed, sealed;
+    const auto until = Clock::now() + seconds(10);
+    while (Clock::now() < until) {
+      const std::string now = Status(*c);
+      const std::string from = now.substr(now.find("\"sealed\":[") + 10);
+      sealed = ParseList(from.substr(0, from.find(']')));
+      rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(kPartitions);
+      for (int p = 0; p < kPartitions; ++p) rd_kafka_topic_partition_list_add(list, "events", p);
+      committed.clear();
+      if (rd_kafka_committed(rk, list, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        for (int i = 0; i < list->cnt; ++i)
+          committed.push_back(static_cast<uint64_t>(std::max<int64_t>(0, list->elems[i].offset)));
+      rd_kafka_topic_partition_list_destroy(list);
+      if (committed == sealed) break;
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    rd_kafka_destroy(rk);
+    EXPECT_EQ(committed, sealed);
+    EXPECT_NE(sealed, std::vector<uint64_t>(kPartitions, 0));
+  }
+
   // HTTP ingest is refused with the way to produce instead.
   auto post = c->Post("/v1/events", "{\"zipcode\":1}\n", "application/x-ndjson");
   ASSERT_TRUE(post);

@@ -560,6 +560,7 @@ PipelineStats Pipeline::stats() const {
   s.sealed = m.sealed;
   if (feed_) {
     s.source = feed_->Describe();
+    s.accepted = feed_->records_read();  // no HTTP ingest: what was read from the source
     s.source_partitions = feed_->partitions();
     for (const auto& sp : s.source_partitions) s.log_end.push_back(std::max(sp.high_watermark, sp.position));
     const SourceHealth h = feed_->health();

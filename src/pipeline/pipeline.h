@@ -92,7 +92,7 @@ struct AcceptReport {
 };
 
 struct PipelineStats {
-  uint64_t accepted = 0, rejected = 0;
+  uint64_t accepted = 0, rejected = 0;  // with a source, `accepted` counts the records read from it
   uint64_t batch_runs = 0, batch_failures = 0;
   uint64_t micro_batches = 0;
   uint64_t segments_sealed = 0;

@@ -91,6 +91,7 @@ TEST_F(PipelineSourceTest, PositionsCoverOffsetGapsAndTheViewsHoldExactlyTheReco
   EXPECT_EQ(st.source, "fake://log/events");
   EXPECT_EQ(st.log_end, (std::vector<uint64_t>{7, 2}));
   EXPECT_EQ(st.speed_events_decoded, 5u) << "events, not positions";
+  EXPECT_EQ(st.accepted, 5u) << "the records read from the source";
 
   src->Put(1, 4, Event(3, 5), /*end=*/6);
   StepUntil({7, 6});

@@ -218,7 +218,6 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
   // Level 1: sealing runs beside ingest; it halves compression time for
   // about 10% more bytes than level 3.
   mopts.zstd_level = 1;
-  mopts.on_reject = options.on_master_reject;
   ASSIGN_OR_RETURN(d->master_, MasterStore::Open(fs, master_dir, d->schema(), partitions, mopts));
   RETURN_IF_ERROR(d->CheckSource());
   if (!read_only && d->source_.empty()) {

@@ -9,7 +9,6 @@
 // not open the log.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,9 +42,6 @@ struct DataDirOptions {
   // source, or none for a directory that has one, is an error. With a
   // source the embedded log is not opened (log() is null).
   std::string source;
-  // Every event of a sealed segment that does not decode (MasterStoreOptions::
-  // on_reject). May be empty.
-  std::function<void(const SegmentInfo& seg, uint64_t offset, const Reject& reject)> on_master_reject;
 };
 
 class DataDir {

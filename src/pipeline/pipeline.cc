@@ -69,10 +69,6 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
                                    " partitions: with --source the data directory has the topic's partitions; drop "
                                    "--partitions");
   }
-  if (options_.source)
-    dopts.on_master_reject = [this](const SegmentInfo& seg, uint64_t offset, const Reject& r) {
-      DeadLetter(seg, offset, r);
-    };
   ASSIGN_OR_RETURN(dir_, DataDir::Open(fs_, dir, views_path, /*read_only=*/false, dopts));
   if (options_.source) RETURN_IF_ERROR(PrepareSource());
   if (!options_.partition_by.empty()) {
@@ -103,6 +99,8 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
   sopts.seal_events = options_.dir.seal_events;
   sopts.seal_age = options_.seal_age;
   sopts.decoder = options_.dir.decoder;
+  if (options_.source)
+    sopts.on_reject = [this](int p, uint64_t offset, const Reject& r) { HoldReject(p, offset, r); };
   speed_ = std::make_unique<SpeedLayer>(plans_, dir_->schema(), dir_->partitions(), sopts, &decoded_);
 
   // The version to serve: the current one if it was computed for these

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -187,12 +188,14 @@ class Pipeline {
   // pipeline_source.cc: with an external source, the checks before the
   // speed layer is rebuilt (partition count, a new directory's first
   // offsets), the source thread started at the speed watermark, sealing a
-  // closed range from the source's tail, and the dead letters of sealed
-  // events that do not decode.
+  // closed range from the source's tail, and the dead letters: the records
+  // the speed layer could not decode are held by offset and written once
+  // their range is sealed (so a restart, which replays the unsealed range,
+  // does not write them twice).
   Status PrepareSource();
   Status StartSource();
   Status SealFromSource(const OffsetRange& r);
-  void DeadLetter(const SegmentInfo& seg, uint64_t offset, const Reject& reject);
+  void HoldReject(int partition, uint64_t offset, const Reject& reject);
   Status MicroBatch();
   Status RunBatch();
   void SpeedLoop();
@@ -234,6 +237,8 @@ class Pipeline {
   Mutex decoders_mu_;
   std::vector<std::unique_ptr<JsonDecoder>> decoders_ GUARDED_BY(decoders_mu_);  // free ones
   Mutex rejects_mu_;
+  Mutex held_rejects_mu_;
+  std::map<std::pair<int, uint64_t>, Reject> held_rejects_ GUARDED_BY(held_rejects_mu_);  // (partition, offset)
   int partition_column_ = -1;                // of options_.partition_by in the schema
   std::atomic<uint64_t> next_partition_{0};  // round-robin
 

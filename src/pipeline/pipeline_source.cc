@@ -63,19 +63,32 @@ Status Pipeline::SealFromSource(const OffsetRange& r) {
   }
   RETURN_IF_ERROR(dir_->master()->Seal(r.partition, r.from, r.to, records));
   feed_->Sealed(r.partition, r.to);
+  // The range's dead letters, once: after the seal (a failed seal is
+  // retried), each naming the topic, the partition and the offset (its
+  // "line" is the offset).
+  std::vector<std::pair<uint64_t, Reject>> letters;
+  {
+    MutexLock lock(&held_rejects_mu_);
+    auto it = held_rejects_.lower_bound({r.partition, r.from});
+    while (it != held_rejects_.end() && it->first.first == r.partition && it->first.second < r.to) {
+      letters.emplace_back(it->first.second, std::move(it->second));
+      it = held_rejects_.erase(it);
+    }
+  }
+  MutexLock lock(&rejects_mu_);
+  for (auto& [offset, reject] : letters) {
+    reject.line = offset;
+    const std::string input =
+        options_.source->Describe() + " partition " + std::to_string(r.partition) + " offset " + std::to_string(offset);
+    if (Status st = dir_->AppendRejects(input, {reject}); !st.ok()) LogLine("dead letters: " + st.ToString());
+    ++rejected_;
+  }
   return Status::OK();
 }
 
-void Pipeline::DeadLetter(const SegmentInfo& seg, uint64_t offset, const Reject& reject) {
-  // The dead letter names the topic, the partition and the offset (its
-  // "line" is the offset).
-  Reject r = reject;
-  r.line = offset;
-  const std::string input =
-      options_.source->Describe() + " partition " + std::to_string(seg.partition) + " offset " + std::to_string(offset);
-  MutexLock lock(&rejects_mu_);
-  if (Status st = dir_->AppendRejects(input, {r}); !st.ok()) LogLine("dead letters: " + st.ToString());
-  ++rejected_;
+void Pipeline::HoldReject(int partition, uint64_t offset, const Reject& reject) {
+  MutexLock lock(&held_rejects_mu_);
+  held_rejects_[{partition, offset}] = reject;
 }
 
 }  // namespace lf

@@ -38,11 +38,11 @@ class PipelineSourceTest : public ::testing::Test {
     std::filesystem::remove_all(root_);
   }
 
-  Status Start(std::shared_ptr<test::FakeSource> source) {
+  Status Start(std::shared_ptr<test::FakeSource> source, uint64_t seal_events = 1000) {
     PipelineOptions o;
     o.source = std::move(source);
     o.dir.source = "fake topic events";
-    o.dir.seal_events = 1000;  // no bucket closes here: the loops are stepped by hand
+    o.dir.seal_events = seal_events;  // 1000: no bucket closes (the loops are stepped by hand)
     o.seal_age = std::chrono::milliseconds(0);
     o.micro_batch = std::chrono::milliseconds(0);
     o.batch_interval = std::chrono::milliseconds(-1);
@@ -54,13 +54,14 @@ class PipelineSourceTest : public ::testing::Test {
     return Status::OK();
   }
 
-  // Micro-batches until the served S is `want` (or 5 s passed).
+  // Micro-batches until the served S is `want` (or 5 s passed), at least
+  // one (which waits until what it closed is sealed).
   void StepUntil(const std::vector<uint64_t>& want) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (pipeline_->served().coverage().speed != want && std::chrono::steady_clock::now() < deadline) {
+    do {
       ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
+    } while (pipeline_->served().coverage().speed != want && std::chrono::steady_clock::now() < deadline);
     ASSERT_EQ(pipeline_->served().coverage().speed, want);
   }
 
@@ -102,6 +103,48 @@ TEST_F(PipelineSourceTest, PositionsCoverOffsetGapsAndTheViewsHoldExactlyTheReco
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kConflict);
   EXPECT_NE(r.status().message().find("produce them to the topic"), std::string::npos) << r.status().message();
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST_F(PipelineSourceTest, UndecodableRecordsAreDeadLetteredOnceWhenTheirRangeIsSealed) {
+  auto src = std::make_shared<test::FakeSource>(1, "fake://log/events");
+  src->Put(0, 0, Event(1, 1));
+  src->Put(0, 1, "not json");
+  src->Put(0, 2, Event(1, 2));
+  src->Put(0, 3, "{\"k\":1}");  // v is missing
+  ASSERT_TRUE(Start(src, /*seal_events=*/3).ok());
+  StepUntil({4});
+  EXPECT_EQ(Tsv(), "k\tn\ts\n1\t2\t3\n");
+  const std::string rejects = root_ + "/data/rejects/rejects.jsonl";
+  // [0, 3) is sealed (its dead letter written), [3, 4) is not (held).
+  std::string text = ReadText(rejects);
+  EXPECT_NE(text.find("\"input\":\"fake://log/events partition 0 offset 1\",\"line\":1,"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("offset 3"), std::string::npos) << text;
+  EXPECT_EQ(pipeline_->stats().last_error, "");
+  EXPECT_EQ(pipeline_->stats().sealed, std::vector<uint64_t>{3});
+  // A restart replays [3, 4) from the source: the held one is written once
+  // its range is sealed, and offset 1 is not written again.
+  ASSERT_TRUE(pipeline_->Stop().ok());
+  pipeline_.reset();
+  src->Put(0, 4, Event(2, 5));
+  src->Put(0, 5, Event(2, 6));
+  ASSERT_TRUE(Start(src, 3).ok());
+  StepUntil({6});
+  EXPECT_EQ(pipeline_->stats().sealed, std::vector<uint64_t>{6});
+  text = ReadText(rejects);
+  size_t lines = 0;
+  for (char ch : text) lines += ch == '\n';
+  EXPECT_EQ(lines, 2u) << text;
+  EXPECT_NE(text.find("\"input\":\"fake://log/events partition 0 offset 3\",\"line\":3,\"reason\":\"missing_field\""),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(Tsv(), "k\tn\ts\n1\t2\t3\n2\t2\t11\n");
 }
 
 TEST_F(PipelineSourceTest, TheDirectoryKeepsItsSourceAndItsPartitions) {

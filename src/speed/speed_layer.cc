@@ -141,10 +141,12 @@ Status SpeedLayer::DecodeFromLog(const RecordReader& reader, int partition, uint
   for (uint64_t start = from; start < to; start += kReadRecords) {
     const uint64_t end = std::min(to, start + kReadRecords);
     buffer_.clear();
-    RETURN_IF_ERROR(reader.Read(partition, start, end, [&](uint64_t, std::string_view rec) {
+    offsets_.clear();
+    RETURN_IF_ERROR(reader.Read(partition, start, end, [&](uint64_t offset, std::string_view rec) {
       buffer_.append(rec);
       buffer_.push_back('\n');
       ++records;
+      if (options_.on_reject) offsets_.push_back(offset);
       return Status::OK();
     }));
     const size_t size = buffer_.size();
@@ -163,8 +165,14 @@ Status SpeedLayer::DecodeFromLog(const RecordReader& reader, int partition, uint
     Consume(batch_, part);
     batch_.Clear();
     // Accepted events always decode; one that no longer does (the views file
-    // changed the stream) is skipped by the batch layer too.
+    // changed the stream) is skipped by the batch layer too. Records of an
+    // external log were never validated: their rejects are reported with
+    // their offsets (the line numbers count from `start`, one per record).
     rejected_ += rejects.size();
+    if (options_.on_reject)
+      for (const Reject& r : rejects)
+        if (r.line >= start && r.line - start < offsets_.size())
+          options_.on_reject(partition, offsets_[r.line - start], r);
     rejects.clear();
   }
   decoded_events_ += records;

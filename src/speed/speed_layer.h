@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -34,6 +35,11 @@ struct SpeedOptions {
   // ... or once its first event was consumed this long ago (0: never).
   std::chrono::milliseconds seal_age{10'000};
   DecoderOptions decoder;
+  // Every record that does not decode, with its partition and offset, as
+  // it is consumed (for an external log, whose records nobody validated
+  // before). May be empty. Records replayed after a restart are reported
+  // again.
+  std::function<void(int partition, uint64_t offset, const Reject& reject)> on_reject;
 };
 
 // Per view, one state (indexed like the plans the layer was made with).
@@ -101,7 +107,8 @@ class SpeedLayer {
   DecodedRows* const decoded_;
   JsonDecoder decoder_;
   Batch batch_;
-  std::string buffer_;  // records of one read, '\n'-joined and padded
+  std::string buffer_;             // records of one read, '\n'-joined and padded
+  std::vector<uint64_t> offsets_;  // their offsets, with options_.on_reject
   std::vector<uint64_t> speed_;
   // Oldest first; per partition, contiguous; the last one of a partition
   // is its open bucket.

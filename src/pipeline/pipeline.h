@@ -9,12 +9,17 @@
 //            in each new batch version, dropping the buckets it covers;
 //   archiver seals exactly the closed buckets' ranges into master segments;
 //   batch    recomputes every view from the master dataset when there are
-//            new segments, at most once per batch interval.
+//            new segments, at most once per batch interval;
+//   source   with PipelineOptions::source (a Kafka topic) instead of ingest:
+//            the source thread reads the topic into an in-memory tail, which
+//            the speed layer and the archiver read instead of the log
+//            (pipeline_source.cc, source/source_feed.h).
 //
 // Served answers are finalize(batch[0, W) ⊕ speed[W, S)) with the W and S
 // they report. After any stop, Start resumes: the served batch version is
 // loaded and the speed layer replays [W, end) from the master dataset and
-// the log.
+// the log (with a source: from the master dataset, then the topic from the
+// sealed watermark on).
 #pragma once
 
 #include <atomic>

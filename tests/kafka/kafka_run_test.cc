@@ -633,6 +633,38 @@ TEST_F(KafkaRunTest, RetentionLossWhileRunningIsReportedAndThePartitionNotRead) 
   EXPECT_EQ(a->speed, std::vector<uint64_t>{position}) << "nothing past the loss is served";
 }
 
+// A topic whose retention already deleted its first records: a new data
+// directory starts at the log start (those records were never lambdaflow's),
+// which is no loss.
+TEST_F(KafkaRunTest, ANewDirectoryStartsAtTheTopicsLogStart) {
+  ASSERT_EQ(cluster_->Command("topic old 1"), "ok");
+  const int64_t lo = OverrunRetention("old");
+  ASSERT_GT(lo, 0) << "the mock cluster kept every record: retention cannot be tested";
+  ASSERT_EQ(Produce(300, 20, 0, "old"), 0);
+  auto server = StartRun("old");
+  ASSERT_NE(server, nullptr);
+  std::vector<uint64_t> ends;
+  const std::vector<Rec> recs = ReadTopic(cluster_->bootstrap(), "old", 1, &ends);
+  auto c = Client(*server);
+  ASSERT_TRUE(WaitCaughtUp(*c, ends, seconds(30))) << Status(*c);
+  const std::string st = Status(*c);
+  EXPECT_EQ(st.find("\"lost\":{"), std::string::npos) << st;
+  EXPECT_NE(
+      server->StderrText().find("partition 0 starts at offset " + std::to_string(lo) + " (the topic's log start)"),
+      std::string::npos)
+      << server->StderrText();
+  // The views hold the 300 events (the big records before them do not decode).
+  std::vector<Rec> good;
+  for (const Rec& r : recs)
+    if (r.value.find("ProductName") != std::string::npos) good.push_back(r);
+  ASSERT_EQ(good.size(), 300u);
+  Db db;
+  LoadEvents(db, good);
+  auto a = Get(*c, "revenue_by_product");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(CheckAnswer(db, *a), "");
+}
+
 // A producer nobody here wrote: kafkajs (npm, tests/kafka/kafkajs, installed
 // by scripts/install-deps.sh) publishes the events.
 TEST_F(KafkaRunTest, KafkajsProducerFeedsTheViews) {

@@ -135,8 +135,10 @@ Status ApplyConfig(const std::string& path, std::vector<Setting>& settings, Kafk
                                        "\"session.timeout.ms\" = \"6000\" and the like)");
       for (const auto& [name, value] : *t) {
         auto v = value.value_exact<std::string>();
+        const auto& vat = value.source().begin;
         if (!v)
-          return Status::InvalidArgument(where + "[kafka] \"" + std::string(name.str()) +
+          return Status::InvalidArgument(path + ":" + std::to_string(vat.line) + ":" + std::to_string(vat.column) +
+                                         ": [kafka] \"" + std::string(name.str()) +
                                          "\" must be a string (librdkafka takes every property as text, e.g. "
                                          "\"6000\")");
         kafka->emplace_back(std::string(name.str()), *v);

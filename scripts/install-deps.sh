@@ -4,8 +4,9 @@
 # `apt-get update` runs only when something is missing, so a second run is fast.
 #
 #   scripts/install-deps.sh           build + test toolchain (with Chromium, Node.js,
-#                                     tests/browser's npm deps for the dashboard's browser test
-#                                     and tests/aws's emulators, s3rver and kinesalite)
+#                                     tests/browser's npm deps for the dashboard's browser test,
+#                                     tests/aws's emulators, s3rver and kinesalite, and
+#                                     tests/kafka/kafkajs's for the kafkajs producer test)
 #   scripts/install-deps.sh --bench   also the bench/ npm deps
 set -euo pipefail
 
@@ -84,6 +85,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 [[ -f $root/tests/browser/package.json ]] && npm_install "$root/tests/browser"
 # s3rver and kinesalite: the AWS emulators tests/aws starts.
 [[ -f $root/tests/aws/package.json ]] && npm_install "$root/tests/aws"
+# kafkajs: a Kafka client lambdaflow did not write, producing in tests/kafka.
+[[ -f $root/tests/kafka/kafkajs/package.json ]] && npm_install "$root/tests/kafka/kafkajs"
 if [[ $want_bench == 1 && -f $root/bench/package.json ]]; then
   npm_install "$root/bench"
 fi

@@ -122,7 +122,7 @@ fi
 section "ThreadSanitizer build ($tsan_dir)"
 # Only the tests whose code runs threads against each other; a race report
 # fails the binary (halt_on_error).
-tsan_tests=(serving_test pipeline_test speed_layer_test log_test plan_test)
+tsan_tests=(serving_test pipeline_test pipeline_source_test speed_layer_test log_test plan_test source_test)
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 if configure "$tsan_dir" "${checked_build[@]}" "-DCMAKE_CXX_FLAGS=-fsanitize=thread" \
     "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread"; then

@@ -555,7 +555,11 @@ Status RunStatus(const StatusArgs& a) {
   }
   // The log end needs the log, which only the writer may open; when another
   // process holds the directory, it is reported as unknown.
-  auto writer = DataDir::Open(fs.get(), a.store.data, "", false);
+  // A directory that reads an external source (run --source) has no log:
+  // reading it is all status needs.
+  ASSIGN_OR_RETURN(std::unique_ptr<DataDir> probe, DataDir::Open(fs.get(), a.store.data, "", true));
+  const std::string source = probe->source();
+  auto writer = source.empty() ? DataDir::Open(fs.get(), a.store.data, "", false) : std::move(probe);
   std::unique_ptr<DataDir> dir;
   bool busy = false;
   if (writer.ok()) {
@@ -578,7 +582,11 @@ Status RunStatus(const StatusArgs& a) {
   if (a.format == "json") {
     out += "{\"data\":";
     AppendJsonString(a.store.data, &out);
-    out += ",\"log_end\":" + (busy ? std::string("null") : Watermarks(log_end));
+    out += ",\"log_end\":" + (busy || !source.empty() ? std::string("null") : Watermarks(log_end));
+    if (!source.empty()) {
+      out += ",\"source\":";
+      AppendJsonString(source, &out);
+    }
     out += ",\"sealed\":" + Watermarks(m.sealed) + ",\"segments\":" + std::to_string(m.segments.size());
     if (current) {
       out += ",\"batch_watermark\":" + Watermarks(current->watermark) +
@@ -595,8 +603,12 @@ Status RunStatus(const StatusArgs& a) {
     out += "]}\n";
   } else if (a.format == "text") {
     out += "data directory  " + a.store.data + "\n";
-    out +=
-        "log end         " + (busy ? std::string("unknown (in use by another process)") : Watermarks(log_end)) + "\n";
+    if (!source.empty()) {
+      out += "source          the " + source + " (its high watermarks: GET /v1/status of `lambdaflow run`)\n";
+    } else {
+      out +=
+          "log end         " + (busy ? std::string("unknown (in use by another process)") : Watermarks(log_end)) + "\n";
+    }
     out += "sealed          " + Watermarks(m.sealed) + " in " + std::to_string(m.segments.size()) + " segment(s)\n";
     if (current) {
       char age[64];

@@ -22,6 +22,8 @@
 #include "common/format.h"
 #include "pipeline/pipeline.h"
 #include "server/http_server.h"
+#include "source/kafka_source.h"
+#include "source/kafka_url.h"
 
 namespace lf::cli {
 namespace {
@@ -48,6 +50,10 @@ struct RunSettings {
   uint64_t query_max_bytes = uint64_t{512} << 20;
   int64_t query_concurrency = 4;
   bool restart_log_at_sealed = false;  // a flag only: a one-time repair, never a setting of a file
+  std::string source;                  // empty: the embedded log (POST /v1/events)
+  std::string group = "lambdaflow";    // the consumer group sealed offsets are committed to
+  KafkaSettings kafka;                 // the [kafka] table of the config file
+  uint64_t max_tail_bytes = uint64_t{256} << 20;
 };
 
 // One setting: its TOML key, its flag, and how a TOML value is stored.
@@ -105,7 +111,7 @@ void AddSetting(CLI::App* cmd, std::vector<Setting>* settings, const std::string
 
 // Reads the TOML file: every key must be a known setting; a setting also
 // given as a flag keeps the flag's value.
-Status ApplyConfig(const std::string& path, std::vector<Setting>& settings) {
+Status ApplyConfig(const std::string& path, std::vector<Setting>& settings, KafkaSettings* kafka) {
   toml::table table;
   try {
     table = toml::parse_file(path);
@@ -120,9 +126,29 @@ Status ApplyConfig(const std::string& path, std::vector<Setting>& settings) {
       if (candidate.key == key.str()) s = &candidate;
     const auto& at = node.source().begin;
     const std::string where = path + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) + ": ";
+    if (key.str() == "kafka") {
+      // librdkafka properties, passed as they are after lambdaflow's defaults.
+      const toml::table* t = node.as_table();
+      if (!t)
+        return Status::InvalidArgument(where +
+                                       "'kafka' must be a table of librdkafka properties ([kafka] with "
+                                       "\"session.timeout.ms\" = \"6000\" and the like)");
+      for (const auto& [name, value] : *t) {
+        auto v = value.value_exact<std::string>();
+        const auto& vat = value.source().begin;
+        if (!v)
+          return Status::InvalidArgument(path + ":" + std::to_string(vat.line) + ":" + std::to_string(vat.column) +
+                                         ": [kafka] \"" + std::string(name.str()) +
+                                         "\" must be a string (librdkafka takes every property as text, e.g. "
+                                         "\"6000\")");
+        kafka->emplace_back(std::string(name.str()), *v);
+      }
+      continue;
+    }
     if (!s) {
       std::string known;
       for (const auto& c : settings) known += (known.empty() ? "" : ", ") + c.key;
+      known += ", [kafka]";
       return Status::InvalidArgument(where + "unknown setting '" + std::string(key.str()) + "' (settings: " + known +
                                      ")");
     }
@@ -234,6 +260,20 @@ int RunServer(const RunSettings& settings) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
+  if (!settings.source.empty()) {
+    auto url = ParseKafkaUrl(settings.source, "--source");
+    if (!url.ok()) return ReportError(url.status());
+    if (!settings.partition_by.empty())
+      return ReportError(Status::InvalidArgument(
+          "partition_by applies to POST /v1/events; with --source the topic's producers choose the partitions "
+          "(lambdaflow produce --to kafka:// keys by zipcode): drop partition_by"));
+    auto source =
+        KafkaSource::Open(KafkaSourceOptions{.url = *url, .settings = settings.kafka, .group = settings.group});
+    if (!source.ok()) return ReportError(source.status());
+    popts->source = std::shared_ptr<LogSource>(std::move(source).value());
+    popts->feed.max_tail_bytes = settings.max_tail_bytes;
+    popts->dir.source = "kafka topic " + url->topic;
+  }
   std::unique_ptr<FileSystem> fs = NewPosixFileSystem();
   auto pipeline = Pipeline::Start(fs.get(), settings.data, settings.views, *popts);
   if (!pipeline.ok()) return ReportError(pipeline.status());
@@ -242,8 +282,8 @@ int RunServer(const RunSettings& settings) {
     (void)(*pipeline)->Stop();
     return ReportError(st);
   }
-  std::printf("lambdaflow run: listening on http://%s:%d (data %s)\n", sopts->host.c_str(), server.port(),
-              settings.data.c_str());
+  std::printf("lambdaflow run: listening on http://%s:%d (data %s%s)\n", sopts->host.c_str(), server.port(),
+              settings.data.c_str(), settings.source.empty() ? "" : (", source " + settings.source).c_str());
   std::fflush(stdout);
 
   std::thread waiter([&] {
@@ -262,7 +302,12 @@ int RunServer(const RunSettings& settings) {
   const Coverage c = (*pipeline)->served().coverage();
   std::string s;
   for (size_t p = 0; p < c.speed.size(); ++p) s += (p ? "," : "") + std::to_string(c.speed[p]);
-  LogLine("stopped cleanly; every acknowledged event is durable (log end " + s + ")");
+  if (settings.source.empty()) {
+    LogLine("stopped cleanly; every acknowledged event is durable (log end " + s + ")");
+  } else {
+    LogLine("stopped cleanly; read " + settings.source + " up to S=" + s +
+            " (the next start resumes from the sealed watermarks)");
+  }
   return kExitOk;
 }
 
@@ -317,13 +362,23 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
              "If set, POST /v1/events requires the header 'Authorization: Bearer <token>'");
   AddSetting(cmd, list.get(), "require_token_for_reads", &settings->require_token_for_reads,
              "With a token: every endpoint but /healthz requires it (views, queries, status, metrics, dashboard)");
+  AddSetting(cmd, list.get(), "source", &settings->source,
+             "kafka://HOST:PORT[,HOST:PORT...]/TOPIC: read the events from this Kafka topic instead of POST "
+             "/v1/events (its partitions are the data directory's; librdkafka properties in the config file's "
+             "[kafka] table)");
+  AddSetting(cmd, list.get(), "group", &settings->group,
+             "With --source: the consumer group the sealed offsets are committed to, for lag tools only "
+             "(lambdaflow resumes from its own watermarks)");
+  AddSetting(cmd, list.get(), "max_tail_bytes", &settings->max_tail_bytes,
+             "With --source: bytes of read but unsealed records kept in memory per partition; over it the partition "
+             "is paused at the source until sealing catches up (backpressure)");
   cmd->add_option("--config", *config, "A TOML file of settings (keys as above, in snake_case)");
   cmd->add_flag("--restart-log-at-sealed", settings->restart_log_at_sealed,
                 "Only when the log ends below the sealed watermark (its segments were truncated or deleted) and "
                 "there is no backup: move its segments aside and continue the log at the sealed watermark");
   cmd->callback([settings, config, list, exit_code] {
     if (!config->empty()) {
-      if (Status st = ApplyConfig(*config, *list); !st.ok()) {
+      if (Status st = ApplyConfig(*config, *list, &settings->kafka); !st.ok()) {
         *exit_code = ReportError(st);
         return;
       }

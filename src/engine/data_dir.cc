@@ -219,7 +219,8 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
   // about 10% more bytes than level 3.
   mopts.zstd_level = 1;
   ASSIGN_OR_RETURN(d->master_, MasterStore::Open(fs, master_dir, d->schema(), partitions, mopts));
-  if (!read_only) {
+  RETURN_IF_ERROR(d->CheckSource());
+  if (!read_only && d->source_.empty()) {
     // The log is recovered against the sealed watermark: it never ends below it.
     LogOptions lopts = d->options_.log;
     lopts.sealed = d->master_->Snapshot().sealed;
@@ -244,6 +245,34 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
   }
   d->versions_ = std::make_unique<VersionStore>(fs, d->batch_dir());
   return d;
+}
+
+Status DataDir::CheckSource() {
+  const std::string path = JoinPath(dir_, "SOURCE");
+  ASSIGN_OR_RETURN(bool has_source, fs_->Exists(path));
+  if (has_source) {
+    ASSIGN_OR_RETURN(std::string text, fs_->ReadFile(path));
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    source_ = text;
+  }
+  if (read_only_) return Status::OK();
+  const std::string& wanted = options_.source;
+  if (has_source && wanted != source_)
+    return Status::InvalidArgument(
+        "'" + dir_ + "' reads the " + source_ + (wanted.empty() ? "" : ", not the " + wanted) +
+        ": a data directory reads one stream for life (its offsets are that log's). " +
+        (wanted.empty() ? "Run it with --source naming that topic" : "Use a new data directory for the other stream"));
+  if (!has_source && !wanted.empty()) {
+    ASSIGN_OR_RETURN(bool has_log, fs_->Exists(JoinPath(dir_, "log")));
+    if (has_log || !master_->Snapshot().segments.empty())
+      return Status::InvalidArgument("'" + dir_ +
+                                     "' holds events of the embedded log (POST /v1/events); it cannot read the " +
+                                     wanted + " (offsets would change meaning): use a new data directory");
+    RETURN_IF_ERROR(fs_->WriteFileAtomic(path, wanted + "\n"));
+    source_ = wanted;
+    source_created_ = true;
+  }
+  return Status::OK();
 }
 
 DataDir::~DataDir() {

@@ -36,6 +36,12 @@ struct DataDirOptions {
   // The views to use when neither a views file is given nor one is stored
   // (`run` with no arguments uses the example views); empty: an error.
   std::string default_views_text;
+  // The stream's external log (e.g. "kafka topic events"), empty for the
+  // embedded log. Recorded in DIR/SOURCE on first use; a directory reads
+  // one stream for life (its offsets are that log's), so a different
+  // source, or none for a directory that has one, is an error. With a
+  // source the embedded log is not opened (log() is null).
+  std::string source;
 };
 
 class DataDir {
@@ -57,7 +63,12 @@ class DataDir {
   // The partition count recorded at the directory's creation.
   int partitions() const { return partitions_; }
 
-  // The log; null when read-only. Opening recovers it (see Log::Open).
+  // The external source recorded in the directory (empty: the embedded log),
+  // and whether this Open recorded it (a new directory of that source).
+  const std::string& source() const { return source_; }
+  bool source_created() const { return source_created_; }
+  // The log; null when read-only or reading an external source. Opening
+  // recovers it (see Log::Open).
   Log* log() { return log_.get(); }
   const LogRecoveryReport& log_recovery() const { return recovery_; }
   MasterStore* master() { return master_.get(); }
@@ -83,6 +94,9 @@ class DataDir {
 
  private:
   DataDir() = default;
+  // Reads DIR/SOURCE and, for a writer, checks it against options_.source
+  // (recording it in a new directory).
+  Status CheckSource();
   FileSystem* fs_ = nullptr;
   std::string dir_;
   bool read_only_ = true;
@@ -92,6 +106,8 @@ class DataDir {
   sql::Catalog catalog_;
   int stream_ = 0;
   int partitions_ = 1;
+  std::string source_;
+  bool source_created_ = false;
   LogRecoveryReport recovery_;
   std::unique_ptr<Log> log_;
   std::unique_ptr<MasterStore> master_;

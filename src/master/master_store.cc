@@ -144,6 +144,17 @@ Status MasterStore::PublishLocked(const Manifest& base) {
   return Status::OK();
 }
 
+Status MasterStore::Seal(int partition, uint64_t from, uint64_t to, const std::vector<std::string_view>& records) {
+  if (to < from || records.size() > to - from)
+    return Status::InvalidArgument("seal of partition " + std::to_string(partition) + " " + Range(from, to) + ": " +
+                                   std::to_string(records.size()) + " records do not fit the range");
+  if (records.size() == to - from) return Seal(partition, from, records);
+  return Status::Unimplemented("seal of partition " + std::to_string(partition) + " " + Range(from, to) + ": " +
+                               std::to_string(records.size()) + " records with " +
+                               std::to_string(to - from - records.size()) +
+                               " offsets missing (a gapped range) is not supported by this master store yet");
+}
+
 Status MasterStore::Seal(int partition, uint64_t from, const std::vector<std::string_view>& records) {
   if (partition < 0 || partition >= static_cast<int>(partition_mu_.size())) {
     return Status::InvalidArgument("no partition " + std::to_string(partition));

@@ -102,6 +102,13 @@ class MasterStore {
   // Events that do not decode with the schema are sealed all the same (the
   // raw data is the truth) and reported through options.on_reject.
   Status Seal(int partition, uint64_t from, const std::vector<std::string_view>& records);
+  // Seals the range [from, to) of `partition` holding `records` in offset
+  // order, records.size() <= to - from: an external log's offsets may have
+  // gaps (transaction markers, compaction), so a range's coverage is its
+  // positions, not its record count. The dense case (records.size() ==
+  // to - from) is the Seal above; a gapped range is not implemented yet in
+  // this store (Unimplemented naming the range).
+  Status Seal(int partition, uint64_t from, uint64_t to, const std::vector<std::string_view>& records);
 
   // Hands the segment's rows, in offset order, to `fn` in batches of the
   // stream schema's types (batch capacity Batch::kCapacity). The batch and

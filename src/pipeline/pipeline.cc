@@ -6,6 +6,7 @@
 #include "common/murmur2.h"
 #include "ingest/input_reader.h"
 #include "ingest/line_validator.h"
+#include "speed/log_record_reader.h"
 
 namespace lf {
 namespace {
@@ -56,7 +57,20 @@ void Pipeline::SleepUnlessStopped(std::chrono::steady_clock::time_point deadline
 }
 
 Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
-  ASSIGN_OR_RETURN(dir_, DataDir::Open(fs_, dir, views_path, /*read_only=*/false, options_.dir));
+  DataDirOptions dopts = options_.dir;
+  if (options_.source && dopts.partitions == 0) {
+    // A new directory over a source has the source's partitions.
+    ASSIGN_OR_RETURN(bool exists, fs_->Exists(JoinPath(dir, "FORMAT")));
+    if (!exists) dopts.partitions = static_cast<int>(options_.source->partition_count());
+  } else if (options_.source && dopts.partitions != static_cast<int>(options_.source->partition_count())) {
+    return Status::InvalidArgument("--partitions " + std::to_string(dopts.partitions) + " does not match " +
+                                   options_.source->Describe() + ", which has " +
+                                   std::to_string(options_.source->partition_count()) +
+                                   " partitions: with --source the data directory has the topic's partitions; drop "
+                                   "--partitions");
+  }
+  ASSIGN_OR_RETURN(dir_, DataDir::Open(fs_, dir, views_path, /*read_only=*/false, dopts));
+  if (options_.source) RETURN_IF_ERROR(PrepareSource());
   if (!options_.partition_by.empty()) {
     const auto& cols = dir_->schema().columns;
     for (size_t i = 0; i < cols.size(); ++i)
@@ -85,7 +99,9 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
   sopts.seal_events = options_.dir.seal_events;
   sopts.seal_age = options_.seal_age;
   sopts.decoder = options_.dir.decoder;
-  speed_ = std::make_unique<SpeedLayer>(plans_, dir_->schema(), dir_->log()->partitions(), sopts, &decoded_);
+  if (options_.source)
+    sopts.on_reject = [this](int p, uint64_t offset, const Reject& r) { HoldReject(p, offset, r); };
+  speed_ = std::make_unique<SpeedLayer>(plans_, dir_->schema(), dir_->partitions(), sopts, &decoded_);
 
   // The version to serve: the current one if it was computed for these
   // views, else a fresh run over the master dataset.
@@ -124,6 +140,12 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
   LogLine("serving batch version " + (real ? std::to_string(version->version.number) : std::string("none")) +
           " (W=" + WatermarkText(w) + "), speed layer rebuilt to S=" + WatermarkText(speed_->watermark()) + " with " +
           std::to_string(speed_->num_buckets()) + " buckets");
+  if (options_.source) {
+    RETURN_IF_ERROR(StartSource());
+  } else {
+    log_reader_ = std::make_unique<LogRecordReader>(dir_->log());
+    reader_ = log_reader_.get();
+  }
   // Catch up with the log's unsealed tail before serving.
   return MicroBatch();
 }
@@ -137,7 +159,7 @@ Result<std::optional<Pipeline::PendingVersion>> Pipeline::LoadServableVersion() 
   if (!*current) return std::optional<PendingVersion>();
   const BatchVersion& v = **current;
   if (v.schema_fingerprint != dir_->master()->schema_fingerprint() ||
-      v.watermark.size() != static_cast<size_t>(dir_->log()->partitions()))
+      v.watermark.size() != static_cast<size_t>(dir_->partitions()))
     return std::optional<PendingVersion>();
   for (const ViewPlan* plan : plans_) {
     const VersionView* vv = v.FindView(plan->name());
@@ -174,6 +196,10 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional
                                       std::optional<int> partition) {
   AcceptReport report;
   if (stopped_.load()) return Status::Unavailable("the server is shutting down");
+  if (feed_)
+    return Status::Conflict("this server reads its events from " + feed_->Describe() +
+                            ": produce them to the topic (e.g. `lambdaflow produce --to " + feed_->Describe() +
+                            "`), not to POST /v1/events");
   const int n = dir_->partitions();
   if (partition && (*partition < 0 || *partition >= n))
     return Status::InvalidArgument("partition " + std::to_string(*partition) + " does not exist: this server has " +
@@ -349,12 +375,15 @@ Status Pipeline::MicroBatch() {
   const int64_t now = WallMs();
   ViewStates delta;
   std::vector<OffsetRange> closed;
-  RETURN_IF_ERROR(speed_->Poll(*dir_->log(), &delta, &closed));
+  RETURN_IF_ERROR(speed_->Poll(*reader_, &delta, &closed));
   ++micro_batches_;
+  // Caught up: with the embedded log, now (its end is what was read); with
+  // a source, as far as its high watermarks confirm.
+  const int64_t caught_up = feed_ ? feed_->CaughtUpMs(speed_->watermark()) : now;
   if (served_->coverage().speed != speed_->watermark()) {
-    served_->Apply(delta, speed_->watermark(), now);
+    served_->Apply(delta, speed_->watermark(), caught_up);
   } else {
-    served_->Touch(now);
+    served_->Touch(caught_up);
   }
   if (!closed.empty()) {
     MutexLock lock(&mu_);
@@ -427,7 +456,7 @@ void Pipeline::ArchiverLoop() {
                             std::to_string(sealed));
     } else {
       MutexLock heavy(&heavy_mu_);
-      st = dir_->SealRange(r.partition, r.to);
+      st = feed_ ? SealFromSource(r) : dir_->SealRange(r.partition, r.to);
     }
     lock.Lock();
     if (st.ok()) {
@@ -507,6 +536,7 @@ Status Pipeline::Stop() {
   }
   for (std::thread* t : {&speed_thread_, &archiver_thread_, &batch_thread_})
     if (t->joinable()) t->join();
+  if (feed_) feed_->Stop();
   // A Start that failed before the data directory opened has nothing to close.
   return dir_ && dir_->log() ? dir_->log()->Close() : Status::OK();
 }
@@ -526,7 +556,17 @@ PipelineStats Pipeline::stats() const {
   s.served_memory = served_->MemoryUsage();
   const Manifest m = dir_->master()->Snapshot();
   s.sealed = m.sealed;
-  for (int p = 0; p < dir_->log()->partitions(); ++p) s.log_end.push_back(dir_->log()->end_offset(p));
+  if (feed_) {
+    s.source = feed_->Describe();
+    s.accepted = feed_->records_read();  // no HTTP ingest: what was read from the source
+    s.source_partitions = feed_->partitions();
+    for (const auto& sp : s.source_partitions) s.log_end.push_back(std::max(sp.high_watermark, sp.position));
+    const SourceHealth h = feed_->health();
+    s.source_transient_errors = h.transient_errors;
+    s.source_last_transient_error = h.last_transient_error;
+  } else {
+    for (int p = 0; p < dir_->log()->partitions(); ++p) s.log_end.push_back(dir_->log()->end_offset(p));
+  }
   MutexLock lock(&mu_);
   s.last_error = last_error_;
   return s;

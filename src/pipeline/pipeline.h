@@ -9,12 +9,17 @@
 //            in each new batch version, dropping the buckets it covers;
 //   archiver seals exactly the closed buckets' ranges into master segments;
 //   batch    recomputes every view from the master dataset when there are
-//            new segments, at most once per batch interval.
+//            new segments, at most once per batch interval;
+//   source   with PipelineOptions::source (a Kafka topic) instead of ingest:
+//            the source thread reads the topic into an in-memory tail, which
+//            the speed layer and the archiver read instead of the log
+//            (pipeline_source.cc, source/source_feed.h).
 //
 // Served answers are finalize(batch[0, W) ⊕ speed[W, S)) with the W and S
 // they report. After any stop, Start resumes: the served batch version is
 // loaded and the speed layer replays [W, end) from the master dataset and
-// the log.
+// the log (with a source: from the master dataset, then the topic from the
+// sealed watermark on).
 #pragma once
 
 #include <atomic>
@@ -23,6 +28,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -40,6 +46,9 @@
 #include "ingest/json_decoder.h"
 #include "plan/view_plan.h"
 #include "serving/served_views.h"
+#include "source/log_source.h"
+#include "source/record_reader.h"
+#include "source/source_feed.h"
 #include "speed/speed_layer.h"
 
 namespace lf {
@@ -62,6 +71,14 @@ struct PipelineOptions {
   std::string partition_by;
   // The time and memory budget of every query and whole-view read.
   QueryLimits query_limits;
+  // The stream's external log (`run --source kafka://...`), opened by the
+  // caller, or null for the embedded log fed by Accept. Its partition count
+  // must be the data directory's; `dir.source` must name it (the data
+  // directory records it). With a source, Accept is refused (Conflict) and
+  // a source thread feeds the speed layer and the archiver
+  // (source/source_feed.h; pipeline_source.cc).
+  std::shared_ptr<LogSource> source;
+  SourceFeedOptions feed;
   // Operator log lines (runs, swaps, errors). May be empty.
   std::function<void(const std::string& line)> log;
 };
@@ -81,7 +98,7 @@ struct AcceptReport {
 };
 
 struct PipelineStats {
-  uint64_t accepted = 0, rejected = 0;
+  uint64_t accepted = 0, rejected = 0;  // with a source, `accepted` counts the records read from it
   uint64_t batch_runs = 0, batch_failures = 0;
   uint64_t micro_batches = 0;
   uint64_t segments_sealed = 0;
@@ -90,7 +107,15 @@ struct PipelineStats {
   uint64_t speed_events_decoded = 0;      // read back from the log and decoded
   size_t speed_memory = 0;
   size_t served_memory = 0;
+  // Per partition: the log's end (with a source: the partition's high
+  // watermark as last asked, at least what was read), the sealed watermark.
   std::vector<uint64_t> log_end, sealed;
+  // With a source: its description, its partitions' states (positions, high
+  // watermarks, pauses, retention loss) and its transient errors.
+  std::string source;
+  std::vector<SourcePartitionState> source_partitions;
+  uint64_t source_transient_errors = 0;
+  std::string source_last_transient_error;
   std::string last_error;  // of the batch or archiver loop; empty when none
 };
 
@@ -127,6 +152,8 @@ class Pipeline {
   Result<AcceptReport> Accept(std::string_view body, const std::optional<ProducerBatch>& producer = std::nullopt,
                               std::optional<int> partition = std::nullopt);
   int partitions() const { return dir_->partitions(); }
+  // The external source read (kafka://...), or empty for the embedded log.
+  std::string source() const { return feed_ ? feed_->Describe() : std::string(); }
   const std::string& partition_by() const { return options_.partition_by; }
 
   const ServedViews& served() const { return *served_; }
@@ -163,6 +190,17 @@ class Pipeline {
   // the range is durable (a duplicate: always).
   Status AppendTo(int p, const std::vector<std::string_view>& records, std::vector<std::unique_ptr<Batch>> rows,
                   const std::optional<ProducerBatch>& producer, bool wait, OffsetRange* range, bool* duplicate);
+  // pipeline_source.cc: with an external source, the checks before the
+  // speed layer is rebuilt (partition count, a new directory's first
+  // offsets), the source thread started at the speed watermark, sealing a
+  // closed range from the source's tail, and the dead letters: the records
+  // the speed layer could not decode are held by offset and written once
+  // their range is sealed (so a restart, which replays the unsealed range,
+  // does not write them twice).
+  Status PrepareSource();
+  Status StartSource();
+  Status SealFromSource(const OffsetRange& r);
+  void HoldReject(int partition, uint64_t offset, const Reject& reject);
   Status MicroBatch();
   Status RunBatch();
   void SpeedLoop();
@@ -181,6 +219,11 @@ class Pipeline {
   std::unique_ptr<BatchLayer> batch_;
   DecodedRows decoded_;                // rows ingest decoded, for the speed layer
   std::unique_ptr<SpeedLayer> speed_;  // speed thread only
+  // What the speed layer and the archiver read: the embedded log or the
+  // source's tail.
+  std::unique_ptr<RecordReader> log_reader_;
+  std::unique_ptr<SourceFeed> feed_;
+  const RecordReader* reader_ = nullptr;
   std::unique_ptr<ServedViews> served_;
 
   mutable Mutex mu_;
@@ -199,6 +242,8 @@ class Pipeline {
   Mutex decoders_mu_;
   std::vector<std::unique_ptr<JsonDecoder>> decoders_ GUARDED_BY(decoders_mu_);  // free ones
   Mutex rejects_mu_;
+  Mutex held_rejects_mu_;
+  std::map<std::pair<int, uint64_t>, Reject> held_rejects_ GUARDED_BY(held_rejects_mu_);  // (partition, offset)
   int partition_column_ = -1;                // of options_.partition_by in the schema
   std::atomic<uint64_t> next_partition_{0};  // round-robin
 

@@ -67,6 +67,7 @@ constexpr std::string_view kPage = R"html(<!doctype html>
 <main>
   <div class="err" id="problem"></div>
   <div class="cards" id="cards"></div>
+  <table id="source-parts" hidden></table>
   <div class="charts">
     <div class="chart"><div class="k">Events per second</div><canvas id="c-rate"></canvas></div>
     <div class="chart"><div class="k">Freshness (ms)</div><canvas id="c-fresh"></canvas></div>
@@ -270,6 +271,24 @@ function renderStatus(st) {
     card("Freshness", duration(st.freshness_ms), "since the speed layer caught up with the log"),
     card("Speed layer", plural(sp.buckets, "bucket"), bytes(sp.memory_bytes)),
     card("Uptime", duration(st.uptime_s == null ? null : st.uptime_s * 1000), ""));
+  renderSource(st);
+}
+
+// With a Kafka source: one row per partition (W, S, high watermark, lag,
+// state), and retention losses among the problems.
+function renderSource(st) {
+  const table = $("source-parts");
+  const src = st.source;
+  table.hidden = !src;
+  if (!src) return;
+  const w = st.watermarks || {};
+  const lost = src.partitions.filter((p) => p.lost);
+  if (lost.length) $("problem").textContent += (st.last_error ? " \u00b7 " : "") + lost.map((p) => p.lost.message).join(" \u00b7 ");
+  const row = (cells, tag) => h("tr", {}, ...cells.map((c) => h(tag, {}, String(c))));
+  table.replaceChildren(
+    row(["partition of " + src.url, "W", "S", "high watermark", "lag", "state"], "th"),
+    ...src.partitions.map((p) => row([p.partition, num((w.batch || [])[p.partition]), num((w.speed || [])[p.partition]),
+      num(p.high_watermark), num(p.lag), p.lost ? "lost [" + p.lost.from + ", " + p.lost.to + ")" : p.paused ? "paused" : "reading"], "td")));
 }
 
 async function pollHistory() {

@@ -97,6 +97,39 @@ std::string ViewsJson(const Pipeline& p) {
   return out;
 }
 
+// With an external source: per partition the position read, the high
+// watermark, the lag (high watermark - S), pause and retention loss.
+static void AppendSourceJson(const PipelineStats& s, const Coverage& c, std::string* out) {
+  *out += ",\"source\":{\"url\":";
+  AppendJsonString(s.source, out);
+  *out += ",\"partitions\":[";
+  for (size_t p = 0; p < s.source_partitions.size(); ++p) {
+    const SourcePartitionState& sp = s.source_partitions[p];
+    const uint64_t speed = p < c.speed.size() ? c.speed[p] : 0;
+    if (p) out->push_back(',');
+    *out += "{\"partition\":" + std::to_string(p) + ",\"position\":" + std::to_string(sp.position) +
+            ",\"high_watermark\":" + std::to_string(sp.high_watermark) +
+            ",\"log_start\":" + std::to_string(sp.log_start) +
+            ",\"lag\":" + std::to_string(sp.high_watermark > speed ? sp.high_watermark - speed : 0) +
+            ",\"paused\":" + (sp.paused ? "true" : "false") + ",\"lost\":";
+    if (sp.lost) {
+      *out += "{\"from\":" + std::to_string(sp.lost_from) + ",\"to\":" + std::to_string(sp.lost_to) + ",\"message\":";
+      AppendJsonString(sp.lost_message, out);
+      *out += "}";
+    } else {
+      *out += "null";
+    }
+    *out += "}";
+  }
+  *out += "],\"transient_errors\":" + std::to_string(s.source_transient_errors) + ",\"last_transient_error\":";
+  if (s.source_last_transient_error.empty()) {
+    *out += "null";
+  } else {
+    AppendJsonString(s.source_last_transient_error, out);
+  }
+  *out += "}";
+}
+
 std::string StatusJson(const Pipeline& p, double uptime_s) {
   const PipelineStats s = p.stats();
   const Coverage c = p.served().coverage();
@@ -114,6 +147,7 @@ std::string StatusJson(const Pipeline& p, double uptime_s) {
   out +=
       ",\"events\":{\"accepted\":" + std::to_string(s.accepted) + ",\"rejected\":" + std::to_string(s.rejected) + "}";
   out += ",\"batch_runs\":" + std::to_string(s.batch_runs) + ",\"batch_failures\":" + std::to_string(s.batch_failures);
+  if (!s.source.empty()) AppendSourceJson(s, c, &out);
   out += ",\"last_error\":";
   if (s.last_error.empty()) {
     out += "null";
@@ -200,6 +234,29 @@ std::string MetricsText(const Pipeline& p, const std::string& http_metrics) {
   AppendDouble(static_cast<double>(std::max<int64_t>(0, now - c.caught_up_ms)) / 1000.0, &freshness);
   Metric("lambdaflow_freshness_seconds", "gauge", "Seconds since the speed layer last caught up with the log.",
          freshness + "\n");
+  if (!s.source.empty()) {
+    std::vector<uint64_t> hw, lag, lost, paused;
+    for (size_t i = 0; i < s.source_partitions.size(); ++i) {
+      const SourcePartitionState& sp = s.source_partitions[i];
+      const uint64_t speed = i < c.speed.size() ? c.speed[i] : 0;
+      hw.push_back(sp.high_watermark);
+      lag.push_back(sp.high_watermark > speed ? sp.high_watermark - speed : 0);
+      lost.push_back(sp.lost ? sp.lost_to - sp.lost_from : 0);
+      paused.push_back(sp.paused ? 1 : 0);
+    }
+    Metric("lambdaflow_source_high_watermark", "gauge", "The source partition's high watermark, as last asked.",
+           PerPartition("lambdaflow_source_high_watermark", hw));
+    Metric("lambdaflow_source_lag", "gauge", "Offsets of the source partition not yet in the served views.",
+           PerPartition("lambdaflow_source_lag", lag));
+    Metric("lambdaflow_source_lost_offsets", "gauge",
+           "Offsets the source's retention deleted before they were sealed (the partition is not read).",
+           PerPartition("lambdaflow_source_lost_offsets", lost));
+    Metric("lambdaflow_source_paused", "gauge", "1 while the partition is paused (its unsealed tail is over budget).",
+           PerPartition("lambdaflow_source_paused", paused));
+    Metric("lambdaflow_source_transient_errors_total", "counter",
+           "Transient source errors (brokers down, timeouts), retried by the source.",
+           one("lambdaflow_source_transient_errors_total", s.source_transient_errors));
+  }
   Metric("lambdaflow_speed_buckets", "gauge", "Open and closed speed-layer buckets.",
          one("lambdaflow_speed_buckets", s.speed_buckets));
   Metric("lambdaflow_speed_memory_bytes", "gauge", "Memory of the speed-layer buckets.",

@@ -32,13 +32,13 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const KafkaSourceOptions&
   std::unique_ptr<KafkaSource> s(new KafkaSource());
   s->url_ = o.url;
   const KafkaSettings defaults = {
-      {"group.id", "lambdaflow"},  // required by librdkafka's consumer; partitions are assigned, never subscribed
+      {"group.id", o.group},  // required by librdkafka's consumer; partitions are assigned, never subscribed
       {"enable.auto.commit", "false"},
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", "error"},
       {"enable.partition.eof", "true"},
       {"isolation.level", "read_committed"},
-      {"fetch.wait.max.ms", "50"},  // freshness: the speed layer's micro-batches are tens of ms
+      {"fetch.wait.max.ms", "10"},  // freshness: the speed layer's micro-batches are tens of ms
       {"reconnect.backoff.ms", "50"},
       {"reconnect.backoff.max.ms", "1000"},
       {"client.id", "lambdaflow"},
@@ -139,6 +139,45 @@ Status KafkaSource::Poll(size_t max_records, std::chrono::milliseconds timeout, 
     health_.last_transient_error = text + " (" + rd_kafka_err2name(err) + ")";
   }
   return Status::OK();
+}
+
+Result<std::vector<uint64_t>> KafkaSource::HighWatermarks(const std::vector<uint32_t>& partitions,
+                                                          std::chrono::milliseconds timeout) {
+  std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDestroy> list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (uint32_t p : partitions)
+    rd_kafka_topic_partition_list_add(list.get(), url_.topic.c_str(), static_cast<int32_t>(p))->offset =
+        RD_KAFKA_OFFSET_END;  // as a timestamp: "latest"
+  const rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk_.get(), list.get(), static_cast<int>(timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return KafkaError(err, Describe() + ": high watermarks");
+  std::vector<uint64_t> out;
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = list->elems[i];
+    if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR || tp.offset < 0)
+      return KafkaError(tp.err, Describe() + ": high watermark of partition " + std::to_string(tp.partition));
+    out.push_back(static_cast<uint64_t>(tp.offset));
+  }
+  return out;
+}
+
+Status KafkaSource::Pause(const std::vector<uint32_t>& partitions, bool pause) {
+  if (partitions.empty()) return Status::OK();
+  std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDestroy> list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (uint32_t p : partitions)
+    rd_kafka_topic_partition_list_add(list.get(), url_.topic.c_str(), static_cast<int32_t>(p));
+  const rd_kafka_resp_err_t err =
+      pause ? rd_kafka_pause_partitions(rk_.get(), list.get()) : rd_kafka_resume_partitions(rk_.get(), list.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return KafkaError(err, std::string(pause ? "pause" : "resume") + " partitions of " + Describe());
+  return Status::OK();
+}
+
+void KafkaSource::CommitAsync(uint32_t partition, uint64_t offset) {
+  std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDestroy> list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), url_.topic.c_str(), static_cast<int32_t>(partition))->offset =
+      static_cast<int64_t>(offset);
+  (void)rd_kafka_commit(rk_.get(), list.get(), /*async=*/1);
 }
 
 Result<uint64_t> KafkaSource::Position(uint32_t partition) const {

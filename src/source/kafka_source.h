@@ -33,6 +33,9 @@ struct KafkaSourceOptions {
   KafkaUrl url;
   KafkaSettings settings;  // the user's librdkafka properties, applied last
   std::chrono::milliseconds connect_timeout{10000};
+  // The consumer group the sealed offsets are committed to (for lag tools
+  // only: partitions are assigned, never read from the group).
+  std::string group = "lambdaflow";
 };
 
 class KafkaSource final : public LogSource {
@@ -47,6 +50,12 @@ class KafkaSource final : public LogSource {
   Status Poll(size_t max_records, std::chrono::milliseconds timeout, RecordBatch* out) override;
   Result<uint64_t> Position(uint32_t partition) const override;
   Result<PartitionBounds> Bounds(uint32_t partition, std::chrono::milliseconds timeout) override;
+  // One ListOffsets request per leader (rd_kafka_offsets_for_times at
+  // "latest"), instead of two per partition.
+  Result<std::vector<uint64_t>> HighWatermarks(const std::vector<uint32_t>& partitions,
+                                               std::chrono::milliseconds timeout) override;
+  Status Pause(const std::vector<uint32_t>& partitions, bool pause) override;
+  void CommitAsync(uint32_t partition, uint64_t offset) override;
   SourceHealth health() const override { return health_; }
   std::string Describe() const override { return "kafka://" + url_.brokers + "/" + url_.topic; }
 

@@ -90,8 +90,28 @@ class LogSource {
   virtual Status Poll(size_t max_records, std::chrono::milliseconds timeout, RecordBatch* out) = 0;
   // The position of an assigned partition (see the file comment).
   virtual Result<uint64_t> Position(uint32_t partition) const = 0;
-  // Asks the source what partition `partition` holds now.
+  // Asks the source what partition `partition` holds now. Unlike the other
+  // methods, may be called from any thread, concurrently with them (the
+  // source thread polls while another one watches the high watermarks).
   virtual Result<PartitionBounds> Bounds(uint32_t partition, std::chrono::milliseconds timeout) = 0;
+  // The high watermarks of `partitions` (in that order), asked in as few
+  // requests as the source allows; callable from any thread, like Bounds.
+  virtual Result<std::vector<uint64_t>> HighWatermarks(const std::vector<uint32_t>& partitions,
+                                                       std::chrono::milliseconds timeout) {
+    std::vector<uint64_t> out;
+    for (uint32_t p : partitions) {
+      ASSIGN_OR_RETURN(PartitionBounds b, Bounds(p, timeout));
+      out.push_back(b.high_watermark);
+    }
+    return out;
+  }
+  // Stops (pause) or restarts fetching of assigned partitions, keeping
+  // their positions: backpressure while the unsealed tail is over budget.
+  virtual Status Pause(const std::vector<uint32_t>& partitions, bool pause) = 0;
+  // Tells the source that `partition` is sealed below `offset`, for the
+  // source's own lag tools only (Kafka: an asynchronous commit to the
+  // group); lambdaflow never reads it back. Best effort.
+  virtual void CommitAsync(uint32_t partition, uint64_t offset) = 0;
   virtual SourceHealth health() const = 0;
   // For messages: "kafka://host:9092/events".
   virtual std::string Describe() const = 0;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "speed/log_record_reader.h"
+
 namespace lf {
 
 struct SpeedLayer::Bucket {
@@ -103,7 +105,7 @@ void SpeedLayer::Consume(const Batch& batch, ViewStates* part) {
   for (size_t v = 0; v < plans_.size(); ++v) (*part)[v]->Consume(batch);
 }
 
-Status SpeedLayer::ConsumeRecords(const Log& log, int partition, uint64_t from, uint64_t to, Bucket* bucket,
+Status SpeedLayer::ConsumeRecords(const RecordReader& reader, int partition, uint64_t from, uint64_t to, Bucket* bucket,
                                   ViewStates* delta) {
   if (bucket->from == bucket->to) bucket->opened = std::chrono::steady_clock::now();
   // The records are consumed once, into `part`, which then merges into the
@@ -118,7 +120,7 @@ Status SpeedLayer::ConsumeRecords(const Log& log, int partition, uint64_t from, 
       handed_over_ += e->to - e->from;
       pos = e->to;
     } else {
-      RETURN_IF_ERROR(DecodeFromLog(log, partition, pos, to, &part));
+      RETURN_IF_ERROR(DecodeFromLog(reader, partition, pos, to, &part));
       pos = to;
     }
   }
@@ -132,14 +134,19 @@ Status SpeedLayer::ConsumeRecords(const Log& log, int partition, uint64_t from, 
   return Status::OK();
 }
 
-Status SpeedLayer::DecodeFromLog(const Log& log, int partition, uint64_t from, uint64_t to, ViewStates* part) {
+Status SpeedLayer::DecodeFromLog(const RecordReader& reader, int partition, uint64_t from, uint64_t to,
+                                 ViewStates* part) {
   std::vector<Reject> rejects;
+  uint64_t records = 0;
   for (uint64_t start = from; start < to; start += kReadRecords) {
     const uint64_t end = std::min(to, start + kReadRecords);
     buffer_.clear();
-    RETURN_IF_ERROR(log.Read(partition, start, end, [&](uint64_t, std::string_view rec) {
+    offsets_.clear();
+    RETURN_IF_ERROR(reader.Read(partition, start, end, [&](uint64_t offset, std::string_view rec) {
       buffer_.append(rec);
       buffer_.push_back('\n');
+      ++records;
+      if (options_.on_reject) offsets_.push_back(offset);
       return Status::OK();
     }));
     const size_t size = buffer_.size();
@@ -158,20 +165,30 @@ Status SpeedLayer::DecodeFromLog(const Log& log, int partition, uint64_t from, u
     Consume(batch_, part);
     batch_.Clear();
     // Accepted events always decode; one that no longer does (the views file
-    // changed the stream) is skipped by the batch layer too.
+    // changed the stream) is skipped by the batch layer too. Records of an
+    // external log were never validated: their rejects are reported with
+    // their offsets (the line numbers count from `start`, one per record).
     rejected_ += rejects.size();
+    if (options_.on_reject)
+      for (const Reject& r : rejects)
+        if (r.line >= start && r.line - start < offsets_.size())
+          options_.on_reject(partition, offsets_[r.line - start], r);
     rejects.clear();
   }
-  decoded_events_ += to - from;
+  decoded_events_ += records;
   return Status::OK();
 }
 
 Status SpeedLayer::Poll(const Log& log, ViewStates* delta, std::vector<OffsetRange>* closed) {
+  return Poll(LogRecordReader(&log), delta, closed);
+}
+
+Status SpeedLayer::Poll(const RecordReader& reader, ViewStates* delta, std::vector<OffsetRange>* closed) {
   if (delta->empty()) *delta = NewViewStates(plans_);
   const auto now = std::chrono::steady_clock::now();
   for (int p = 0; p < static_cast<int>(speed_.size()); ++p) {
     uint64_t& s = speed_[static_cast<size_t>(p)];
-    const uint64_t end = log.end_offset(p);
+    const uint64_t end = reader.Position(p);
     Bucket* open = OpenBucket(p);
     auto close = [&] {
       open->closed = true;
@@ -180,7 +197,7 @@ Status SpeedLayer::Poll(const Log& log, ViewStates* delta, std::vector<OffsetRan
     };
     while (s < end) {
       const uint64_t limit = std::min(end, open->from + options_.seal_events);
-      RETURN_IF_ERROR(ConsumeRecords(log, p, s, limit, open, delta));
+      RETURN_IF_ERROR(ConsumeRecords(reader, p, s, limit, open, delta));
       s = limit;
       if (open->to - open->from >= options_.seal_events) close();
     }

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "log/log.h"
 #include "master/master_store.h"
 #include "plan/view_plan.h"
+#include "source/record_reader.h"
 #include "speed/decoded_rows.h"
 
 namespace lf {
@@ -33,6 +35,11 @@ struct SpeedOptions {
   // ... or once its first event was consumed this long ago (0: never).
   std::chrono::milliseconds seal_age{10'000};
   DecoderOptions decoder;
+  // Every record that does not decode, with its partition and offset, as
+  // it is consumed (for an external log, whose records nobody validated
+  // before). May be empty. Records replayed after a restart are reported
+  // again.
+  std::function<void(int partition, uint64_t offset, const Reject& reject)> on_reject;
 };
 
 // Per view, one state (indexed like the plans the layer was made with).
@@ -54,11 +61,15 @@ class SpeedLayer {
   // that the speed watermark is the sealed watermark. Call once, first.
   Status Rebuild(const MasterStore& master, const std::vector<uint64_t>& batch);
 
-  // One micro-batch: consumes the log's acknowledged records from the speed
-  // watermark to its end into the open buckets and into *delta (fresh
-  // states, one per view, holding just this micro-batch), closing buckets
-  // at seal_events and by age. Appends the ranges of the buckets it closed
-  // to *closed, in order: the archiver must seal exactly those.
+  // One micro-batch: consumes the reader's records from the speed watermark
+  // to its position into the open buckets and into *delta (fresh states, one
+  // per view, holding just this micro-batch), closing buckets at
+  // seal_events positions and by age. Appends the ranges of the buckets it
+  // closed to *closed, in order: the archiver must seal exactly those. A
+  // bucket [from, to) covers positions: where the reader's offsets have
+  // gaps it holds fewer than to - from records.
+  Status Poll(const RecordReader& reader, ViewStates* delta, std::vector<OffsetRange>* closed);
+  // The same over the embedded log (speed/log_record_reader.h).
   Status Poll(const Log& log, ViewStates* delta, std::vector<OffsetRange>* closed);
 
   // A batch version covering [0, batch) was published: drops the buckets
@@ -84,9 +95,10 @@ class SpeedLayer {
  private:
   struct Bucket;
   Bucket* OpenBucket(int partition);
-  Status ConsumeRecords(const Log& log, int partition, uint64_t from, uint64_t to, Bucket* bucket, ViewStates* delta);
-  // Reads records [from, to) from the log and consumes their rows into `part`.
-  Status DecodeFromLog(const Log& log, int partition, uint64_t from, uint64_t to, ViewStates* part);
+  Status ConsumeRecords(const RecordReader& reader, int partition, uint64_t from, uint64_t to, Bucket* bucket,
+                        ViewStates* delta);
+  // Reads records [from, to) and consumes their rows into `part`.
+  Status DecodeFromLog(const RecordReader& reader, int partition, uint64_t from, uint64_t to, ViewStates* part);
   void Consume(const Batch& batch, ViewStates* part);
 
   const std::vector<const ViewPlan*> plans_;
@@ -95,7 +107,8 @@ class SpeedLayer {
   DecodedRows* const decoded_;
   JsonDecoder decoder_;
   Batch batch_;
-  std::string buffer_;  // records of one read, '\n'-joined and padded
+  std::string buffer_;             // records of one read, '\n'-joined and padded
+  std::vector<uint64_t> offsets_;  // their offsets, with options_.on_reject
   std::vector<uint64_t> speed_;
   // Oldest first; per partition, contiguous; the last one of a partition
   // is its open bucket.

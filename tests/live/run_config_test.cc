@@ -146,6 +146,29 @@ TEST(RunConfig, BadFilesAreClearErrors) {
   EXPECT_NE(err.find("missing.toml"), std::string::npos) << err;
 }
 
+TEST(RunConfig, KafkaSettingsAreCheckedBeforeAnyBrokerIsAsked) {
+  TempDir dir("lf-config-kafka");
+  std::string err;
+  const std::string data = " --data " + (dir.path() / "data").string();
+  WriteFile(dir.path() / "number.toml",
+            "source = \"kafka://127.0.0.1:1/events\"\n[kafka]\n\"fetch.wait.max.ms\" = 10\n");
+  EXPECT_EQ(RunToExit("--config " + (dir.path() / "number.toml").string() + data, &err, dir.path()), 2);
+  EXPECT_NE(err.find("number.toml:3:"), std::string::npos) << err;
+  EXPECT_NE(err.find("[kafka] \"fetch.wait.max.ms\" must be a string"), std::string::npos) << err;
+  WriteFile(dir.path() / "table.toml", "kafka = \"yes\"\n");
+  EXPECT_EQ(RunToExit("--config " + (dir.path() / "table.toml").string() + data, &err, dir.path()), 2);
+  EXPECT_NE(err.find("'kafka' must be a table of librdkafka properties"), std::string::npos) << err;
+  WriteFile(dir.path() / "property.toml",
+            "source = \"kafka://127.0.0.1:1/events\"\n[kafka]\n\"no.such.property\" = \"1\"\n");
+  EXPECT_NE(RunToExit("--config " + (dir.path() / "property.toml").string() + data, &err, dir.path()), 0);
+  EXPECT_NE(err.find("no.such.property"), std::string::npos) << err;
+  EXPECT_NE(RunToExit("--source kafka:/x" + data, &err, dir.path()), 0);
+  EXPECT_NE(err.find("--source kafka:/x: not a kafka:// URL"), std::string::npos) << err;
+  EXPECT_NE(RunToExit("--source kafka://127.0.0.1:1/events --partition-by zipcode" + data, &err, dir.path()), 0);
+  EXPECT_NE(err.find("partition_by applies to POST /v1/events"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(dir.path() / "data")) << "nothing is created before the source is checked";
+}
+
 TEST(RunConfig, RequireTokenForReadsIsABooleanThatNeedsAToken) {
   TempDir dir("lf-config-token");
   std::string err;

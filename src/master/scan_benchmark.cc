@@ -83,7 +83,7 @@ void BM_ScanSegment(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kEvents);
   state.SetBytesProcessed(state.iterations() * f.text.size());
-  auto cols = f.fs->FileSize(f.store->dir() + "/" + seg.cols_name);
+  auto cols = f.store->store()->Size(seg.cols_name);
   state.counters["sidecar_MB"] = cols.ok() ? static_cast<double>(*cols) / 1e6 : 0;
   state.counters["raw_MB"] = static_cast<double>(seg.raw_bytes) / 1e6;
   state.counters["ndjson_MB"] = static_cast<double>(f.text.size()) / 1e6;

@@ -250,11 +250,13 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
   // Level 1: sealing runs beside ingest; it halves compression time for
   // about 10% more bytes than level 3.
   mopts.zstd_level = 1;
-  if (!read_only && !options.read_only_store) mopts.writer_id = UniqueWriterId();
   if (store_in_dir) {
     mopts.legacy_master_prefix = "master";
     mopts.legacy_batch_prefix = "batch";
   }
+  // Read first; a writer claims the store's partitions only once the rest
+  // of the directory (the log) has opened, so that a process that cannot
+  // start does not fence the one that owns the store.
   ASSIGN_OR_RETURN(d->master_, MasterStore::Open(d->store_.get(), d->schema(), partitions, mopts));
   if (!read_only) {
     // The log is recovered against the sealed watermark: it never ends below it.
@@ -278,6 +280,11 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
                                   "lost with the manifests; restore the manifest/ folder from a backup");
       }
     }
+  }
+  if (!read_only && !options.read_only_store) {
+    mopts.writer_id = UniqueWriterId();
+    d->master_.reset();
+    ASSIGN_OR_RETURN(d->master_, MasterStore::Open(d->store_.get(), d->schema(), partitions, mopts));
   }
   d->versions_ = std::make_unique<VersionStore>(d->master_.get());
   return d;

@@ -531,19 +531,28 @@ TEST_F(PipelineTest, SecondWriterOfTheStoreFencesTheFirst) {
   ASSERT_TRUE(pipeline_->RunBatchForTesting().ok());
   EXPECT_EQ(pipeline_->stats().sealed, std::vector<uint64_t>{100});
 
+  // A second one that cannot start (its empty log ends below the store's
+  // sealed watermark) claims nothing: the first one goes on sealing.
+  auto refused = Pipeline::Start(fs_.get(), root_ + "/b", views_path_, o);
+  ASSERT_FALSE(refused.ok());
+  Send(30);
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  EXPECT_EQ(pipeline_->stats().sealed, std::vector<uint64_t>{150});
+  EXPECT_EQ(pipeline_->stats().last_error, "");
+
   // The second one (its own, empty log continues at the store's sealed
   // watermark) claims every partition.
   PipelineOptions ob = o;
   ob.dir.log.restart_at_sealed = true;
   auto b = Pipeline::Start(fs_.get(), root_ + "/b", views_path_, ob);
   ASSERT_TRUE(b.ok()) << b.status().ToString();
-  EXPECT_EQ((*b)->stats().sealed, std::vector<uint64_t>{100});
+  EXPECT_EQ((*b)->stats().sealed, std::vector<uint64_t>{150});
 
   // The first one's next seal is refused: not a crash, not a silent drop.
   Send(60);
   ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
   const PipelineStats st = pipeline_->stats();
-  EXPECT_EQ(st.sealed, std::vector<uint64_t>{100});
+  EXPECT_EQ(st.sealed, std::vector<uint64_t>{150});
   EXPECT_NE(st.last_error.find("partition 0 is fenced"), std::string::npos) << st.last_error;
   size_t fenced_lines = 0;
   for (const auto& l : log_a) fenced_lines += l.find("partition 0 is fenced") != std::string::npos;
@@ -553,7 +562,7 @@ TEST_F(PipelineTest, SecondWriterOfTheStoreFencesTheFirst) {
   CheckEquation("the fenced process still serves what it has");
   // The owner's view of the store holds nothing of the refused seal.
   ASSERT_TRUE((*b)->RunBatchForTesting().ok());
-  EXPECT_EQ((*b)->stats().sealed, std::vector<uint64_t>{100});
+  EXPECT_EQ((*b)->stats().sealed, std::vector<uint64_t>{150});
 }
 
 // A data directory of the previous release (master/MANIFEST replaced by

@@ -85,11 +85,15 @@ TEST_F(MasterChainTest, GappedSealKeepsFewerEventsThanOffsets) {
   ASSERT_TRUE((*m)->Seal(0, 0, 10, Views(ev)).ok());
   EXPECT_EQ((*m)->Seal(0, 10, 12, Views(Events(0, 3))).code(), StatusCode::kInvalidArgument);  // 3 > 2 offsets
   ASSERT_TRUE((*m)->Seal(0, 10, 20, Views(Events(10, 10))).ok());                              // dense again
+  ASSERT_TRUE((*m)->Seal(0, 20, 25, {}).ok());  // only transaction markers
   const Manifest snap = (*m)->Snapshot();
-  ASSERT_EQ(snap.segments.size(), 2u);
+  ASSERT_EQ(snap.segments.size(), 3u);
+  EXPECT_EQ(snap.segments[2].events, 0u);
+  EXPECT_TRUE(ScanKeys(m->get(), snap.segments[2]).empty());
+  EXPECT_TRUE((*m)->VerifySegment(snap.segments[2]).ok());
   EXPECT_EQ(snap.segments[0].events, 7u);
   EXPECT_EQ(snap.segments[0].to, 10u);
-  EXPECT_EQ(snap.sealed[0], 20u);
+  EXPECT_EQ(snap.sealed[0], 25u);
   ASSERT_EQ(rejects_.size(), 1u);
   EXPECT_EQ(rejects_[0], "event 4 of partition 0 [0, 10)");
   EXPECT_EQ(HistoricalEventLabel(snap.segments[1], 3), "offset 13 of partition 0");

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 
 #include "common/format.h"
 #include "store/local_object_store.h"
@@ -45,6 +46,7 @@ std::string MarkerText(int partitions) {
   return s;
 }
 constexpr const char* kViewsFile = "views.sql";
+constexpr const char* kStoreFile = "STORE";
 
 // Whether the directory holds events or results: a master MANIFEST (either
 // layout), a batch version, or a log segment with records.
@@ -195,8 +197,50 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
   // another. In the data directory it also holds the previous release's
   // layout (master/MANIFEST, master/segments/, batch/CURRENT), migrated into
   // the manifest chains on the first writer's open.
-  d->store_path_ = options.store.empty() ? dir : options.store;
-  const bool store_in_dir = options.store.empty() || options.store == dir;
+  //
+  // A store elsewhere is recorded in DIR/STORE by the first writer given
+  // --store: later openers without --store use it (a forgotten flag must
+  // not read an empty store), and another --store is refused.
+  auto absolute = [](const std::string& p) {
+    std::error_code ec;
+    const std::filesystem::path a = std::filesystem::absolute(p, ec);
+    return (ec ? std::filesystem::path(p) : a).lexically_normal().string();
+  };
+  const std::string dir_abs = absolute(dir);
+  std::string store = options.store.empty() ? std::string() : absolute(options.store);
+  if (store == dir_abs) store.clear();
+  const std::string store_file = JoinPath(dir, kStoreFile);
+  ASSIGN_OR_RETURN(bool has_store_file, fs->Exists(store_file));
+  if (has_store_file) {
+    ASSIGN_OR_RETURN(std::string recorded, fs->ReadFile(store_file));
+    while (!recorded.empty() && (recorded.back() == '\n' || recorded.back() == '\r')) recorded.pop_back();
+    if (recorded.empty() || recorded[0] != '/')
+      return Status::Corruption(store_file +
+                                ": not an absolute path to the store; write the store's directory "
+                                "into it (one line)");
+    if (store.empty() && !options.store.empty())
+      return Status::InvalidArgument("'" + dir + "' uses the store " + recorded + " (recorded in " + store_file +
+                                     "), not the data directory itself; pass --store " + recorded);
+    if (!store.empty() && store != recorded)
+      return Status::InvalidArgument("'" + dir + "' uses the store " + recorded + " (recorded in " + store_file +
+                                     "), not " + store + ": pass --store " + recorded +
+                                     " (after moving the store, write its new directory into " + store_file + ")");
+    store = recorded;
+  } else if (!store.empty()) {
+    ASSIGN_OR_RETURN(bool dir_has_chains, fs->Exists(JoinPath(dir, "manifest")));
+    if (dir_has_chains)
+      return Status::InvalidArgument("'" + dir + "' keeps its store in the data directory itself (" +
+                                     JoinPath(dir, "manifest") + " exists); drop --store " + options.store);
+    ASSIGN_OR_RETURN(bool legacy, fs->Exists(JoinPath(dir, "master/MANIFEST")));
+    if (legacy)
+      return Status::InvalidArgument("'" + dir +
+                                     "' holds a master dataset of the previous layout (master/MANIFEST), which "
+                                     "can only be migrated in place: run once without --store (its segments "
+                                     "are not copied), and keep the store in the data directory");
+    if (!read_only && !options.read_only_store) RETURN_IF_ERROR(fs->WriteFileAtomic(store_file, store + "\n"));
+  }
+  d->store_path_ = store.empty() ? dir : store;
+  const bool store_in_dir = store.empty();
   const std::string master_dir = JoinPath(dir, "master");
   ASSIGN_OR_RETURN(bool has_manifest, fs->Exists(JoinPath(master_dir, "MANIFEST")));
   ASSIGN_OR_RETURN(bool has_chains, fs->Exists(JoinPath(d->store_path_, "manifest")));
@@ -204,14 +248,6 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
     ASSIGN_OR_RETURN(bool store_exists, fs->Exists(d->store_path_));
     if (!store_exists)
       return Status::NotFound("the store '" + d->store_path_ + "' does not exist; pass the --store that `run` uses");
-  }
-  if (has_manifest && !store_in_dir) {
-    ASSIGN_OR_RETURN(bool dir_has_chains, fs->Exists(JoinPath(dir, "manifest")));
-    if (!dir_has_chains)
-      return Status::InvalidArgument("'" + dir +
-                                     "' holds a master dataset of the previous layout (master/MANIFEST), which "
-                                     "can only be migrated in place: run once without --store (its segments "
-                                     "are not copied), then move nothing: keep the store in the data directory");
   }
   // Chains lost while the store holds segments: refused, unless the log
   // still holds every event from offset 0 and no batch version exists (the
@@ -242,8 +278,8 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
                                 "restore the manifest/ folder from a backup");
     }
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<LocalObjectStore> store, LocalObjectStore::Open(fs, d->store_path_));
-  d->store_ = std::move(store);
+  ASSIGN_OR_RETURN(std::unique_ptr<LocalObjectStore> local, LocalObjectStore::Open(fs, d->store_path_));
+  d->store_ = std::move(local);
   MasterStoreOptions mopts;
   mopts.decoder = options.decoder;
   mopts.log = options.operator_log;

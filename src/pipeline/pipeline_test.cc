@@ -656,5 +656,47 @@ TEST_F(PipelineTest, PreviousReleaseDirectoryIsMigratedOnce) {
   CheckEquation("after a restart");
 }
 
+// `--store DIR` puts the shared part elsewhere and is recorded in the data
+// directory: a restart without the flag finds it, another one is refused.
+TEST_F(PipelineTest, StoreElsewhereIsRecordedInTheDataDirectory) {
+  PipelineOptions o;
+  o.dir.seal_events = 50;
+  o.micro_batch = std::chrono::milliseconds(0);
+  o.batch_interval = std::chrono::milliseconds(-1);
+  o.seal_age = std::chrono::milliseconds(0);
+  const std::string data = root_ + "/data", store = root_ + "/shared";
+  auto start = [&](const std::string& store_flag) {
+    PipelineOptions p = o;
+    p.dir.store = store_flag;
+    return Pipeline::Start(fs_.get(), data, views_path_, p);
+  };
+  auto p = start(store);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  pipeline_ = std::move(*p);
+  Send(120);
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  ASSERT_TRUE(pipeline_->RunBatchForTesting().ok());
+  ASSERT_TRUE(pipeline_->Stop().ok());
+  pipeline_.reset();
+  namespace sfs = std::filesystem;
+  EXPECT_TRUE(sfs::exists(store + "/manifest/p0"));
+  EXPECT_FALSE(sfs::exists(data + "/manifest"));
+  EXPECT_FALSE(sfs::exists(data + "/segments"));
+  EXPECT_TRUE(sfs::exists(data + "/log"));
+
+  p = start("");  // the flag forgotten: the recorded store
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  pipeline_ = std::move(*p);
+  EXPECT_EQ(pipeline_->stats().sealed, std::vector<uint64_t>{100});
+  CheckEquation("restarted without --store");
+  ASSERT_TRUE(pipeline_->Stop().ok());
+  pipeline_.reset();
+  p = start(root_ + "/other");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(p.status().message().find("--store " + store), std::string::npos) << p.status().ToString();
+  EXPECT_FALSE(sfs::exists(root_ + "/other/manifest"));
+}
+
 }  // namespace
 }  // namespace lf

@@ -23,10 +23,8 @@ int64_t NowMs() {
 
 }  // namespace
 
-BatchLayer::BatchLayer(FileSystem* fs, const std::string& batch_dir, const sql::Catalog& catalog, int stream,
-                       std::string_view views_text, MasterStore* master)
-    : fs_(fs),
-      versions_(fs, batch_dir),
+BatchLayer::BatchLayer(const sql::Catalog& catalog, int stream, std::string_view views_text, MasterStore* master)
+    : versions_(master),
       catalog_(catalog),
       stream_(stream),
       views_hash_(XXH3_64bits(views_text.data(), views_text.size())),
@@ -35,7 +33,6 @@ BatchLayer::BatchLayer(FileSystem* fs, const std::string& batch_dir, const sql::
 Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   BatchRunReport report;
-  RETURN_IF_ERROR(fs_->CreateDirs(DirName(versions_.VersionDir(0))));
   const Manifest manifest = master_->Snapshot();
   std::vector<VersionSegment> segments;
   for (const auto& s : manifest.segments) segments.push_back({s.partition, s.from, s.to, s.raw_hash});
@@ -172,7 +169,7 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
     states[i].reset();  // release memory before the next view is written
   }
   version.timings = {{"load", load_secs}, {"scan", scan_secs}, {"write", Since(write_start)}};
-  RETURN_IF_ERROR(versions_.Publish(version, files, options.keep_versions));
+  RETURN_IF_ERROR(versions_.Publish(&version, files));
   report.version = std::move(version);
   report.seconds = Since(start);
   return report;

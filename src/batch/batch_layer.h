@@ -2,8 +2,8 @@
 // RunOnce snapshots the manifest (watermark W per partition), runs every
 // view's plan over the sealed segments — in parallel over segments and
 // cores, combining per-thread partial states — and publishes a new batch
-// version atomically. `lambdaflow batch` runs it once; `lambdaflow run`
-// runs it in a loop.
+// version (write-once objects, then named in every partition's manifest). `lambdaflow batch` runs it once; `lambdaflow
+// run` runs it in a loop.
 //
 // Incremental recompute: segments are immutable, so the state a published
 // version holds for a view is a valid partial state for the same segments.
@@ -27,7 +27,6 @@ namespace lf {
 struct BatchRunOptions {
   bool full = false;  // ignore every cached state
   int threads = 0;    // 0: one per core
-  int keep_versions = 3;
   // Rows scanned so far, and the rows of the segments to scan as the total;
   // may be null.
   ProgressCounters* progress = nullptr;
@@ -45,14 +44,12 @@ class BatchLayer {
  public:
   // `catalog` and `master` must outlive the layer; `views_text` is the
   // views file the catalog came from (its hash is recorded per version).
-  BatchLayer(FileSystem* fs, const std::string& batch_dir, const sql::Catalog& catalog, int stream,
-             std::string_view views_text, MasterStore* master);
+  BatchLayer(const sql::Catalog& catalog, int stream, std::string_view views_text, MasterStore* master);
 
   Result<BatchRunReport> RunOnce(const BatchRunOptions& options);
   VersionStore& versions() { return versions_; }
 
  private:
-  FileSystem* const fs_;
   VersionStore versions_;
   const sql::Catalog& catalog_;
   const int stream_;

@@ -99,7 +99,7 @@ class BatchLayerTest : public ::testing::Test {
   }
 
   std::string Tsv(const BatchVersion& v, const std::string& view) {
-    VersionStore store(&fs_, "data/batch");
+    VersionStore store(master_.get());
     auto data = store.ReadViewFile(v, *v.FindView(view), false);
     EXPECT_TRUE(data.ok()) << data.status().ToString();
     return data.ok() ? *data : "";
@@ -112,7 +112,7 @@ class BatchLayerTest : public ::testing::Test {
 };
 
 TEST_F(BatchLayerTest, IncrementalRunEqualsFullRecompute) {
-  BatchLayer layer(&fs_, "data/batch", catalog_, 0, "views", master_.get());
+  BatchLayer layer(catalog_, 0, "views", master_.get());
   SealEvents(3000);
   SealEvents(2000);
   auto first = layer.RunOnce({});
@@ -132,24 +132,31 @@ TEST_F(BatchLayerTest, IncrementalRunEqualsFullRecompute) {
   EXPECT_EQ(third->segments_scanned, 3u);
   EXPECT_EQ(third->version.number, 3u);
   for (const char* view : {"revenue", "zip_hour"}) EXPECT_EQ(Tsv(second->version, view), Tsv(third->version, view));
-  // Only the newest three versions are kept.
+  // Versions no kept manifest version names are garbage; the current one
+  // is not.
   auto fourth = layer.RunOnce({});
   ASSERT_TRUE(fourth.ok());
-  auto exists = fs_.Exists(layer.versions().VersionDir(1));
-  ASSERT_TRUE(exists.ok());
-  EXPECT_FALSE(*exists);
+  auto gc = master_->CollectGarbage(/*keep_versions=*/1, /*grace_ms=*/0);
+  ASSERT_TRUE(gc.ok()) << gc.status().ToString();
+  EXPECT_GT(gc->versions, 0u);
+  for (const auto* v : {&first->version, &second->version, &third->version}) {
+    auto exists = fs_.Exists("data/master/" + v->key + "/VERSION");
+    ASSERT_TRUE(exists.ok());
+    EXPECT_FALSE(*exists) << v->key;
+  }
   auto current = layer.versions().Current();
   ASSERT_TRUE(current.ok() && *current);
   EXPECT_EQ((*current)->number, 4u);
+  EXPECT_EQ((*current)->key, fourth->version.key);
 }
 
 TEST_F(BatchLayerTest, DamagedStateIsNotReusedButRecomputed) {
-  BatchLayer layer(&fs_, "data/batch", catalog_, 0, "views", master_.get());
+  BatchLayer layer(catalog_, 0, "views", master_.get());
   SealEvents(1000);
   auto first = layer.RunOnce({});
   ASSERT_TRUE(first.ok());
   // Damage the state file of one view: the next run must not trust it.
-  std::string path = JoinPath(layer.versions().VersionDir(1), StateFileName("revenue"));
+  std::string path = JoinPath("data/master/" + first->version.key, StateFileName("revenue"));
   auto data = fs_.ReadFile(path);
   ASSERT_TRUE(data.ok());
   std::string bad = *data;
@@ -159,7 +166,7 @@ TEST_F(BatchLayerTest, DamagedStateIsNotReusedButRecomputed) {
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   EXPECT_EQ(second->segments_scanned, 1u);  // revenue needed the segment again
   EXPECT_EQ(Tsv(first->version, "zip_hour"), Tsv(second->version, "zip_hour"));
-  VersionStore store(&fs_, "data/batch");
+  VersionStore store(master_.get());
   EXPECT_EQ(store.ReadViewFile(first->version, *first->version.FindView("revenue"), true).status().code(),
             StatusCode::kCorruption);
 }

@@ -3,15 +3,16 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <random>
 #include <sstream>
 
 namespace lf {
 namespace {
 
 constexpr const char* kHeader = "lambdaflow batch version 1";
-constexpr const char* kCurrent = "CURRENT";
 constexpr const char* kVersionFile = "VERSION";
 
 std::string Hex(uint64_t v) {
@@ -30,16 +31,16 @@ bool ParseU64(const std::string& s, uint64_t* out, int base = 10) {
   return true;
 }
 
-// A view name as a file name: bytes outside [A-Za-z0-9_-] are %XX-escaped,
-// so that no name can escape the folder or clash with another.
+// A view name as an object name: bytes outside [A-Za-z0-9_] are
+// -XX-escaped, so that no name can escape the folder or clash with another.
 std::string FileSafe(const std::string& name) {
   std::string out;
   for (unsigned char c : name) {
-    if (std::isalnum(c) || c == '_' || c == '-') {
+    if (std::isalnum(c) || c == '_') {
       out.push_back(static_cast<char>(c));
     } else {
       char buf[4];
-      std::snprintf(buf, sizeof(buf), "%%%02X", c);
+      std::snprintf(buf, sizeof(buf), "-%02X", c);
       out += buf;
     }
   }
@@ -144,56 +145,55 @@ Result<BatchVersion> DecodeVersion(std::string_view data, const std::string& fil
   return v;
 }
 
-std::string VersionStore::VersionDir(uint64_t number) const {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "v%020" PRIu64, number);
-  return JoinPath(dir_, buf);
+std::string VersionStore::NewVersionKey(uint64_t number) {
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  std::random_device rd;
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "batch/v%020" PRIu64 "-%013" PRId64 "-%08x", number, std::max<int64_t>(0, now),
+                static_cast<unsigned>(rd()));
+  return buf;
+}
+
+Result<BatchVersion> VersionStore::Read(const std::string& key) const {
+  const std::string path = key + "/" + kVersionFile;
+  auto data = store_->Get(path);
+  if (!data.ok() && data.status().code() == StatusCode::kNotFound)
+    return Status::Corruption("batch version " + path + " named by the manifest is missing from " + store_->Describe() +
+                              "; recompute with `lambdaflow batch`");
+  RETURN_IF_ERROR(data.status());
+  ASSIGN_OR_RETURN(BatchVersion v, DecodeVersion(*data, path));
+  v.key = key;
+  return v;
 }
 
 Result<std::optional<BatchVersion>> VersionStore::Current() const {
-  std::string current = JoinPath(dir_, kCurrent);
-  ASSIGN_OR_RETURN(bool exists, fs_->Exists(current));
-  if (!exists) return std::optional<BatchVersion>();
-  ASSIGN_OR_RETURN(std::string pointer, fs_->ReadFile(current));
-  while (!pointer.empty() && (pointer.back() == '\n' || pointer.back() == '\r')) pointer.pop_back();
-  if (pointer.empty() || pointer.find('/') != std::string::npos)
-    return Status::Corruption(current + ": bad version pointer '" + pointer + "'");
-  std::string path = JoinPath(JoinPath(dir_, pointer), kVersionFile);
-  ASSIGN_OR_RETURN(std::string data, fs_->ReadFile(path));
-  ASSIGN_OR_RETURN(BatchVersion v, DecodeVersion(data, path));
-  return std::optional<BatchVersion>(std::move(v));
+  // The partitions' chains name the version; after a crash between two
+  // partitions' publishes they may name two: the newer one is current (the
+  // next publish names it everywhere).
+  std::optional<BatchVersion> best;
+  std::vector<std::string> seen;
+  for (const BatchRef& ref : master_->BatchRefs()) {
+    if (ref.key.empty() || std::find(seen.begin(), seen.end(), ref.key) != seen.end()) continue;
+    seen.push_back(ref.key);
+    ASSIGN_OR_RETURN(BatchVersion v, Read(ref.key));
+    if (!best || v.number > best->number) best = std::move(v);
+  }
+  return best;
 }
 
-Status VersionStore::Publish(const BatchVersion& version, const std::vector<std::pair<std::string, std::string>>& files,
-                             int keep) {
-  const std::string dir = VersionDir(version.number);
-  RETURN_IF_ERROR(fs_->CreateDirs(dir));
-  for (const auto& [name, data] : files) RETURN_IF_ERROR(fs_->WriteFileDurable(JoinPath(dir, name), data));
-  RETURN_IF_ERROR(fs_->WriteFileDurable(JoinPath(dir, kVersionFile), EncodeVersion(version)));
-  RETURN_IF_ERROR(fs_->SyncDir(dir));
-  RETURN_IF_ERROR(fs_->SyncDir(dir_));
-  std::string name = dir.substr(dir.find_last_of('/') + 1);
-  RETURN_IF_ERROR(fs_->WriteFileAtomic(JoinPath(dir_, kCurrent), name + "\n"));
-  // Keep the newest `keep` versions. Listing is only used to collect
-  // garbage; CURRENT alone says which version is served.
-  ASSIGN_OR_RETURN(auto entries, fs_->ListDir(dir_));
-  std::vector<std::string> versions;
-  for (const auto& e : entries)
-    if (e.size() == 21 && e[0] == 'v') versions.push_back(e);
-  std::sort(versions.begin(), versions.end());
-  for (size_t i = 0; i + static_cast<size_t>(keep) < versions.size(); ++i) {
-    if (versions[i] >= name) break;
-    std::string old = JoinPath(dir_, versions[i]);
-    ASSIGN_OR_RETURN(auto old_files, fs_->ListDir(old));
-    for (const auto& f : old_files) RETURN_IF_ERROR(fs_->Remove(JoinPath(old, f)));
-    RETURN_IF_ERROR(fs_->Remove(old));
-  }
-  return Status::OK();
+Status VersionStore::Publish(BatchVersion* version, const std::vector<std::pair<std::string, std::string>>& files) {
+  version->key = NewVersionKey(version->number);
+  for (const auto& [name, data] : files) RETURN_IF_ERROR(store_->Put(version->key + "/" + name, data));
+  // VERSION last: a version folder without it is an orphan of a crash.
+  RETURN_IF_ERROR(store_->Put(version->key + "/" + kVersionFile, EncodeVersion(*version)));
+  return master_->PublishBatch(version->watermark, version->key);
 }
 
 Result<std::string> VersionStore::ReadViewFile(const BatchVersion& version, const VersionView& view, bool state) const {
-  std::string path = JoinPath(VersionDir(version.number), state ? StateFileName(view.name) : TsvFileName(view.name));
-  ASSIGN_OR_RETURN(std::string data, fs_->ReadFile(path));
+  const std::string path = version.key + "/" + (state ? StateFileName(view.name) : TsvFileName(view.name));
+  ASSIGN_OR_RETURN(std::string data, store_->Get(path));
   uint64_t bytes = state ? view.state_bytes : view.tsv_bytes;
   uint64_t hash = state ? view.state_hash : view.tsv_hash;
   if (data.size() != bytes || XXH3_64bits(data.data(), data.size()) != hash)

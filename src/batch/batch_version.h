@@ -1,9 +1,9 @@
-// Batch view versions: what one batch run publishes. A version is a folder
-// `batch/v<number, 20 digits>/` of write-once files — per view the TSV of
-// its rows and the serialized view state (keys + aggregate states, which
-// the serving layer loads and merges with the speed layer) — plus the
-// version manifest `VERSION`, and one pointer `batch/CURRENT` replaced
-// atomically. docs/formats/batch_view.md specifies the files.
+// Batch view versions: what one batch run publishes. A version is a set of
+// write-once objects under one key prefix in the shared store — per view
+// the TSV of its rows and the serialized view state (keys + aggregate
+// states, which the serving layer loads and merges with the speed layer) —
+// plus the version manifest `VERSION`; the partitions' manifest chains name
+// it. docs/formats/batch_view.md specifies the files.
 #pragma once
 
 #include <cstdint>
@@ -12,8 +12,9 @@
 #include <utility>
 #include <vector>
 
-#include "common/file_system.h"
 #include "common/status.h"
+#include "master/master_store.h"
+#include "store/object_store.h"
 
 namespace lf {
 
@@ -41,6 +42,7 @@ struct BatchVersion {
   std::vector<VersionSegment> segments;
   std::vector<VersionView> views;
   std::vector<std::pair<std::string, double>> timings;  // phase -> seconds
+  std::string key;                                      // where it is in the store (not part of the encoding)
 
   const VersionView* FindView(std::string_view name) const;
 };
@@ -52,25 +54,35 @@ Result<BatchVersion> DecodeVersion(std::string_view data, const std::string& fil
 std::string TsvFileName(const std::string& view);
 std::string StateFileName(const std::string& view);
 
-// The `batch/` folder. Thread-safe for readers; one publisher at a time.
+// The batch versions in the shared store. A version is written once under a
+// unique key prefix ("batch/v<number>-<created ms>-<random>/"), its view
+// files first and its VERSION last, then published in every partition's
+// manifest chain (MasterStore::PublishBatch); nothing is renamed or
+// replaced. Old versions go with the master dataset's garbage collection.
+// Thread-safe for readers; one publisher at a time.
 class VersionStore {
  public:
-  VersionStore(FileSystem* fs, std::string dir) : fs_(fs), dir_(std::move(dir)) {}
+  // `master` (and its store) must outlive this.
+  explicit VersionStore(MasterStore* master) : store_(master->store()), master_(master) {}
 
-  // The version CURRENT points to; nullopt before the first publish.
+  // The version the partitions' manifests name (the newest when they
+  // differ); nullopt before the first publish. A named version that is
+  // missing or damaged is Corruption.
   Result<std::optional<BatchVersion>> Current() const;
-  std::string VersionDir(uint64_t number) const;
-  // Writes `files` (name, bytes) and the version manifest into a new
-  // version folder, then points CURRENT at it; keeps the newest `keep`
-  // versions and deletes older ones.
-  Status Publish(const BatchVersion& version, const std::vector<std::pair<std::string, std::string>>& files,
-                 int keep = 3);
+  // The version under `key`.
+  Result<BatchVersion> Read(const std::string& key) const;
+  // Writes `files` (name, bytes) and the version manifest under a new key
+  // (set in version->key), then publishes it in every partition's chain.
+  // Fenced when another writer owns a partition (published for the others).
+  Status Publish(BatchVersion* version, const std::vector<std::pair<std::string, std::string>>& files);
   // Reads a view file of a version and checks its size and checksum.
   Result<std::string> ReadViewFile(const BatchVersion& version, const VersionView& view, bool state) const;
 
  private:
-  FileSystem* const fs_;
-  const std::string dir_;
+  static std::string NewVersionKey(uint64_t number);
+
+  ObjectStore* const store_;
+  MasterStore* const master_;
 };
 
 }  // namespace lf

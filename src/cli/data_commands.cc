@@ -34,6 +34,7 @@ constexpr const char* kDefaultData = "./lambdaflow-data";
 
 struct StoreFlags {
   std::string data = kDefaultData;
+  std::string store;  // empty: the data directory
   std::string fsync = "interval";
   int fsync_interval_ms = 5;
   uint64_t seal_events = 1'000'000;
@@ -43,6 +44,9 @@ struct StoreFlags {
 
 void AddStoreFlags(CLI::App* cmd, StoreFlags* f, bool writer) {
   cmd->add_option("--data", f->data, "The data directory (default ./lambdaflow-data)");
+  cmd->add_option("--store", f->store,
+                  "The shared store's directory (master segments, manifests, batch versions), if `run` was given "
+                  "one (default: the data directory)");
   if (!writer) return;
   cmd->add_option("--fsync", f->fsync, "Log fsync policy: always, interval (group commit, default) or none");
   cmd->add_option("--fsync-interval-ms", f->fsync_interval_ms, "Group-commit period of the interval policy (ms)");
@@ -61,6 +65,13 @@ Result<DataDirOptions> ToOptions(const StoreFlags& f) {
   o.partitions = f.partitions;
   o.log.restart_at_sealed = f.restart_log_at_sealed;
   o.seal_events = f.seal_events;
+  o.store = f.store;
+  return o;
+}
+
+DataDirOptions ReadOnlyOptions(const StoreFlags& f) {
+  DataDirOptions o;
+  o.store = f.store;
   return o;
 }
 
@@ -204,7 +215,7 @@ Status RunBatch(const BatchArgs& a) {
   if (!a.no_seal) {
     ASSIGN_OR_RETURN(sealed, dir->Seal(true));
   }
-  BatchLayer layer(fs.get(), dir->batch_dir(), dir->catalog(), dir->stream(), dir->views_text(), dir->master());
+  BatchLayer layer(dir->catalog(), dir->stream(), dir->views_text(), dir->master());
   BatchRunOptions ro;
   ro.full = a.full;
   ro.threads = a.threads;
@@ -214,6 +225,9 @@ Status RunBatch(const BatchArgs& a) {
   auto run = layer.RunOnce(ro);
   progress.Stop();
   ASSIGN_OR_RETURN(BatchRunReport r, std::move(run));
+  // Older manifest versions and unnamed objects, after their grace period.
+  auto gc = dir->master()->CollectGarbage();
+  if (!gc.ok()) std::fprintf(stderr, "lambdaflow batch: garbage collection: %s\n", gc.status().ToString().c_str());
   std::string timings;
   for (const auto& [phase, secs] : r.version.timings) {
     char buf[64];
@@ -500,7 +514,7 @@ Status RunQueryCommand(const QueryArgs& a) {
   ASSIGN_OR_RETURN(ResultFormat format, ParseResultFormat(a.format));
   if (!a.server.empty()) return RunServerQuery(a, format);
   auto fs = NewPosixFileSystem();
-  ASSIGN_OR_RETURN(auto dir, DataDir::Open(fs.get(), a.store.data, "", true));
+  ASSIGN_OR_RETURN(auto dir, DataDir::Open(fs.get(), a.store.data, "", true, ReadOnlyOptions(a.store)));
   ASSIGN_OR_RETURN(auto served, ServedVersion::Load(dir.get()));
   std::string sql = a.what;
   const bool bare = IsBareViewName(sql);
@@ -557,9 +571,12 @@ Status RunStatus(const StatusArgs& a) {
   // process holds the directory, it is reported as unknown.
   // A directory that reads an external source (run --source) has no log:
   // reading it is all status needs.
-  ASSIGN_OR_RETURN(std::unique_ptr<DataDir> probe, DataDir::Open(fs.get(), a.store.data, "", true));
+  DataDirOptions ro;
+  ro.store = a.store.store;
+  ro.read_only_store = true;  // status reads the manifests, never claims them
+  ASSIGN_OR_RETURN(std::unique_ptr<DataDir> probe, DataDir::Open(fs.get(), a.store.data, "", true, ro));
   const std::string source = probe->source();
-  auto writer = source.empty() ? DataDir::Open(fs.get(), a.store.data, "", false) : std::move(probe);
+  auto writer = source.empty() ? DataDir::Open(fs.get(), a.store.data, "", false, ro) : std::move(probe);
   std::unique_ptr<DataDir> dir;
   bool busy = false;
   if (writer.ok()) {
@@ -568,7 +585,7 @@ Status RunStatus(const StatusArgs& a) {
     return writer.status();  // damaged, not busy: say what and where
   } else {
     busy = true;
-    ASSIGN_OR_RETURN(dir, DataDir::Open(fs.get(), a.store.data, "", true));
+    ASSIGN_OR_RETURN(dir, DataDir::Open(fs.get(), a.store.data, "", true, ro));
   }
   const Manifest m = dir->master()->Snapshot();
   std::vector<uint64_t> log_end;
@@ -635,7 +652,7 @@ struct RejectsArgs {
 
 Status RunRejects(const RejectsArgs& a) {
   auto fs = NewPosixFileSystem();
-  ASSIGN_OR_RETURN(auto dir, DataDir::Open(fs.get(), a.store.data, "", true));
+  ASSIGN_OR_RETURN(auto dir, DataDir::Open(fs.get(), a.store.data, "", true, ReadOnlyOptions(a.store)));
   ASSIGN_OR_RETURN(bool exists, fs->Exists(dir->rejects_path()));
   if (!exists) return WriteStdout("");
   ASSIGN_OR_RETURN(std::string data, fs->ReadFile(dir->rejects_path()));

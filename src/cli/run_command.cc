@@ -30,6 +30,7 @@ namespace {
 
 struct RunSettings {
   std::string data = "./lambdaflow-data";
+  std::string store;  // empty: the data directory
   std::string views;
   std::string listen = "127.0.0.1:8080";
   double seal_age = 10;
@@ -196,6 +197,7 @@ Result<PipelineOptions> ToPipelineOptions(const RunSettings& s) {
   o.dir.log.fsync_interval_ms = static_cast<int>(s.fsync_interval_ms);
   o.dir.log.restart_at_sealed = s.restart_log_at_sealed;
   o.dir.seal_events = s.seal_events;
+  o.dir.store = s.store;
   o.dir.default_views_text = std::string(ExampleViewsText());
   o.seal_age = std::chrono::milliseconds(static_cast<int64_t>(s.seal_age * 1000));
   o.batch_interval = std::chrono::milliseconds(static_cast<int64_t>(s.batch_interval * 1000));
@@ -250,6 +252,7 @@ int RunServer(const RunSettings& settings) {
     return ReportError(Status::InvalidArgument(
         "require_token_for_reads needs a token: set --token (or token in the config file), or drop the option"));
   popts->log = LogLine;
+  popts->dir.operator_log = LogLine;
 
   // SIGINT/SIGTERM are taken by one thread with sigwait; every other thread
   // (started below, after the mask is set) has them blocked.
@@ -324,6 +327,9 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
       "listening on 127.0.0.1:8080. Every setting can also be given in a TOML file (--config), with the\n"
       "flag's name in snake_case (seal_age = 10); a flag given on the command line wins.");
   AddSetting(cmd, list.get(), "data", &settings->data, "The data directory (created if missing; resumed if present)");
+  AddSetting(cmd, list.get(), "store", &settings->store,
+             "The shared store's directory: master segments, manifest chains, batch versions (default: the data "
+             "directory; --data keeps the log, lock, dead letters and views file)");
   AddSetting(cmd, list.get(), "views", &settings->views,
              "The views file (default: the one stored in the data directory, or the example views)");
   AddSetting(cmd, list.get(), "listen", &settings->listen, "HOST:PORT to serve HTTP on (port 0: any free port)");

@@ -7,8 +7,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 
 #include "common/format.h"
+#include "store/local_object_store.h"
 
 namespace lf {
 namespace {
@@ -44,11 +46,12 @@ std::string MarkerText(int partitions) {
   return s;
 }
 constexpr const char* kViewsFile = "views.sql";
+constexpr const char* kStoreFile = "STORE";
 
-// Whether the directory holds events or results: a master MANIFEST, a batch
-// version, or a log segment with records.
+// Whether the directory holds events or results: a master MANIFEST (either
+// layout), a batch version, or a log segment with records.
 bool HoldsData(FileSystem* fs, const std::string& dir) {
-  for (const char* marker : {"master/MANIFEST", "batch/CURRENT"}) {
+  for (const char* marker : {"master/MANIFEST", "batch/CURRENT", "manifest"}) {
     auto e = fs->Exists(JoinPath(dir, marker));
     if (!e.ok() || *e) return true;
   }
@@ -68,7 +71,6 @@ bool HoldsData(FileSystem* fs, const std::string& dir) {
 
 }  // namespace
 
-std::string DataDir::batch_dir() const { return JoinPath(dir_, "batch"); }
 std::string DataDir::rejects_path() const { return JoinPath(JoinPath(dir_, "rejects"), "rejects.jsonl"); }
 
 Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string& dir, const std::string& views_path,
@@ -191,34 +193,107 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
   d->stream_ = 0;
   const int partitions = d->partitions_;
   d->options_.log.partitions = partitions;
-  // A MANIFEST lost while the master dataset holds segments: refused, unless
-  // the log still holds every event from offset 0 and no batch version
-  // exists (the segments are then leftovers of a first seal that crashed
-  // before its MANIFEST was written, and sealing again rewrites them).
+  // The shared store: the data directory itself unless --store names
+  // another. In the data directory it also holds the previous release's
+  // layout (master/MANIFEST, master/segments/, batch/CURRENT), migrated into
+  // the manifest chains on the first writer's open.
+  //
+  // A store elsewhere is recorded in DIR/STORE by the first writer given
+  // --store: later openers without --store use it (a forgotten flag must
+  // not read an empty store), and another --store is refused.
+  auto absolute = [](const std::string& p) {
+    std::error_code ec;
+    const std::filesystem::path a = std::filesystem::absolute(p, ec);
+    return (ec ? std::filesystem::path(p) : a).lexically_normal().string();
+  };
+  const std::string dir_abs = absolute(dir);
+  std::string store = options.store.empty() ? std::string() : absolute(options.store);
+  if (store == dir_abs) store.clear();
+  const std::string store_file = JoinPath(dir, kStoreFile);
+  ASSIGN_OR_RETURN(bool has_store_file, fs->Exists(store_file));
+  if (has_store_file) {
+    ASSIGN_OR_RETURN(std::string recorded, fs->ReadFile(store_file));
+    while (!recorded.empty() && (recorded.back() == '\n' || recorded.back() == '\r')) recorded.pop_back();
+    if (recorded.empty() || recorded[0] != '/')
+      return Status::Corruption(store_file +
+                                ": not an absolute path to the store; write the store's directory "
+                                "into it (one line)");
+    if (store.empty() && !options.store.empty())
+      return Status::InvalidArgument("'" + dir + "' uses the store " + recorded + " (recorded in " + store_file +
+                                     "), not the data directory itself; pass --store " + recorded);
+    if (!store.empty() && store != recorded)
+      return Status::InvalidArgument("'" + dir + "' uses the store " + recorded + " (recorded in " + store_file +
+                                     "), not " + store + ": pass --store " + recorded +
+                                     " (after moving the store, write its new directory into " + store_file + ")");
+    store = recorded;
+  } else if (!store.empty()) {
+    ASSIGN_OR_RETURN(bool dir_has_chains, fs->Exists(JoinPath(dir, "manifest")));
+    if (dir_has_chains)
+      return Status::InvalidArgument("'" + dir + "' keeps its store in the data directory itself (" +
+                                     JoinPath(dir, "manifest") + " exists); drop --store " + options.store);
+    ASSIGN_OR_RETURN(bool legacy, fs->Exists(JoinPath(dir, "master/MANIFEST")));
+    if (legacy)
+      return Status::InvalidArgument("'" + dir +
+                                     "' holds a master dataset of the previous layout (master/MANIFEST), which "
+                                     "can only be migrated in place: run once without --store (its segments "
+                                     "are not copied), and keep the store in the data directory");
+    if (!read_only && !options.read_only_store) RETURN_IF_ERROR(fs->WriteFileAtomic(store_file, store + "\n"));
+  }
+  d->store_path_ = store.empty() ? dir : store;
+  const bool store_in_dir = store.empty();
   const std::string master_dir = JoinPath(dir, "master");
   ASSIGN_OR_RETURN(bool has_manifest, fs->Exists(JoinPath(master_dir, "MANIFEST")));
+  ASSIGN_OR_RETURN(bool has_chains, fs->Exists(JoinPath(d->store_path_, "manifest")));
+  if (read_only) {
+    ASSIGN_OR_RETURN(bool store_exists, fs->Exists(d->store_path_));
+    if (!store_exists)
+      return Status::NotFound("the store '" + d->store_path_ + "' does not exist; pass the --store that `run` uses");
+  }
+  // Chains lost while the store holds segments: refused, unless the log
+  // still holds every event from offset 0 and no batch version exists (the
+  // segments are then leftovers of a first seal that crashed before its
+  // manifest was written, and sealing again writes them anew).
   size_t orphan_segments = 0;
-  if (!has_manifest) {
-    ASSIGN_OR_RETURN(bool has_segments_dir, fs->Exists(JoinPath(master_dir, "segments")));
-    if (has_segments_dir) {
-      ASSIGN_OR_RETURN(auto names, fs->ListDir(JoinPath(master_dir, "segments")));
-      for (const auto& n : names)
+  if (!has_manifest && !has_chains) {
+    for (const std::string& seg_dir : {JoinPath(master_dir, "segments"), JoinPath(d->store_path_, "segments")}) {
+      auto parts = fs->ListDir(seg_dir);
+      if (!parts.ok()) continue;
+      for (const auto& n : *parts) {
         if (n.size() > 11 && n.compare(n.size() - 11, 11, ".ndjson.zst") == 0) ++orphan_segments;
+        auto inner = fs->ListDir(JoinPath(seg_dir, n));
+        if (!inner.ok()) continue;
+        for (const auto& f : *inner)
+          if (f.size() > 11 && f.compare(f.size() - 11, 11, ".ndjson.zst") == 0) ++orphan_segments;
+      }
     }
-    ASSIGN_OR_RETURN(bool has_version, fs->Exists(JoinPath(d->batch_dir(), "CURRENT")));
+    ASSIGN_OR_RETURN(bool has_version, fs->Exists(JoinPath(JoinPath(d->store_path_, "batch"), "CURRENT")));
+    if (!has_version) {
+      auto batches = fs->ListDir(JoinPath(d->store_path_, "batch"));
+      has_version = batches.ok() && !batches->empty();
+    }
     if (orphan_segments > 0 && has_version) {
-      return Status::Corruption(JoinPath(master_dir, "MANIFEST") + " is missing, but " +
-                                JoinPath(master_dir, "segments") + " holds " + std::to_string(orphan_segments) +
-                                " segments and a batch version exists: the record of which segments are committed is "
-                                "lost; restore the MANIFEST from a backup");
+      return Status::Corruption("the manifest chains (" + JoinPath(d->store_path_, "manifest") +
+                                ") are missing, but the store holds " + std::to_string(orphan_segments) +
+                                " segments and a batch version: the record of which segments are committed is lost; "
+                                "restore the manifest/ folder from a backup");
     }
   }
+  ASSIGN_OR_RETURN(std::unique_ptr<LocalObjectStore> local, LocalObjectStore::Open(fs, d->store_path_));
+  d->store_ = std::move(local);
   MasterStoreOptions mopts;
   mopts.decoder = options.decoder;
+  mopts.log = options.operator_log;
   // Level 1: sealing runs beside ingest; it halves compression time for
   // about 10% more bytes than level 3.
   mopts.zstd_level = 1;
-  ASSIGN_OR_RETURN(d->master_, MasterStore::Open(fs, master_dir, d->schema(), partitions, mopts));
+  if (store_in_dir) {
+    mopts.legacy_master_prefix = "master";
+    mopts.legacy_batch_prefix = "batch";
+  }
+  // Read first; a writer claims the store's partitions only once the rest
+  // of the directory (the log) has opened, so that a process that cannot
+  // start does not fence the one that owns the store.
+  ASSIGN_OR_RETURN(d->master_, MasterStore::Open(d->store_.get(), d->schema(), partitions, mopts));
   RETURN_IF_ERROR(d->CheckSource());
   if (!read_only && d->source_.empty()) {
     // The log is recovered against the sealed watermark: it never ends below it.
@@ -226,24 +301,29 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
     lopts.sealed = d->master_->Snapshot().sealed;
     auto log = Log::Open(fs, JoinPath(dir, "log"), lopts, &d->recovery_);
     if (!log.ok() && orphan_segments > 0) {
-      return Status::Corruption(log.status().message() + " (" + JoinPath(master_dir, "MANIFEST") +
-                                " is missing while " + std::to_string(orphan_segments) +
-                                " segments exist: restore the MANIFEST from a backup first)");
+      return Status::Corruption(log.status().message() + " (the manifest chains in " + d->store_path_ +
+                                " are missing while " + std::to_string(orphan_segments) +
+                                " segments exist: restore the manifest/ folder from a backup first)");
     }
     if (!log.ok()) return log.status();
     d->log_ = std::move(log).value();
     for (int p = 0; orphan_segments > 0 && p < d->log_->partitions(); ++p) {
       if (d->log_->start_offset(p) > 0) {
-        return Status::Corruption(JoinPath(master_dir, "MANIFEST") + " is missing, but " +
-                                  JoinPath(master_dir, "segments") + " holds " + std::to_string(orphan_segments) +
+        return Status::Corruption("the manifest chains (" + JoinPath(d->store_path_, "manifest") +
+                                  ") are missing, but the store holds " + std::to_string(orphan_segments) +
                                   " segments and log partition " + std::to_string(p) + " starts at offset " +
                                   std::to_string(d->log_->start_offset(p)) +
                                   ": events below it are only in those segments, and which of them are committed is "
-                                  "lost with the MANIFEST; restore the MANIFEST from a backup");
+                                  "lost with the manifests; restore the manifest/ folder from a backup");
       }
     }
   }
-  d->versions_ = std::make_unique<VersionStore>(fs, d->batch_dir());
+  if (!read_only && !options.read_only_store) {
+    mopts.writer_id = UniqueWriterId();
+    d->master_.reset();
+    ASSIGN_OR_RETURN(d->master_, MasterStore::Open(d->store_.get(), d->schema(), partitions, mopts));
+  }
+  d->versions_ = std::make_unique<VersionStore>(d->master_.get());
   return d;
 }
 

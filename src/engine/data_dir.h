@@ -1,14 +1,18 @@
 // A lambdaflow data directory, opened: the format marker, the views file in
-// force, the embedded log, the master dataset, the batch versions and the
-// dead-letter store. docs/formats/data_dir.md describes the layout. The
+// force, the embedded log, the dead-letter store, and the shared store
+// (in the directory, or elsewhere with --store) with the master dataset and
+// the batch versions. docs/formats/data_dir.md describes the layout. The
 // CLI and the server open the engine through this one class.
 //
 // One writer at a time: Open takes an exclusive lock on DIR/LOCK unless
-// opened read-only; a second writer is refused with a clear message.
-// Read-only openers (query, status, rejects) never modify anything and do
-// not open the log.
+// opened read-only; a second writer is refused with a clear message. A
+// writer also claims every partition of the shared store (a new owner
+// epoch): a second process writing the same store from another data
+// directory fences the first one. Read-only openers (query, status,
+// rejects) only read the latest manifest versions and do not open the log.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +46,15 @@ struct DataDirOptions {
   // source, or none for a directory that has one, is an error. With a
   // source the embedded log is not opened (log() is null).
   std::string source;
+  // The shared store's directory (master segments, manifest chains, batch
+  // versions); empty: the data directory itself.
+  std::string store;
+  // Open the store without claiming its partitions, even when the data
+  // directory is opened for writing (`status`, which reads the log's end).
+  bool read_only_store = false;
+  // Operator log lines of the master dataset (migration, fencing, rebuilt
+  // sidecars); may be empty.
+  std::function<void(const std::string&)> operator_log;
 };
 
 class DataDir {
@@ -73,9 +86,11 @@ class DataDir {
   const LogRecoveryReport& log_recovery() const { return recovery_; }
   MasterStore* master() { return master_.get(); }
   VersionStore& versions() { return *versions_; }
+  ObjectStore* store() { return store_.get(); }
+  // The shared store's directory (the data directory unless --store).
+  const std::string& store_path() const { return store_path_; }
   FileSystem* fs() { return fs_; }
   const DataDirOptions& options() const { return options_; }
-  std::string batch_dir() const;
   std::string rejects_path() const;
 
   // Seals log records into master segments of options().seal_events, the
@@ -110,6 +125,8 @@ class DataDir {
   bool source_created_ = false;
   LogRecoveryReport recovery_;
   std::unique_ptr<Log> log_;
+  std::string store_path_;
+  std::unique_ptr<ObjectStore> store_;
   std::unique_ptr<MasterStore> master_;
   std::unique_ptr<VersionStore> versions_;
   std::unique_ptr<WritableFile> rejects_;

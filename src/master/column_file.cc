@@ -403,9 +403,15 @@ ColumnFileReader::~ColumnFileReader() = default;
 
 Result<std::unique_ptr<ColumnFileReader>> ColumnFileReader::Open(FileSystem* fs, const std::string& path,
                                                                  const StreamSchema& schema, const ColumnFileKey& key) {
+  ASSIGN_OR_RETURN(auto file, fs->NewRandomAccessFile(path));
+  return Open(std::move(file), path, schema, key);
+}
+
+Result<std::unique_ptr<ColumnFileReader>> ColumnFileReader::Open(std::unique_ptr<RandomAccessFile> file,
+                                                                 const std::string& path, const StreamSchema& schema,
+                                                                 const ColumnFileKey& key) {
   auto corrupt = [&](const std::string& what) { return Status::Corruption(path + ": " + what); };
   auto stale = [&](const std::string& what) { return Status::InvalidArgument(path + ": stale: " + what); };
-  ASSIGN_OR_RETURN(auto file, fs->NewRandomAccessFile(path));
   const uint64_t size = file->size();
   auto read_exact = [&](uint64_t off, size_t n, std::string* out) -> Status {
     out->resize(n);
@@ -469,7 +475,9 @@ Result<std::unique_ptr<ColumnFileReader>> ColumnFileReader::Open(FileSystem* fs,
       tlen != sf::kTrailerFixedSize + ngroups * sf::kGroupEntrySize + nrejects * sf::kRejectEntrySize + 8) {
     return corrupt("bad trailer");
   }
-  if (rows + nrejects != to - from) return corrupt("row and reject counts do not add up to the segment's range");
+  // Fewer than the range where the source's offsets have gaps; the store
+  // checks the exact count against its manifest.
+  if (rows + nrejects > to - from) return corrupt("row and reject counts exceed the segment's range");
   auto reader = std::unique_ptr<ColumnFileReader>(new ColumnFileReader(std::move(file), path, schema.types()));
   reader->rows_ = rows;
   uint64_t off = hlen, first_row = 0;

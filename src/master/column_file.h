@@ -93,6 +93,10 @@ class ColumnFileReader {
   // or format version); IOError and NotFound as the file system reports.
   static Result<std::unique_ptr<ColumnFileReader>> Open(FileSystem* fs, const std::string& path,
                                                         const StreamSchema& schema, const ColumnFileKey& key);
+  // The same over a file already open (an object of the store); `path`
+  // names it in messages.
+  static Result<std::unique_ptr<ColumnFileReader>> Open(std::unique_ptr<RandomAccessFile> file, const std::string& path,
+                                                        const StreamSchema& schema, const ColumnFileKey& key);
   ~ColumnFileReader();
   ColumnFileReader(const ColumnFileReader&) = delete;
   ColumnFileReader& operator=(const ColumnFileReader&) = delete;

@@ -71,5 +71,8 @@ class SegmentBuilder {
 // other than seg.events is Corruption naming the segment and its range.
 Status ReadRawSegment(FileSystem* fs, const std::string& path, const SegmentInfo& seg,
                       const std::function<Status(uint64_t offset, std::string_view event)>& fn);
+// The same over the segment's object opened for reads (NotFound: missing).
+Status ReadRawSegment(Result<std::unique_ptr<RandomAccessFile>> opened, const SegmentInfo& seg,
+                      const std::function<Status(uint64_t offset, std::string_view event)>& fn);
 
 }  // namespace lf

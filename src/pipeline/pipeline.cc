@@ -92,8 +92,7 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
     plans_.push_back(plan.get());
     owned_plans_.push_back(std::move(plan));
   }
-  batch_ = std::make_unique<BatchLayer>(fs_, dir_->batch_dir(), dir_->catalog(), dir_->stream(), dir_->views_text(),
-                                        dir_->master());
+  batch_ = std::make_unique<BatchLayer>(dir_->catalog(), dir_->stream(), dir_->views_text(), dir_->master());
   served_ = std::make_unique<ServedViews>(plans_, options_.query_limits);
   SpeedOptions sopts;
   sopts.seal_events = options_.dir.seal_events;
@@ -451,7 +450,11 @@ void Pipeline::ArchiverLoop() {
     lock.Unlock();
     Status st;
     const uint64_t sealed = dir_->master()->Snapshot().sealed[static_cast<size_t>(r.partition)];
-    if (sealed != r.from) {
+    if (const std::string fenced = dir_->master()->FencedReason(r.partition); !fenced.empty()) {
+      // Another process owns the partition now: its ranges are not ours to
+      // seal (they stay in this process's log, unsealed).
+      st = Status::Fenced(fenced);
+    } else if (sealed != r.from) {
       st = Status::Internal("archiver: the bucket " + RangeText(r) + " does not start at the sealed watermark " +
                             std::to_string(sealed));
     } else {
@@ -463,6 +466,16 @@ void Pipeline::ArchiverLoop() {
       to_seal_.pop_front();
       ++segments_sealed_;
       cv_.NotifyAll();
+    } else if (st.code() == StatusCode::kFenced) {
+      to_seal_.pop_front();
+      cv_.NotifyAll();
+      const std::string line = "partition " + std::to_string(r.partition) +
+                               " is fenced: another lambdaflow process claimed it in the store " + dir_->store_path() +
+                               "; this process stops sealing it and running batches for it (" + st.message() + ")";
+      if (last_error_ != line) {
+        last_error_ = line;
+        LogLine("archiver: " + line);
+      }
     } else {
       last_error_ = "archiver: sealing " + RangeText(r) + ": " + st.ToString();
       LogLine(last_error_ + " (retrying in 1 s)");
@@ -474,6 +487,9 @@ void Pipeline::ArchiverLoop() {
 // ---- batch ----
 
 Status Pipeline::RunBatch() {
+  bool all_fenced = true;
+  for (int p = 0; p < dir_->partitions(); ++p) all_fenced = all_fenced && !dir_->master()->FencedReason(p).empty();
+  if (all_fenced) return Status::Fenced("every partition is owned by another lambdaflow process");
   const Manifest m = dir_->master()->Snapshot();
   auto current = dir_->versions().Current();
   if (current.ok() && *current && (*current)->watermark == m.sealed) return Status::OK();  // nothing new
@@ -490,6 +506,14 @@ Status Pipeline::RunBatch() {
           ") in " + std::to_string(static_cast<int64_t>(report.seconds * 1000)) + " ms, " +
           std::to_string(report.segments_scanned) + " segments scanned, " + std::to_string(report.segments_reused) +
           " reused");
+  // Manifest versions and objects no kept version names (batch versions
+  // replaced, segments of seals that crashed) go after a grace period; at
+  // most once a minute (it lists the store).
+  if (const auto now = std::chrono::steady_clock::now(); now >= next_gc_) {
+    next_gc_ = now + std::chrono::minutes(1);
+    auto gc = dir_->master()->CollectGarbage();
+    if (!gc.ok()) LogLine("garbage collection: " + gc.status().ToString() + " (retried after a later batch run)");
+  }
   MutexLock lock(&mu_);
   pending_ = std::move(loaded);
   return Status::OK();
@@ -505,6 +529,12 @@ void Pipeline::BatchLoop() {
     lock.Unlock();
     Status st = RunBatch();
     lock.Lock();
+    if (st.code() == StatusCode::kFenced) {
+      last_error_ = "batch: stopped: " + st.message() + " (in the store " + dir_->store_path() +
+                    "); this process serves what it has and no longer seals or publishes";
+      LogLine(last_error_);
+      break;
+    }
     if (!st.ok()) {
       ++batch_failures_;
       last_error_ = "batch: " + st.ToString();

@@ -256,6 +256,7 @@ class Pipeline {
   Histogram batch_run_seconds_{Histogram::LatencyBounds()};
 
   std::thread speed_thread_, archiver_thread_, batch_thread_;
+  std::chrono::steady_clock::time_point next_gc_;  // the batch thread's next garbage collection
 };
 
 }  // namespace lf

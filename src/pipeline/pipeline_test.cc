@@ -16,6 +16,8 @@
 #include "ingest/seed_generator.h"
 #include "serving/query.h"
 #include "sql/binder.h"
+#include "store/local_object_store.h"
+#include "store/manifest_chain.h"
 
 namespace lf {
 namespace {
@@ -505,6 +507,195 @@ TEST_F(PipelineTest, HeavyQueriesDoNotDelayMicroBatches) {
       prepare_ms, queries.load(), timed_out.load(), rounds, overlapped, worst_ms);
   EXPECT_LT(worst_ms, 1500) << "a micro-batch waited for a query";
   EXPECT_GE(overlapped * 4, rounds * 3) << "the heavy queries ran throughout";
+}
+
+// Two processes pointed at one store by mistake (two data directories, one
+// --store): the one that started last owns it; the first one's archiver and
+// batch loop stop with one log line and last_error, and it keeps serving.
+TEST_F(PipelineTest, SecondWriterOfTheStoreFencesTheFirst) {
+  std::vector<std::string> log_a;
+  PipelineOptions o;
+  o.dir.seal_events = 50;
+  o.dir.store = root_ + "/store";
+  o.micro_batch = std::chrono::milliseconds(0);
+  o.batch_interval = std::chrono::milliseconds(-1);
+  o.seal_age = std::chrono::milliseconds(0);
+  PipelineOptions oa = o;
+  oa.log = [&](const std::string& line) { log_a.push_back(line); };
+  oa.dir.operator_log = oa.log;
+  auto a = Pipeline::Start(fs_.get(), root_ + "/a", views_path_, oa);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  pipeline_ = std::move(*a);
+  Send(120);
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  ASSERT_TRUE(pipeline_->RunBatchForTesting().ok());
+  EXPECT_EQ(pipeline_->stats().sealed, std::vector<uint64_t>{100});
+
+  // A second one that cannot start (its empty log ends below the store's
+  // sealed watermark) claims nothing: the first one goes on sealing.
+  auto refused = Pipeline::Start(fs_.get(), root_ + "/b", views_path_, o);
+  ASSERT_FALSE(refused.ok());
+  Send(30);
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  EXPECT_EQ(pipeline_->stats().sealed, std::vector<uint64_t>{150});
+  EXPECT_EQ(pipeline_->stats().last_error, "");
+
+  // The second one (its own, empty log continues at the store's sealed
+  // watermark) claims every partition.
+  PipelineOptions ob = o;
+  ob.dir.log.restart_at_sealed = true;
+  auto b = Pipeline::Start(fs_.get(), root_ + "/b", views_path_, ob);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ((*b)->stats().sealed, std::vector<uint64_t>{150});
+
+  // The first one's next seal is refused: not a crash, not a silent drop.
+  Send(60);
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  const PipelineStats st = pipeline_->stats();
+  EXPECT_EQ(st.sealed, std::vector<uint64_t>{150});
+  EXPECT_NE(st.last_error.find("partition 0 is fenced"), std::string::npos) << st.last_error;
+  size_t fenced_lines = 0;
+  for (const auto& l : log_a) fenced_lines += l.find("partition 0 is fenced") != std::string::npos;
+  EXPECT_EQ(fenced_lines, 2u) << "one line from the master dataset, one from the archiver";
+  Status batch = pipeline_->RunBatchForTesting();
+  EXPECT_EQ(batch.code(), StatusCode::kFenced) << batch.ToString();
+  CheckEquation("the fenced process still serves what it has");
+  // The owner's view of the store holds nothing of the refused seal.
+  ASSERT_TRUE((*b)->RunBatchForTesting().ok());
+  EXPECT_EQ((*b)->stats().sealed, std::vector<uint64_t>{150});
+}
+
+// A data directory of the previous release (master/MANIFEST replaced by
+// rename, segments named by their range, batch/CURRENT) is migrated into
+// the manifest chains on the first start, once, serving what it served.
+TEST_F(PipelineTest, PreviousReleaseDirectoryIsMigratedOnce) {
+  Start();
+  Send(130);
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  ASSERT_TRUE(pipeline_->RunBatchForTesting().ok());
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  Send(20);
+  ASSERT_TRUE(pipeline_->Stop().ok());
+  pipeline_.reset();
+
+  // Rewrite the store part of the directory in the previous layout.
+  const std::string data = root_ + "/data";
+  namespace sfs = std::filesystem;
+  {
+    auto store = LocalObjectStore::Open(fs_.get(), data);
+    ASSERT_TRUE(store.ok());
+    ManifestChain chain(store->get(), 0, ManifestChainOptions{.writer_id = "test", .now_ms = {}, .put_attempts = 3});
+    auto latest = chain.ReadLatest();
+    ASSERT_TRUE(latest.ok() && *latest);
+    const PartitionContent& c = (*latest)->content;
+    Manifest old;
+    old.generation = 4;
+    old.schema_fingerprint = SchemaFingerprint(catalog_.streams[0]);
+    old.first = {c.start};
+    old.sealed = {c.sealed};
+    sfs::create_directories(data + "/master/segments");
+    for (const auto& e : c.segments) {
+      SegmentInfo seg{0,
+                      e.from,
+                      e.to,
+                      e.events,
+                      RawSegmentName(0, e.from, e.to),
+                      e.bytes,
+                      e.xxh64,
+                      ColsSegmentName(0, e.from, e.to, old.schema_fingerprint),
+                      0};
+      sfs::copy_file(data + "/" + e.key, data + "/master/" + seg.raw_name);
+      sfs::copy_file(data + "/" + SidecarKey(e.key, old.schema_fingerprint), data + "/master/" + seg.cols_name);
+      old.segments.push_back(seg);
+    }
+    ASSERT_TRUE(fs_->WriteFileAtomic(data + "/master/MANIFEST", EncodeManifest(old)).ok());
+    ASSERT_FALSE(c.batch_key.empty());
+    sfs::copy(data + "/" + c.batch_key, data + "/batch/v00000000000000000001");
+    ASSERT_TRUE(fs_->WriteFileAtomic(data + "/batch/CURRENT", "v00000000000000000001\n").ok());
+    sfs::remove_all(data + "/manifest");
+    sfs::remove_all(data + "/segments");
+    sfs::remove_all(data + "/" + c.batch_key);
+  }
+
+  std::vector<std::string> log;
+  auto start = [&] {
+    PipelineOptions o;
+    o.dir.seal_events = 50;
+    o.micro_batch = std::chrono::milliseconds(0);
+    o.batch_interval = std::chrono::milliseconds(-1);
+    o.seal_age = std::chrono::milliseconds(0);
+    o.log = [&](const std::string& line) { log.push_back(line); };
+    o.dir.operator_log = o.log;
+    auto p = Pipeline::Start(fs_.get(), data, views_path_, o);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    pipeline_ = std::move(*p);
+  };
+  auto migrated = [&] {
+    size_t n = 0;
+    for (const auto& l : log) n += l.find("migrated partition 0 of master/MANIFEST") != std::string::npos;
+    return n;
+  };
+  start();
+  EXPECT_EQ(migrated(), 1u);
+  Coverage c = pipeline_->served().coverage();
+  EXPECT_EQ(c.batch, std::vector<uint64_t>{100});
+  ASSERT_TRUE(c.batch_version.has_value());
+  EXPECT_EQ(*c.batch_version, 1u);  // the migrated version, not a recompute
+  EXPECT_EQ(c.speed, std::vector<uint64_t>{events_.size()});
+  CheckEquation("after the migration");
+  Send(40);
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  ASSERT_TRUE(pipeline_->RunBatchForTesting().ok());
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  EXPECT_EQ(pipeline_->served().coverage().batch, std::vector<uint64_t>{150});
+  CheckEquation("a new version over migrated and new segments");
+  ASSERT_TRUE(pipeline_->Stop().ok());
+  pipeline_.reset();
+  start();
+  EXPECT_EQ(migrated(), 1u) << "migrated twice";
+  CheckEquation("after a restart");
+}
+
+// `--store DIR` puts the shared part elsewhere and is recorded in the data
+// directory: a restart without the flag finds it, another one is refused.
+TEST_F(PipelineTest, StoreElsewhereIsRecordedInTheDataDirectory) {
+  PipelineOptions o;
+  o.dir.seal_events = 50;
+  o.micro_batch = std::chrono::milliseconds(0);
+  o.batch_interval = std::chrono::milliseconds(-1);
+  o.seal_age = std::chrono::milliseconds(0);
+  const std::string data = root_ + "/data", store = root_ + "/shared";
+  auto start = [&](const std::string& store_flag) {
+    PipelineOptions p = o;
+    p.dir.store = store_flag;
+    return Pipeline::Start(fs_.get(), data, views_path_, p);
+  };
+  auto p = start(store);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  pipeline_ = std::move(*p);
+  Send(120);
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  ASSERT_TRUE(pipeline_->RunBatchForTesting().ok());
+  ASSERT_TRUE(pipeline_->Stop().ok());
+  pipeline_.reset();
+  namespace sfs = std::filesystem;
+  EXPECT_TRUE(sfs::exists(store + "/manifest/p0"));
+  EXPECT_FALSE(sfs::exists(data + "/manifest"));
+  EXPECT_FALSE(sfs::exists(data + "/segments"));
+  EXPECT_TRUE(sfs::exists(data + "/log"));
+
+  p = start("");  // the flag forgotten: the recorded store
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  pipeline_ = std::move(*p);
+  EXPECT_EQ(pipeline_->stats().sealed, std::vector<uint64_t>{100});
+  CheckEquation("restarted without --store");
+  ASSERT_TRUE(pipeline_->Stop().ok());
+  pipeline_.reset();
+  p = start(root_ + "/other");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(p.status().message().find("--store " + store), std::string::npos) << p.status().ToString();
+  EXPECT_FALSE(sfs::exists(root_ + "/other/manifest"));
 }
 
 }  // namespace

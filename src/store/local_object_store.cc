@@ -137,6 +137,11 @@ Result<uint64_t> LocalObjectStore::Size(const std::string& key) {
   return fs_->FileSize(JoinPath(root_, key));
 }
 
+Result<std::unique_ptr<RandomAccessFile>> LocalObjectStore::NewReader(const std::string& key) {
+  RETURN_IF_ERROR(ValidateKey(key));
+  return fs_->NewRandomAccessFile(JoinPath(root_, key));
+}
+
 Status LocalObjectStore::Replace(const std::string& key, std::string_view data) {
   RETURN_IF_ERROR(ValidateKey(key));
   const std::string final_path = JoinPath(root_, key);
@@ -144,16 +149,15 @@ Status LocalObjectStore::Replace(const std::string& key, std::string_view data) 
   Status st = [&]() -> Status {
     ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, fs_->NewWritableFile(temp));
     RETURN_IF_ERROR(file->Append(data));
-    RETURN_IF_ERROR(file->Sync());
+    // Not synced: Replace is for hints, which may be stale, missing or
+    // damaged after a crash without harm (readers check them); two fsyncs
+    // per manifest publish saved.
     RETURN_IF_ERROR(file->Close());
     RETURN_IF_ERROR(EnsureDirDurable(DirName(final_path)));
     return fs_->Rename(temp, final_path);
   }();
-  if (!st.ok()) {
-    (void)fs_->Remove(temp);
-    return st;
-  }
-  return fs_->SyncDir(DirName(final_path));
+  if (!st.ok()) (void)fs_->Remove(temp);
+  return st;
 }
 
 Status LocalObjectStore::Delete(const std::string& key) {

@@ -16,7 +16,9 @@
 // never read, removable once older than the grace period.
 //
 // Replace (the hint overwrite) writes a temp file and renames it over the
-// name: readers see the old or the new bytes.
+// name: readers see the old or the new bytes. It does not fsync: after a
+// machine crash a hint may be stale, missing or damaged, which readers
+// tolerate by contract.
 //
 // Thread-safe.
 #pragma once
@@ -41,6 +43,7 @@ class LocalObjectStore final : public ObjectStore {
   Result<std::string> Get(const std::string& key) override;
   Result<std::string> GetRange(const std::string& key, uint64_t offset, uint64_t length) override;
   Result<uint64_t> Size(const std::string& key) override;
+  Result<std::unique_ptr<RandomAccessFile>> NewReader(const std::string& key) override;
   Status Replace(const std::string& key, std::string_view data) override;
   Status Delete(const std::string& key) override;
   Result<std::vector<std::string>> List(const std::string& prefix) override;

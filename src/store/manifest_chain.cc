@@ -1,9 +1,12 @@
 // The manifest chain protocol (see the header and docs/formats/store.md).
 #include "store/manifest_chain.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <random>
 
 namespace lf {
@@ -25,6 +28,22 @@ std::string Describe(const PartitionManifest& m) {
 }
 
 }  // namespace
+
+std::string UniqueWriterId() {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = 0;
+  std::string h;
+  for (const char* c = host; *c && h.size() < 64; ++c) {
+    const bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+                    *c == '_' || *c == '-';
+    h.push_back(ok ? *c : '_');
+  }
+  if (h.empty()) h = "host";
+  std::random_device rd;
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), ":%d:%08x", static_cast<int>(::getpid()), static_cast<unsigned>(rd()));
+  return h + buf;
+}
 
 ManifestChain::ManifestChain(ObjectStore* store, uint32_t partition, ManifestChainOptions options)
     : store_(store), partition_(partition), options_(std::move(options)) {

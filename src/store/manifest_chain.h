@@ -44,6 +44,10 @@ struct ManifestChainOptions {
   int put_attempts = 3;
 };
 
+// A writer id unique per process: "<host>:<pid>:<random 8 hex>" (the host
+// name reduced to [A-Za-z0-9._-], at most 64 bytes).
+std::string UniqueWriterId();
+
 class ManifestChain {
  public:
   // `store` must outlive the chain.

@@ -1,6 +1,8 @@
 // The non-virtual ObjectStore helpers and key validation.
 #include "store/object_store.h"
 
+#include <cstring>
+
 namespace lf {
 
 Status ObjectStore::PutIfAbsent(const std::string& key, std::string_view data) {
@@ -23,6 +25,33 @@ Result<bool> ObjectStore::Exists(const std::string& key) {
   if (size.ok()) return true;
   if (size.status().code() == StatusCode::kNotFound) return false;
   return size.status();
+}
+
+namespace {
+
+// Reads an object through ranged gets; its size is fixed when opened
+// (objects are never modified).
+class RangeReader final : public RandomAccessFile {
+ public:
+  RangeReader(ObjectStore* store, std::string key, uint64_t size) : store_(store), key_(std::move(key)), size_(size) {}
+  Result<size_t> Read(uint64_t offset, size_t n, char* scratch) const override {
+    ASSIGN_OR_RETURN(std::string got, store_->GetRange(key_, offset, n));
+    std::memcpy(scratch, got.data(), got.size());
+    return got.size();
+  }
+  uint64_t size() const override { return size_; }
+
+ private:
+  ObjectStore* const store_;
+  const std::string key_;
+  const uint64_t size_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<RandomAccessFile>> ObjectStore::NewReader(const std::string& key) {
+  ASSIGN_OR_RETURN(uint64_t size, Size(key));
+  return std::unique_ptr<RandomAccessFile>(std::make_unique<RangeReader>(this, key, size));
 }
 
 Status ValidateKey(std::string_view key) {

@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/file_system.h"
 #include "common/status.h"
 
 namespace lf {
@@ -76,6 +77,10 @@ class ObjectStore {
   virtual Result<std::vector<std::string>> List(const std::string& prefix) = 0;
   // Where the store is, for messages: "directory /srv/store", "s3://b/p".
   virtual std::string Describe() const = 0;
+  // The object opened for reads at any offset (NotFound when absent). The
+  // default reads through Size and GetRange (S3: HEAD, then ranged GETs);
+  // a local store opens the file once.
+  virtual Result<std::unique_ptr<RandomAccessFile>> NewReader(const std::string& key);
 
   // Writes `data` under `key` if no object has that key (first writer
   // wins); AlreadyExists otherwise.
@@ -87,6 +92,22 @@ class ObjectStore {
   Status Put(const std::string& key, std::string_view data);
   // Whether an object of that key exists.
   Result<bool> Exists(const std::string& key);
+};
+
+// A WritableFile that appends to an ObjectWriter, for code written against
+// files (segment builders). Sync and Close do nothing: the object becomes
+// durable and visible only by Commit of the writer, which the caller does.
+class ObjectWritableFile final : public WritableFile {
+ public:
+  explicit ObjectWritableFile(ObjectWriter* writer) : writer_(writer) {}
+  Status Append(std::string_view data) override { return writer_->Append(data); }
+  Status Flush() override { return Status::OK(); }
+  Status Sync() override { return Status::OK(); }
+  Status Close() override { return Status::OK(); }
+  uint64_t size() const override { return writer_->size(); }
+
+ private:
+  ObjectWriter* const writer_;
 };
 
 // OK when `key` is a valid object key (see the file comment), else

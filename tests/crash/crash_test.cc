@@ -320,11 +320,24 @@ void ExpectStatusCovers(const fs::path& dir, uint64_t n) {
   EXPECT_EQ(s.batch_watermark, n) << s.text;
 }
 
+// The latest version of partition 0's manifest chain (the highest-numbered
+// object in manifest/p0/; tests may list, lambdaflow does not).
+std::string LatestManifestVersion(const fs::path& dir) {
+  std::string best;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir / "manifest" / "p0", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() == 20 && name > best) best = name;
+  }
+  return best.empty() ? "" : ReadFile(dir / "manifest" / "p0" / best);
+}
+
 // The raw events of the master dataset, concatenated in offset order from
-// the segments MANIFEST names; checks the ranges tile [0, sealed).
+// the segments the latest manifest version names; checks the ranges tile
+// [0, sealed).
 void ExpectMasterHolds(const fs::path& dir, const std::string& expected, uint64_t n) {
-  const std::string manifest = ReadFile(dir / "master" / "MANIFEST");
-  ASSERT_FALSE(manifest.empty()) << "no MANIFEST";
+  const std::string manifest = LatestManifestVersion(dir);
+  ASSERT_FALSE(manifest.empty()) << "no manifest version";
   std::string all;
   uint64_t next = 0;
   bool saw_partition = false;
@@ -332,22 +345,24 @@ void ExpectMasterHolds(const fs::path& dir, const std::string& expected, uint64_
     std::istringstream in(line);
     std::string kind;
     in >> kind;
-    if (kind == "partition") {
-      std::string p, first_kw, sealed_kw;
-      uint64_t first = 0, sealed = 0;
-      in >> p >> first_kw >> first >> sealed_kw >> sealed;
+    if (kind == "start") {
+      uint64_t first = 1;
+      in >> first;
       EXPECT_EQ(first, 0u) << line;
+    } else if (kind == "sealed") {
+      uint64_t sealed = 0;
+      in >> sealed;
       EXPECT_EQ(sealed, n) << line;
       saw_partition = true;
     } else if (kind == "segment") {
-      uint64_t partition, from, to, events;
-      std::string raw_name;
-      in >> partition >> from >> to >> events >> raw_name;
+      uint64_t from, to, events;
+      std::string key;
+      in >> from >> to >> events >> key;
       ASSERT_EQ(from, next) << "segments do not tile the offsets: " << line;
       EXPECT_EQ(events, to - from) << line;
       std::string raw;
-      ASSERT_TRUE(Unzstd(dir / "master" / raw_name, &raw)) << "cannot decompress " << raw_name;
-      EXPECT_EQ(static_cast<uint64_t>(std::count(raw.begin(), raw.end(), '\n')), to - from) << raw_name;
+      ASSERT_TRUE(Unzstd(dir / key, &raw)) << "cannot decompress " << key;
+      EXPECT_EQ(static_cast<uint64_t>(std::count(raw.begin(), raw.end(), '\n')), to - from) << key;
       all += raw;
       next = to;
     }
@@ -739,10 +754,28 @@ TEST(Crash, SecondWriterRefused) {
   ExpectMasterHolds(dir, JoinLines(lines), lines.size());
 }
 
+// The key of the batch version partition 0's latest manifest version names
+// ("batch/v...": a folder of the store, here the data directory).
 std::string CurrentVersionDir(const fs::path& dir) {
-  std::string current = ReadFile(dir / "batch" / "CURRENT");
-  while (!current.empty() && (current.back() == '\n' || current.back() == ' ')) current.pop_back();
-  return current;
+  for (const std::string& line : SplitLines(LatestManifestVersion(dir))) {
+    std::istringstream in(line);
+    std::string kind, w, key;
+    in >> kind >> w >> key;
+    if (kind == "batch") return key == "-" ? "" : key;
+  }
+  return "";
+}
+
+// The key of partition 0's segment starting at `from`.
+std::string SegmentKey(const fs::path& dir, uint64_t from) {
+  for (const std::string& line : SplitLines(LatestManifestVersion(dir))) {
+    std::istringstream in(line);
+    std::string kind, key;
+    uint64_t f = 0, to = 0, events = 0;
+    in >> kind >> f >> to >> events >> key;
+    if (kind == "segment" && f == from) return key;
+  }
+  return "";
 }
 
 TEST(Crash, CorruptVersionFileDetected) {
@@ -758,7 +791,7 @@ TEST(Crash, CorruptVersionFileDetected) {
 
   const std::string version = CurrentVersionDir(dir);
   ASSERT_FALSE(version.empty());
-  const fs::path state = dir / "batch" / version / "revenue_by_product.state";
+  const fs::path state = dir / version / "revenue_by_product.state";
   ASSERT_TRUE(fs::exists(state)) << state;
   FlipByte(state);
   // The state file is read for anything but the stored TSV of a whole view.
@@ -769,7 +802,7 @@ TEST(Crash, CorruptVersionFileDetected) {
   EXPECT_NE(q.err.find("lambdaflow batch"), std::string::npos) << Describe(qargs, q);
   EXPECT_EQ(q.out, "") << "a damaged view must not print rows";
   // The stored TSV is checked against the version manifest as well.
-  const fs::path tsv = dir / "batch" / version / "revenue_by_product.tsv";
+  const fs::path tsv = dir / version / "revenue_by_product.tsv";
   ASSERT_TRUE(fs::exists(tsv)) << tsv;
   FlipByte(tsv);
   const std::vector<std::string> targs = {"query", "--data", dir.string(), "revenue_by_product", "--format", "tsv"};
@@ -795,7 +828,7 @@ TEST(Crash, CorruptRawSegmentRefused) {
   RUN_OK(b0, "batch", "--data", dir.string(), "--seal-events", "20000");
   const std::string version = CurrentVersionDir(dir);
 
-  const fs::path seg = dir / "master" / "segments" / "p0-00000000000000020000-00000000000000040000.ndjson.zst";
+  const fs::path seg = dir / SegmentKey(dir, 20000);
   ASSERT_TRUE(fs::exists(seg)) << seg;
   FlipByte(seg);
   const std::vector<std::string> args = {"batch", "--data", dir.string(), "--full"};

@@ -250,20 +250,28 @@ TEST_F(RunStartup, DamagedProducerCheckpoint) {
 // A damaged batch version is not fatal: the views are recomputed from the
 // master dataset and served.
 TEST_F(RunStartup, DamagedBatchVersionIsRecomputed) {
-  WriteFile(dir() / "batch" / "CURRENT", "garbage\n");
+  int damaged = 0;
+  for (const auto& e : fs::directory_iterator(dir() / "batch")) {
+    WriteFile(e.path() / "VERSION", "garbage\n");
+    ++damaged;
+  }
+  ASSERT_GT(damaged, 0);
   Exit e = RunServer(dir(), scratch());
   EXPECT_TRUE(e.served) << e.err;
   EXPECT_EQ(e.signal, 0) << e.err;
   EXPECT_NE(e.err.find("recomputing"), std::string::npos) << e.err;
 }
 
-// Finding 10: a damaged MANIFEST.
+// Finding 10: a damaged manifest (the latest version of partition 0's chain).
 TEST_F(RunStartup, DamagedManifest) {
-  const fs::path m = dir() / "master" / "MANIFEST";
+  fs::path m;
+  for (const auto& e : fs::directory_iterator(dir() / "manifest" / "p0"))
+    if (e.path().filename().string().size() == 20 && e.path() > m) m = e.path();
+  ASSERT_FALSE(m.empty());
   std::string data = ReadFile(m);
   data[data.size() / 2] ^= 0x10;
   WriteFile(m, data);
-  ExpectRefused(RunServer(dir(), scratch()), 1, {"MANIFEST", "restore"});
+  ExpectRefused(RunServer(dir(), scratch()), 1, {"manifest/p0/" + m.filename().string(), "restore"});
 }
 
 // Finding 10: a damaged or empty FORMAT marker.
@@ -323,10 +331,10 @@ TEST_F(RunStartup, LogSegmentDeleted) {
   ExpectRefused(RunServer(dir(), scratch()), 1, {"log partition 0", "2500", "sealed", "restore"});
 }
 
-// Finding 12: a missing MANIFEST while segments exist.
+// Finding 12: the manifests missing while segments exist.
 TEST_F(RunStartup, ManifestMissingWithSegments) {
-  fs::remove(dir() / "master" / "MANIFEST");
-  ExpectRefused(RunServer(dir(), scratch()), 1, {"MANIFEST", "segments", "restore"});
+  fs::remove_all(dir() / "manifest");
+  ExpectRefused(RunServer(dir(), scratch()), 1, {"manifest", "segments", "restore"});
 }
 
 // Finding 12: a deleted views.sql is not replaced by the example views.

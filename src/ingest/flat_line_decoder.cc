@@ -60,9 +60,68 @@ inline const char* FindStringStop(const char* p, const char* end, uint64_t* high
   }
 }
 
+// How many of the 8 bytes of `w` are ASCII digits before the first other
+// byte (8 if all are). A byte below '0' borrows from the bytes above it, a
+// byte above '9' carries into them, so only the lowest flag is exact.
+inline int LeadingDigits(uint64_t w) {
+  const uint64_t x = w - kOnes * '0';
+  const uint64_t other = (x | (x + kOnes * 0x76)) & kHighBits;
+  return other != 0 ? __builtin_ctzll(other) >> 3 : 8;
+}
+
+// The value of the first n (1..8) bytes of `w`, all digits, without a loop:
+// the digits move to the top of the word (zeros before them), then pairs,
+// quads and octets of digits are combined by multiplication.
+inline uint64_t DigitsValue(uint64_t w, int n) {
+  uint64_t x = (w - kOnes * '0') << (64 - 8 * n);
+  x = x * 10 + (x >> 8);
+  return ((x & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32)) +
+          ((x >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32))) >>
+         32;
+}
+
+// The short forms by the word: -?(0|[1-9][0-9]{0,6})(\.[0-9]{1,7})? (at most
+// 7 digits each, so that a non-digit follows within the word), followed by a
+// value end before `end`. Sets *m (the digits as one integer), *frac (digits
+// after the point, 0 without one), *neg, and returns the position after the
+// number; nullptr for anything else (the callers then try the loops).
+inline const char* ParseShortNumber(const char* p, const char* end, uint64_t* m, int* frac, bool* neg) {
+  *neg = *p == '-';
+  p += *neg;
+  uint64_t w = LoadWord(p);
+  const int n = LeadingDigits(w);
+  if (n == 0 || n == 8 || (n > 1 && *p == '0')) return nullptr;
+  uint64_t v = DigitsValue(w, n);
+  p += n;
+  *frac = 0;
+  if (*p == '.') {
+    w = LoadWord(p + 1);
+    const int f = LeadingDigits(w);
+    if (f == 0 || f == 8) return nullptr;
+    static constexpr uint64_t kScale[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+    v = v * kScale[f] + DigitsValue(w, f);
+    p += 1 + f;
+    *frac = f;
+  }
+  if (p >= end || !IsValueEnd(p, end)) return nullptr;
+  *m = v;
+  return p;
+}
+
 // -?(0|[1-9][0-9]*) with at most 18 digits, followed by a value end; sets
 // *out and returns the position after it, or nullptr.
 inline const char* ParseInt(const char* p, const char* end, int64_t* out) {
+  {
+    uint64_t m;
+    int frac;
+    bool neg;
+    const char* q = ParseShortNumber(p, end, &m, &frac, &neg);
+    if (q != nullptr) {
+      if (frac != 0) return nullptr;
+      *out = neg ? -static_cast<int64_t>(m) : static_cast<int64_t>(m);
+      return q;
+    }
+  }
   const bool neg = p < end && *p == '-';
   p += neg;
   if (p == end || !IsDigit(*p)) return nullptr;
@@ -82,6 +141,18 @@ inline const char* ParseInt(const char* p, const char* end, int64_t* out) {
 // -?(0|[1-9][0-9]*)(\.[0-9]+)? in the exactly convertible range (see the
 // header), followed by a value end.
 inline const char* ParseDouble(const char* p, const char* end, double* out) {
+  {
+    uint64_t m;
+    int frac;
+    bool neg;
+    const char* q = ParseShortNumber(p, end, &m, &frac, &neg);
+    if (q != nullptr) {  // m < 10^14 and frac <= 7: exact as below
+      double d = static_cast<double>(m);
+      if (frac > 0) d /= kPow10[frac];
+      *out = neg ? -d : d;
+      return q;
+    }
+  }
   const bool neg = p < end && *p == '-';
   p += neg;
   if (p == end || !IsDigit(*p)) return nullptr;

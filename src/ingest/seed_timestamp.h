@@ -32,7 +32,7 @@ struct DateCache {
   int64_t days = 0;
 };
 
-inline std::optional<int64_t> ParseSeedTimestamp(std::string_view s, DateCache* cache) {
+[[gnu::always_inline]] inline std::optional<int64_t> ParseSeedTimestamp(std::string_view s, DateCache* cache) {
   if (s.size() != 23) return std::nullopt;
   // Three overlapping words cover bytes 0-7, 8-15 and 15-22. XOR with the
   // expected text turns digits into 0..9 and matching separators into 0.

@@ -1,7 +1,8 @@
 // libFuzzer target for JsonDecoder: the input is NDJSON, decoded against a
 // seed-shaped schema both in place (padded chunk) and from unpadded copies,
 // with the flat-line fast path alone (FlatLineDecoder), and then again with
-// DecodeMany with and without that fast path. Checks that every line is
+// DecodeMany with and without that fast path (and with its text left in the
+// input). Checks that every line is
 // accepted, rejected or blank, that all ways agree (the fast path: a line it
 // takes is one Decode accepts, with the same row bit for bit; DecodeMany: the
 // same rows and the same rejects as Decode line by line), and that accepted
@@ -164,10 +165,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // DecodeMany over the same chunk, into a batch whose capacity (1 to 16
   // rows) comes from the input; a fresh decoder, so that its adaptive window
   // sizes depend on this input only.
-  // Twice: with the flat-line fast path (the default) and without it.
-  for (const bool fast : {true, false}) {
+  // With the flat-line fast path (the default), with it and text into the
+  // input, and without it.
+  for (const int mode : {0, 1, 2}) {
     lf::DecoderOptions many_opts = opts;
-    many_opts.flat_fast_path = fast;
+    many_opts.text_into_input = mode == 1;
+    many_opts.flat_fast_path = mode != 2;
     lf::JsonDecoder many(schema, many_opts);
     lf::Batch batch_m(schema.types(), size > 0 ? 1 + data[size - 1] % 16 : 1);
     std::vector<lf::Reject> many_rejects;

@@ -191,8 +191,10 @@ inline const char* ParseDouble(const char* p, const char* end, double* out) {
 
 }  // namespace
 
-FlatLineDecoder::FlatLineDecoder(const StreamSchema& schema, size_t max_line_bytes)
-    : max_line_bytes_(max_line_bytes), enabled_(!schema.columns.empty() && schema.columns.size() <= 64) {
+FlatLineDecoder::FlatLineDecoder(const StreamSchema& schema, size_t max_line_bytes, bool copy_text)
+    : max_line_bytes_(max_line_bytes),
+      enabled_(!schema.columns.empty() && schema.columns.size() <= 64),
+      copy_text_(copy_text) {
   names_.reserve(schema.columns.size());
   for (const ColumnSchema& cs : schema.columns) names_.push_back(cs.name);
   for (size_t i = 0; i < schema.columns.size(); ++i) {
@@ -339,9 +341,11 @@ size_t FlatLineDecoder::DecodeLine(const char* const start, const char* end, Bat
       if ((seen & (uint64_t{1} << c)) == 0) batch->columns[c].SetNull(row);
     }
   }
-  for (size_t c : text_columns_) {
-    Vector& vec = batch->columns[c];
-    if (!vec.IsNull(row)) vec.strs[row] = batch->arena.Copy(vec.strs[row]);
+  if (copy_text_) {
+    for (size_t c : text_columns_) {
+      Vector& vec = batch->columns[c];
+      if (!vec.IsNull(row)) vec.strs[row] = batch->arena.Copy(vec.strs[row]);
+    }
   }
   batch->size = row + 1;
   return static_cast<size_t>(p - start) + (p < end ? 1 : 0);

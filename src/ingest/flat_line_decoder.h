@@ -41,7 +41,9 @@ namespace lf {
 
 class FlatLineDecoder {
  public:
-  FlatLineDecoder(const StreamSchema& schema, size_t max_line_bytes);
+  // `copy_text` false: text of accepted rows points into the input (no
+  // arena copy), valid as long as the input bytes are.
+  FlatLineDecoder(const StreamSchema& schema, size_t max_line_bytes, bool copy_text = true);
 
   // False when the schema cannot use the fast path (no column, or more
   // than 64).
@@ -49,7 +51,8 @@ class FlatLineDecoder {
 
   // Decodes the line starting at `p` (it ends at the next '\n' or at `end`).
   // At least kJsonPadding bytes after `end` must be readable. On success
-  // appends a row to `batch` (not full; text copied into its arena) and
+  // appends a row to `batch` (not full; text copied into its arena unless
+  // the decoder was made with copy_text false) and
   // returns the bytes consumed, the '\n' included; otherwise returns 0.
   size_t DecodeLine(const char* p, const char* end, Batch* batch);
 
@@ -77,6 +80,7 @@ class FlatLineDecoder {
   size_t max_line_bytes_;
   size_t next_col_ = 0;
   bool enabled_;
+  bool copy_text_;
   DateCache date_cache_;
 };
 

@@ -173,3 +173,45 @@ TEST(FlatLineDecoderTest, StopsAtTheEndOfTheData) {
 
 }  // namespace
 }  // namespace lf
+
+namespace lf {
+namespace {
+
+// DecoderOptions::text_into_input: the rows are the same, and text of plain
+// lines points into the input (no copy) while text the exact path unescapes
+// lives in the arena.
+TEST(FlatLineDecoderTest, TextIntoInput) {
+  const StreamSchema schema = TestSchema();
+  DecoderOptions opts;
+  opts.text_into_input = true;
+  JsonDecoder views(schema, opts);
+  JsonDecoder copies(schema);
+  std::string text = "{\"t\":\"plain\",\"i\":1}\n{\"t\":\"esc\\u0061ped\"}\n{\"t\":\"again\",\"d\":2.5}\n";
+  const size_t size = text.size();
+  text.append(kJsonPadding, ' ');
+  Batch a(schema.types());
+  Batch b(schema.types());
+  std::vector<Reject> rejects;
+  uint64_t lines_a = 0, lines_b = 0;
+  for (size_t pos = 0; pos < size;) {
+    pos += views.DecodeMany(text.data() + pos, size - pos, text.size() - pos, 1 + lines_a, &a, &rejects, &lines_a);
+  }
+  for (size_t pos = 0; pos < size;) {
+    pos += copies.DecodeMany(text.data() + pos, size - pos, text.size() - pos, 1 + lines_b, &b, &rejects, &lines_b);
+  }
+  EXPECT_TRUE(rejects.empty());
+  ASSERT_EQ(a.size, 3u);
+  ASSERT_EQ(b.size, 3u);
+  auto inside = [&](std::string_view s) { return s.data() >= text.data() && s.data() < text.data() + size; };
+  for (size_t r = 0; r < 3; ++r) {
+    EXPECT_EQ(Render(a, r), Render(b, r)) << r;
+    EXPECT_FALSE(inside(b.columns[3].strs[r])) << r;
+  }
+  EXPECT_TRUE(inside(a.columns[3].strs[0]));
+  EXPECT_FALSE(inside(a.columns[3].strs[1]));  // unescaped: "escaped", in the arena
+  EXPECT_EQ(a.columns[3].strs[1], "escaped");
+  // (The line after it may go the exact way too: it goes on for a window.)
+}
+
+}  // namespace
+}  // namespace lf

@@ -224,7 +224,7 @@ struct JsonDecoder::Impl {
       : opts(o),
         parser(std::max<size_t>(o.max_line_bytes, 4096)),
         stream_parser(kWindowBytes),
-        flat(schema, o.max_line_bytes) {
+        flat(schema, o.max_line_bytes, /*copy_text=*/!o.text_into_input) {
 #ifdef SIMDJSON_THREADS_ENABLED
     stream_parser.threaded = false;  // one batch per window: no look-ahead thread
 #endif

@@ -345,22 +345,43 @@ Status ViewState::FinalizeGroups(const std::vector<uint32_t>& order, const Final
   for (size_t from = 0; from < g; from += capacity) {
     batch.Clear();
     batch.size = std::min(capacity, g - from);
+    const uint32_t* gids = order.data() + from;
     for (size_t k = 0; k < batch.size; ++k) {
-      const uint32_t gid = order[from + k];
-      for (size_t c = 0; c < nkeys; ++c) CopyCell(groups_.key_column(c), gid, batch.columns[c], k);
-      for (size_t i = 0; i < states_.size(); ++i) {
-        const auto& agg = v.aggregates[i];
-        Status st = agg.kind == AggKind::kApproxQuantile
-                        ? states_[plan_.state_of(i)]->FinalizeQuantile(gid, agg.param, &value)
-                        : states_[i]->Finalize(gid, &value);
-        if (!st.ok()) {
-          std::string key;
-          for (size_t c = 0; c < nkeys; ++c) key += (c ? ", " : "") + groups_.key_column(c).GetValue(gid).DebugString();
-          return Status(st.code(),
-                        "view '" + v.name + "'" + (nkeys ? " group (" + key + ")" : "") + ": " + st.message());
+      for (size_t c = 0; c < nkeys; ++c) CopyCell(groups_.key_column(c), gids[k], batch.columns[c], k);
+    }
+    // Aggregate by aggregate (no virtual call per cell). The error reported
+    // is the first in row order, then aggregate order, as a row-by-row pass
+    // would meet it.
+    size_t fail_row = batch.size;
+    Status fail;
+    for (size_t i = 0; i < states_.size(); ++i) {
+      const auto& agg = v.aggregates[i];
+      Vector& out = batch.columns[nkeys + i];
+      size_t failed = batch.size;
+      Status st;
+      if (agg.kind == AggKind::kApproxQuantile) {
+        for (size_t k = 0; k < batch.size && st.ok(); ++k) {
+          st = states_[plan_.state_of(i)]->FinalizeQuantile(gids[k], agg.param, &value);
+          if (st.ok()) {
+            out.SetValue(k, value, &batch.arena);
+          } else {
+            failed = k;
+          }
         }
-        batch.columns[nkeys + i].SetValue(k, value, &batch.arena);
+      } else {
+        st = states_[i]->FinalizeInto(gids, batch.size, &out, &batch.arena, &failed);
       }
+      if (!st.ok() && failed < fail_row) {
+        fail_row = failed;
+        fail = st;
+      }
+    }
+    if (!fail.ok()) {
+      const uint32_t gid = gids[fail_row];
+      std::string key;
+      for (size_t c = 0; c < nkeys; ++c) key += (c ? ", " : "") + groups_.key_column(c).GetValue(gid).DebugString();
+      return Status(fail.code(),
+                    "view '" + v.name + "'" + (nkeys ? " group (" + key + ")" : "") + ": " + fail.message());
     }
     size_t m = batch.size;
     if (having) {

@@ -115,7 +115,7 @@ inline uint64_t DigitsValue(uint64_t w, int n) {
 
 // -?(0|[1-9][0-9]*) with at most 18 digits, followed by a value end; sets
 // *out and returns the position after it, or nullptr.
-inline const char* ParseInt(const char* p, const char* end, int64_t* out) {
+[[gnu::always_inline]] inline const char* ParseInt(const char* p, const char* end, int64_t* out) {
   {
     uint64_t m;
     int frac;

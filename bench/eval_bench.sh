@@ -12,7 +12,7 @@
 # reused if present), installs the DuckDB node package into bench/node_modules
 # if missing (`npm ci`), then times each contender best of R runs (default 3)
 # with its peak RSS, checks that lambdaflow and DuckDB agree, prints a table
-# and writes it to bench/results/eval-<date>.md.
+# and appends it to bench/results/eval-<date>.md.
 #
 # Times: lambdaflow and the floor are whole-process wall times (they include
 # reading the file and, for lambdaflow, writing the TSV answers); DuckDB is the
@@ -218,9 +218,12 @@ text = "\n".join([
     f"Answers of lambdaflow and DuckDB: **{agree}**" + ("" if not problems else "\n\n" + "\n".join("- " + p for p in problems)),
     "",
 ])
-with open(report, "w") as f:
+# Appended, as bench/batch_bench.sh does: earlier runs of the day stay.
+with open(report, "a") as f:
+    if f.tell() > 0:
+        f.write("\n")
     f.write(text)
 print(text)
-print(f"(written to {report})")
+print(f"(appended to {report})")
 sys.exit(0 if agree == "OK" else 3)
 PY

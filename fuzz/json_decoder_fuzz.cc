@@ -1,9 +1,12 @@
 // libFuzzer target for JsonDecoder: the input is NDJSON, decoded against a
 // seed-shaped schema both in place (padded chunk) and from unpadded copies,
-// and then again with DecodeMany. Checks that every line is accepted,
-// rejected or blank, that all ways agree (DecodeMany: the same rows and the
-// same rejects as Decode line by line), and that accepted rows hold values of
-// their declared types.
+// with the flat-line fast path alone (FlatLineDecoder), and then again with
+// DecodeMany with and without that fast path (and with its text left in the
+// input). Checks that every line is
+// accepted, rejected or blank, that all ways agree (the fast path: a line it
+// takes is one Decode accepts, with the same row bit for bit; DecodeMany: the
+// same rows and the same rejects as Decode line by line), and that accepted
+// rows hold values of their declared types.
 #include <simdjson.h>
 
 #include <cstdint>
@@ -13,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ingest/flat_line_decoder.h"
 #include "ingest/input_reader.h"
 #include "ingest/json_decoder.h"
 
@@ -49,6 +53,28 @@ std::vector<lf::Value> Row(const lf::Batch& batch, size_t row) {
   return values;
 }
 
+// Cell by cell, doubles by bit pattern (so that -0.0 differs from 0.0).
+bool SameRowBits(const lf::Batch& a, size_t ra, const lf::Batch& b, size_t rb) {
+  for (size_t c = 0; c < a.columns.size(); ++c) {
+    const lf::Vector& x = a.columns[c];
+    const lf::Vector& y = b.columns[c];
+    if (x.IsNull(ra) != y.IsNull(rb)) return false;
+    if (x.IsNull(ra)) continue;
+    switch (lf::PhysicalOf(x.type)) {
+      case lf::PhysicalType::kInt64:
+        if (x.ints[ra] != y.ints[rb]) return false;
+        break;
+      case lf::PhysicalType::kDouble:
+        if (std::memcmp(&x.dbls[ra], &y.dbls[rb], sizeof(double)) != 0) return false;
+        break;
+      case lf::PhysicalType::kString:
+        if (x.strs[ra] != y.strs[rb]) return false;
+        break;
+    }
+  }
+  return true;
+}
+
 bool SameReject(const lf::Reject& a, const lf::Reject& b) {
   return a.line == b.line && a.reason == b.reason && a.detail == b.detail && a.raw == b.raw;
 }
@@ -63,6 +89,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static lf::JsonDecoder copied(schema, opts);
   static lf::Batch batch_a(schema.types());
   static lf::Batch batch_b(schema.types());
+  static lf::FlatLineDecoder flat(schema, opts.max_line_bytes);
+  static lf::Batch batch_f(schema.types());
   batch_a.Clear();
   batch_b.Clear();
 
@@ -91,6 +119,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string copy(line);  // no padding: the decoder must copy
     bool ok_b = copied.Decode(copy, copy.size(), line_no, &batch_b, &rb, &blank_b);
     Require(ok_a == ok_b && blank_a == blank_b);
+    // The fast path alone, on the line in the chunk: what it takes, Decode
+    // accepts, with the same row; it consumes the line and its '\n'.
+    batch_f.Clear();
+    const char* chunk_end = chunk.data + chunk.size;
+    const size_t taken = flat.DecodeLine(line.data(), chunk_end, &batch_f);
+    if (taken > 0) {
+      Require(ok_a && batch_f.size == 1);
+      Require(SameRowBits(batch_f, 0, batch_a, batch_a.size - 1));
+      const size_t line_bytes = static_cast<size_t>(line.data() + line.size() - chunk.data);
+      Require(taken == line.size() + (line_bytes < chunk.size ? 1 : 0));
+    } else {
+      Require(batch_f.size == 0);
+    }
     if (ok_a) {
       ++accepted;
       Require(!blank_a);
@@ -124,28 +165,35 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // DecodeMany over the same chunk, into a batch whose capacity (1 to 16
   // rows) comes from the input; a fresh decoder, so that its adaptive window
   // sizes depend on this input only.
-  lf::JsonDecoder many(schema, opts);
-  lf::Batch batch_m(schema.types(), size > 0 ? 1 + data[size - 1] % 16 : 1);
-  std::vector<lf::Reject> many_rejects;
-  size_t next_row = 0;
-  size_t pos = 0;
-  uint64_t many_lines = 0;
-  while (pos < size) {
-    const size_t n = many.DecodeMany(chunk.data + pos, size - pos, chunk.padded_capacity - pos, 1 + many_lines,
-                                     &batch_m, &many_rejects, &many_lines);
-    Require(n > 0 && pos + n <= size);
-    pos += n;
-    Require(pos == size || chunk.data[pos - 1] == '\n');
-    if (batch_m.full() || pos == size) {
-      for (size_t r = 0; r < batch_m.size; ++r) {
-        Require(next_row < rows.size() && Row(batch_m, r) == rows[next_row]);
-        ++next_row;
+  // With the flat-line fast path (the default), with it and text into the
+  // input, and without it.
+  for (const int mode : {0, 1, 2}) {
+    lf::DecoderOptions many_opts = opts;
+    many_opts.text_into_input = mode == 1;
+    many_opts.flat_fast_path = mode != 2;
+    lf::JsonDecoder many(schema, many_opts);
+    lf::Batch batch_m(schema.types(), size > 0 ? 1 + data[size - 1] % 16 : 1);
+    std::vector<lf::Reject> many_rejects;
+    size_t next_row = 0;
+    size_t pos = 0;
+    uint64_t many_lines = 0;
+    while (pos < size) {
+      const size_t n = many.DecodeMany(chunk.data + pos, size - pos, chunk.padded_capacity - pos, 1 + many_lines,
+                                       &batch_m, &many_rejects, &many_lines);
+      Require(n > 0 && pos + n <= size);
+      pos += n;
+      Require(pos == size || chunk.data[pos - 1] == '\n');
+      if (batch_m.full() || pos == size) {
+        for (size_t r = 0; r < batch_m.size; ++r) {
+          Require(next_row < rows.size() && Row(batch_m, r) == rows[next_row]);
+          ++next_row;
+        }
+        batch_m.Clear();
       }
-      batch_m.Clear();
     }
+    Require(many_lines == lines && next_row == rows.size());
+    Require(many_rejects.size() == rejects.size());
+    for (size_t i = 0; i < rejects.size(); ++i) Require(SameReject(many_rejects[i], rejects[i]));
   }
-  Require(many_lines == lines && next_row == rows.size());
-  Require(many_rejects.size() == rejects.size());
-  for (size_t i = 0; i < rejects.size(); ++i) Require(SameReject(many_rejects[i], rejects[i]));
   return 0;
 }

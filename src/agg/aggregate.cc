@@ -77,6 +77,31 @@ class StatesOf final : public AggregateStates {
     return Op::Finalize(states_[g], result_type_, out);
   }
 
+  Status FinalizeInto(const uint32_t* gids, size_t n, Vector* out, StringArena* arena,
+                      size_t* failed) const override {
+    Value v;
+    const State* s = states_.data();
+    const size_t size = states_.size();
+    for (size_t k = 0; k < n; ++k) {
+      CHECK(gids[k] < size, "Finalize of a group out of range");
+      Status st = Op::Finalize(s[gids[k]], result_type_, &v);
+      if (!st.ok()) [[unlikely]] {
+        *failed = k;
+        return st;
+      }
+      if (v.is_null) {
+        out->SetNull(k);
+      } else if (v.type == TypeId::kDouble && PhysicalOf(out->type) == PhysicalType::kDouble) {
+        out->SetDouble(k, v.d);
+      } else if (v.type != TypeId::kDouble && PhysicalOf(out->type) == PhysicalType::kInt64) {
+        out->SetInt(k, v.i);
+      } else {
+        out->SetValue(k, v, arena);
+      }
+    }
+    return Status::OK();
+  }
+
   Status FinalizeQuantile(size_t g, double q, Value* out) const override {
     if constexpr (requires { Op::kHasQuantile; }) {
       CHECK(g < states_.size(), "Finalize of a group out of range");

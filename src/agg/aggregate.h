@@ -51,6 +51,23 @@ class AggregateStates {
   virtual void Combine(const AggregateStates& other, const uint32_t* target) = 0;
   // The SQL result of group `g`. Fails with OutOfRange on integer SUM overflow.
   virtual Status Finalize(size_t g, Value* out) const = 0;
+  // Finalize of groups gids[0..n) into rows 0..n-1 of `out` (a vector of
+  // the result's physical type; text copied into `arena`). On failure
+  // returns Finalize's error and sets *failed to the index k that failed.
+  // The default calls Finalize per group; StatesOf does it without a
+  // virtual call per group.
+  virtual Status FinalizeInto(const uint32_t* gids, size_t n, Vector* out, StringArena* arena, size_t* failed) const {
+    Value v;
+    for (size_t k = 0; k < n; ++k) {
+      Status st = Finalize(gids[k], &v);
+      if (!st.ok()) {
+        *failed = k;
+        return st;
+      }
+      out->SetValue(k, v, arena);
+    }
+    return Status::OK();
+  }
   // APPROX_QUANTILE: the q-quantile of group `g` (one state serves every q).
   virtual Status FinalizeQuantile(size_t g, double q, Value* out) const {
     return Status::InvalidArgument("not a quantile aggregate");

@@ -29,6 +29,10 @@
 //    window after it. Windows shrink after such a stop (so a run of bad
 //    lines does not redo stage 1 over long windows) and grow back on clean
 //    ones.
+//  - Before all that, DecodeMany reads lines that are plainly flat objects
+//    of the stream's fields with FlatLineDecoder (no simdjson: a strict
+//    subset of JSON checked byte by byte); the first line it does not take
+//    goes the way above.
 //  - simdjson's on-demand code is inlined here, compiled for this file's
 //    target: with LF_NATIVE_ARCH (see cmake/lf_helpers.cmake) its AVX2
 //    kernel rather than the portable one, measured ~5-8% faster.
@@ -46,6 +50,8 @@
 #include "common/format.h"
 #include "common/status.h"
 #include "common/time.h"
+#include "ingest/flat_line_decoder.h"
+#include "ingest/seed_timestamp.h"
 
 namespace lf {
 namespace {
@@ -157,63 +163,6 @@ std::string Quoted(std::string_view s) {
   return out;
 }
 
-bool IsLeapYear(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-// The seed's form "YYYY-MM-DD HH:MM:SS.mmm" (or with 'T'), parsed with fixed
-// offsets eight bytes at a time; nullopt sends anything else, valid or not,
-// to ParseTimestamp. The decoder test checks that both agree wherever this
-// one accepts.
-// The last valid date seen by ParseSeedTimestamp: events of a stream mostly
-// share their day, so the calendar arithmetic is usually skipped.
-struct DateCache {
-  uint64_t key = ~uint64_t{0};  // "YYYY-MM-DD" bytes after the XOR, packed
-  int64_t days = 0;
-};
-
-std::optional<int64_t> ParseSeedTimestamp(std::string_view s, DateCache* cache) {
-  if (s.size() != 23) return std::nullopt;
-  // Three overlapping words cover bytes 0-7, 8-15 and 15-22. XOR with the
-  // expected text turns digits into 0..9 and matching separators into 0.
-  constexpr uint64_t kPattern0 = 0x2d30302d30303030ULL;  // "0000-00-"
-  constexpr uint64_t kPattern1 = 0x30303a3030203030ULL;  // "00 00:00"
-  constexpr uint64_t kPattern2 = 0x3030302e30303a30ULL;  // "0:00.000"
-  constexpr uint64_t kNibbles = 0xf0f0f0f0f0f0f0f0ULL;
-  constexpr uint64_t kSixes = 0x0606060606060606ULL;
-  uint64_t x0 = Load64(s.data()) ^ kPattern0;
-  uint64_t x1 = Load64(s.data() + 8) ^ kPattern1;
-  const uint64_t x2 = Load64(s.data() + 15) ^ kPattern2;
-  if (((x1 >> 16) & 0xff) == ('T' ^ ' ')) x1 &= ~(uint64_t{0xff} << 16);
-  // Separators must now be 0 and digits at most 9: the high nibble is zero,
-  // and adding 6 does not carry into it.
-  constexpr uint64_t kSeparators0 = 0xff0000ff00000000ULL;  // bytes 4 and 7
-  constexpr uint64_t kSeparators1 = 0x0000ff0000ff0000ULL;  // bytes 2 and 5
-  constexpr uint64_t kSeparators2 = 0x000000ff0000ff00ULL;  // bytes 1 and 4
-  if ((x0 & kSeparators0) != 0 || (x1 & kSeparators1) != 0 || (x2 & kSeparators2) != 0) return std::nullopt;
-  if (((x0 | x1 | x2) & kNibbles) != 0 || (((x0 + kSixes) | (x1 + kSixes) | (x2 + kSixes)) & kNibbles) != 0) {
-    return std::nullopt;
-  }
-  auto d = [](uint64_t x, int i) { return static_cast<int64_t>((x >> (8 * i)) & 0xff); };
-  const int64_t hour = d(x1, 3) * 10 + d(x1, 4);
-  const int64_t minute = d(x1, 6) * 10 + d(x1, 7);
-  const int64_t second = d(x2, 2) * 10 + d(x2, 3);
-  const int64_t millis = d(x2, 5) * 100 + d(x2, 6) * 10 + d(x2, 7);
-  if (hour > 23 || minute > 59 || second > 59) return std::nullopt;
-  // The date: x0 holds "YYYY-MM-" as digit values with zero bytes 4 and 7
-  // where the separators were; the two digits of DD (x1's low bytes) go there.
-  const uint64_t key = x0 | ((x1 & 0xff) << 32) | (((x1 >> 8) & 0xff) << 56);
-  if (key != cache->key) {
-    const int64_t year = d(x0, 0) * 1000 + d(x0, 1) * 100 + d(x0, 2) * 10 + d(x0, 3);
-    const int64_t month = d(x0, 5) * 10 + d(x0, 6);
-    const int64_t day = d(x1, 0) * 10 + d(x1, 1);
-    static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (month < 1 || month > 12 || day < 1) return std::nullopt;
-    if (day > kDays[month - 1] + (month == 2 && IsLeapYear(year) ? 1 : 0)) return std::nullopt;
-    cache->days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-    cache->key = key;
-  }
-  return ((cache->days * 24 + hour) * 60 + minute) * 60000 + second * 1000 + millis;
-}
-
 }  // namespace
 
 void AppendRejectJsonLine(const Reject& r, std::string_view input, int64_t time_ms, std::string* out) {
@@ -272,7 +221,10 @@ struct JsonDecoder::Impl {
   };
 
   Impl(const StreamSchema& schema, DecoderOptions o)
-      : opts(o), parser(std::max<size_t>(o.max_line_bytes, 4096)), stream_parser(kWindowBytes) {
+      : opts(o),
+        parser(std::max<size_t>(o.max_line_bytes, 4096)),
+        stream_parser(kWindowBytes),
+        flat(schema, o.max_line_bytes, /*copy_text=*/!o.text_into_input) {
 #ifdef SIMDJSON_THREADS_ENABLED
     stream_parser.threaded = false;  // one batch per window: no look-ahead thread
 #endif
@@ -371,6 +323,7 @@ struct JsonDecoder::Impl {
   size_t window_rows = kMaxWindowRows;  // adaptive limit on the rows of a window
   Reject stream_reject;                 // why StreamWindow stopped (unused: Decode redoes that line)
   Reject line_reject;                   // of a line DecodeMany hands to Decode
+  FlatLineDecoder flat;                 // DecodeMany's fast path
 };
 
 // Compares the raw key bytes (after the opening quote) with `name`. The key
@@ -767,6 +720,22 @@ size_t JsonDecoder::DecodeMany(const char* data, size_t size, size_t padded_capa
     ++done;
     return blank;
   };
+
+  // The fast path, line after line, until a line it does not take; that one
+  // starts the exact path's window, in the next call if some lines were
+  // read here.
+  if (im.opts.flat_fast_path && im.flat.enabled() && padded_capacity >= size + kJsonPadding) {
+    while (pos < size && !batch->full()) {
+      const size_t n = im.flat.DecodeLine(data + pos, data + size, batch);
+      if (n == 0) break;
+      pos += n;
+      ++done;
+    }
+    if (done > 0) {
+      *lines += done;
+      return pos;
+    }
+  }
 
   if (padded_capacity < size + kJsonPadding) {  // cannot parse in place: line by line
     while (pos < size && !batch->full()) decode_line();

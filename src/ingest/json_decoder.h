@@ -24,6 +24,16 @@ inline constexpr size_t kJsonPadding = 64;
 struct DecoderOptions {
   // Longer lines are rejected with kLineTooLong without being parsed.
   size_t max_line_bytes = 1 << 20;
+  // DecodeMany reads lines that are plainly flat objects of the stream's
+  // fields with a fast path (flat_line_decoder.h) and hands the others to the
+  // exact path. The rows and rejects are the same either way; off only for
+  // tests and measurements.
+  bool flat_fast_path = true;
+  // Text of rows the fast path decodes points into the input instead of
+  // being copied into the batch's arena (text the exact path unescapes is
+  // still copied). Only for callers that are done with the batch before the
+  // input bytes are released or changed.
+  bool text_into_input = false;
 };
 
 // Why a line was rejected. The names returned by RejectReasonName are stable

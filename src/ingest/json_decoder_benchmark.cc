@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <random>
 #include <string>
 #include <utility>
@@ -79,12 +80,15 @@ void BM_JsonDecoder(benchmark::State& state) {
 }
 BENCHMARK(BM_JsonDecoder);
 
-// The bulk path: DecodeMany over the chunk, as the eval workers call it.
+// The bulk path: DecodeMany over the chunk, as the eval workers call it;
+// range(0) = 1 with the flat-line fast path (the default), 0 without it.
 void BM_JsonDecoderMany(benchmark::State& state) {
   const Corpus& c = GetCorpus();
   const LineChunk chunk = c.chunk();
   StreamSchema schema = SeedStreamSchema();
-  JsonDecoder decoder(schema);
+  DecoderOptions opts;
+  opts.flat_fast_path = state.range(0) != 0;
+  JsonDecoder decoder(schema, opts);
   Batch batch(schema.types());
   std::vector<Reject> rejects;
   for (auto _ : state) {
@@ -100,7 +104,7 @@ void BM_JsonDecoderMany(benchmark::State& state) {
   }
   SetCounters(state, c);
 }
-BENCHMARK(BM_JsonDecoderMany);
+BENCHMARK(BM_JsonDecoderMany)->Arg(0)->Arg(1);
 
 // Reads the four fields of a seed document; false on any error.
 template <typename Doc>
@@ -170,6 +174,35 @@ void BM_BareSimdjsonMany(benchmark::State& state) {
   SetCounters(state, c);
 }
 BENCHMARK(BM_BareSimdjsonMany)->Arg(16 << 10)->Arg(64 << 10)->Arg(256 << 10)->Arg(1 << 20);
+
+// simdjson's stage 1 alone (the structural index, UTF-8 validation) over
+// windows of 64 KiB of whole lines: the floor of any decoder that walks
+// stage 1's structurals instead of the bytes.
+void BM_Stage1Only(benchmark::State& state) {
+  const Corpus& c = GetCorpus();
+  const LineChunk chunk = c.chunk();
+  constexpr size_t kWindow = 64 << 10;
+  std::unique_ptr<simdjson::internal::dom_parser_implementation> impl;
+  if (simdjson::get_active_implementation()->create_dom_parser_implementation(kWindow, 1024, impl)) {
+    state.SkipWithError("create");
+    return;
+  }
+  for (auto _ : state) {
+    size_t structurals = 0;
+    for (size_t pos = 0; pos < chunk.size;) {
+      size_t len = std::min(kWindow, chunk.size - pos);
+      while (len > 0 && chunk.data[pos + len - 1] != '\n') --len;
+      if (impl->stage1(reinterpret_cast<const uint8_t*>(chunk.data + pos), len, simdjson::stage1_mode::streaming_final)) {
+        state.SkipWithError("stage1");
+      }
+      structurals += impl->n_structural_indexes;
+      pos += len;
+    }
+    benchmark::DoNotOptimize(structurals);
+  }
+  SetCounters(state, c);
+}
+BENCHMARK(BM_Stage1Only);
 
 // Line splitting alone, for reference.
 void BM_LineSplitter(benchmark::State& state) {

@@ -94,7 +94,11 @@ Result<std::vector<std::unique_ptr<ViewState>>> EvaluateInputs(const std::vector
   std::mutex reject_mu;
 
   auto run_worker = [&](Worker& w) {
-    JsonDecoder decoder(schema, options.decoder);
+    // Text points into the chunk: the batch is consumed before the chunk
+    // goes back to the reader.
+    DecoderOptions dopts = options.decoder;
+    dopts.text_into_input = true;
+    JsonDecoder decoder(schema, dopts);
     for (const ViewPlan* p : plans) w.states.push_back(p->NewState());
     Batch batch(schema.types());
     std::vector<Reject> rejects;
@@ -128,8 +132,9 @@ Result<std::vector<std::unique_ptr<ViewState>>> EvaluateInputs(const std::vector
         }
         if (batch.full()) flush();
       }
-      // The batch's strings live in its own arena, so the chunk can go back
-      // to the reader before the batch is full.
+      // The batch's text may point into the chunk (and the rest into its
+      // arena): the views take it before the chunk goes back to the reader.
+      flush();
       queue.ReturnFree(work.buffer);
     }
     flush();

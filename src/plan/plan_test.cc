@@ -384,6 +384,66 @@ TEST(ViewState, ParallelSortAndTsvEqualSequential) {
   }
 }
 
+// Two integer keys come out in key order (NULLs first in each) both when
+// their ranges fit one word (the radix sort) and when they do not (the
+// comparison sort): extreme values, NULLs in either key, negative keys.
+TEST(ViewState, PackedAndComparisonSortsAgree) {
+  auto catalog = sql::CompileViews(
+      "CREATE STREAM s (a BIGINT, b BIGINT);"
+      "CREATE VIEW v AS SELECT a, b, COUNT(*) AS n FROM s GROUP BY a, b;",
+      "v.sql");
+  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+  auto plan = ViewPlan::Compile(catalog->views[0]);
+  ASSERT_TRUE(plan.ok());
+  constexpr int64_t kNull = INT64_MIN;  // stands for NULL in the expected set (sorts first)
+  for (const bool wide : {false, true}) {
+    std::mt19937_64 rng(wide ? 5 : 6);
+    auto state = (*plan)->NewState();
+    std::set<std::pair<int64_t, int64_t>> want;
+    const std::vector<int64_t> extremes = {INT64_MIN + 1, INT64_MAX, -1, 0};
+    auto pick = [&](int which) -> int64_t {
+      if (rng() % 50 == 0) return kNull;
+      if (wide && rng() % 10 == 0) return extremes[rng() % extremes.size()];
+      return static_cast<int64_t>(rng() % 3000) - (which == 0 ? 1500 : 7);
+    };
+    for (int round = 0; round < 5; ++round) {
+      Batch batch(catalog->streams[0].types());
+      batch.size = Batch::kCapacity;
+      for (size_t k = 0; k < batch.size; ++k) {
+        const int64_t a = pick(0), b = pick(1);
+        want.insert({a, b});
+        if (a == kNull) {
+          batch.columns[0].SetNull(k);
+        } else {
+          batch.columns[0].SetInt(k, a);
+        }
+        if (b == kNull) {
+          batch.columns[1].SetNull(k);
+        } else {
+          batch.columns[1].SetInt(k, b);
+        }
+      }
+      state->Consume(batch);
+    }
+    ASSERT_GE(want.size(), 4096u);  // above the radix sort's threshold
+    auto result = state->Finalize();
+    ASSERT_TRUE(result.ok());
+    ASSERT_EQ(result->rows.size(), want.size());
+    size_t i = 0;
+    for (const auto& [a, b] : want) {
+      const auto& row = result->rows[i++];
+      ASSERT_EQ(row[0].is_null, a == kNull) << i << (wide ? " wide" : " narrow");
+      if (a != kNull) {
+        ASSERT_EQ(row[0].i, a) << i;
+      }
+      ASSERT_EQ(row[1].is_null, b == kNull) << i << (wide ? " wide" : " narrow");
+      if (b != kNull) {
+        ASSERT_EQ(row[1].i, b) << i;
+      }
+    }
+  }
+}
+
 // Several quantiles of one argument and FILTER share one sketch: updated
 // once, written once in the state image, finalized once per quantile.
 TEST(ViewPlanTest, QuantilesOfOneColumnShareOneState) {

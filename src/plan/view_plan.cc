@@ -144,6 +144,10 @@ namespace {
 // eval).
 constexpr size_t kParallelSortMin = size_t{1} << 16;
 
+// Fewer groups are sorted by comparison: a radix sort's passes over 256
+// buckets do not pay off.
+constexpr size_t kPackedSortMin = 4096;
+
 template <typename T, typename Less>
 void SortMaybeParallel(std::vector<T>* v, Less less) {
   if (v->size() < kParallelSortMin || std::thread::hardware_concurrency() < 2) {
@@ -159,7 +163,75 @@ void SortMaybeParallel(std::vector<T>* v, Less less) {
   v->swap(merged);
 }
 
+// Sorts (key, group) pairs by key with an LSD radix sort, a byte per pass
+// (passes whose byte is the same in every key are skipped); keys are
+// distinct, so the order is fully determined. Returns the groups in order.
+std::vector<uint32_t> RadixSortGroups(std::vector<std::pair<uint64_t, uint32_t>>* pairs, int key_bits) {
+  std::vector<std::pair<uint64_t, uint32_t>> tmp(pairs->size());
+  auto* src = pairs;
+  auto* dst = &tmp;
+  for (int shift = 0; shift < key_bits; shift += 8) {
+    size_t count[257] = {};
+    for (const auto& p : *src) ++count[((p.first >> shift) & 0xff) + 1];
+    bool one_bucket = false;
+    for (int b = 1; b <= 256; ++b) one_bucket |= count[b] == src->size();
+    if (one_bucket) continue;
+    for (int b = 1; b <= 256; ++b) count[b] += count[b - 1];
+    for (const auto& p : *src) (*dst)[count[(p.first >> shift) & 0xff]++] = p;
+    std::swap(src, dst);
+  }
+  std::vector<uint32_t> order(src->size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = (*src)[i].second;
+  return order;
+}
+
 }  // namespace
+
+// Up to two integer keys whose ranges fit one 64-bit word together (a
+// zipcode and an hour: 17 + 28 bits): each key becomes its offset from the
+// column's minimum (plus one when the column has NULLs, which become 0 and
+// so sort first), key 0 in the high bits, and the words are radix sorted.
+// Empty when the keys do not fit.
+std::vector<uint32_t> ViewState::SortRangePacked(size_t from, size_t to) const {
+  const size_t nkeys = groups_.num_keys();
+  const size_t g = to - from;
+  uint64_t min[2] = {0, 0}, width[2] = {0, 0};  // width: offsets are in [0, width]
+  int bits[2] = {0, 0};
+  for (size_t c = 0; c < nkeys; ++c) {
+    const Vector& col = groups_.key_column(c);
+    bool any = false, nulls = false;
+    int64_t lo = 0, hi = 0;
+    for (size_t i = from; i < to; ++i) {
+      if (!col.valid[i]) {
+        nulls = true;
+        continue;
+      }
+      const int64_t x = col.ints[i];
+      if (!any || x < lo) lo = x;
+      if (!any || x > hi) hi = x;
+      any = true;
+    }
+    min[c] = static_cast<uint64_t>(lo);
+    const uint64_t span = any ? static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo) : 0;
+    if (nulls && span == ~uint64_t{0}) return {};
+    width[c] = span + (nulls ? 1 : 0);
+    bits[c] = width[c] == 0 ? 0 : 64 - __builtin_clzll(width[c]);
+    if (nulls) min[c] -= 1;  // valid values start at offset 1
+  }
+  if (bits[0] + bits[1] > 64) return {};
+  std::vector<std::pair<uint64_t, uint32_t>> pairs(g);
+  for (size_t j = 0; j < g; ++j) {
+    const size_t i = from + j;
+    uint64_t word = 0;
+    for (size_t c = 0; c < nkeys; ++c) {
+      const Vector& col = groups_.key_column(c);
+      const uint64_t off = col.valid[i] ? static_cast<uint64_t>(col.ints[i]) - min[c] : 0;
+      word = (bits[c] == 64 ? 0 : word << bits[c]) | off;
+    }
+    pairs[j] = {word, static_cast<uint32_t>(i)};
+  }
+  return RadixSortGroups(&pairs, bits[0] + bits[1]);
+}
 
 std::vector<uint32_t> ViewState::SortRange(size_t from, size_t to) const {
   const size_t nkeys = groups_.num_keys();
@@ -168,6 +240,10 @@ std::vector<uint32_t> ViewState::SortRange(size_t from, size_t to) const {
   bool all_int = nkeys > 0 && nkeys <= 2;
   for (size_t c = 0; c < nkeys; ++c)
     all_int = all_int && PhysicalOf(groups_.key_column(c).type) == PhysicalType::kInt64;
+  if (all_int && g >= kPackedSortMin) {
+    std::vector<uint32_t> packed = SortRangePacked(from, to);
+    if (packed.size() == g) return packed;
+  }
   if (all_int) {
     // Up to two integer keys: sort compact (key, group) records instead of
     // chasing group ids into the key columns on every comparison.
@@ -269,22 +345,43 @@ Status ViewState::FinalizeGroups(const std::vector<uint32_t>& order, const Final
   for (size_t from = 0; from < g; from += capacity) {
     batch.Clear();
     batch.size = std::min(capacity, g - from);
+    const uint32_t* gids = order.data() + from;
     for (size_t k = 0; k < batch.size; ++k) {
-      const uint32_t gid = order[from + k];
-      for (size_t c = 0; c < nkeys; ++c) CopyCell(groups_.key_column(c), gid, batch.columns[c], k);
-      for (size_t i = 0; i < states_.size(); ++i) {
-        const auto& agg = v.aggregates[i];
-        Status st = agg.kind == AggKind::kApproxQuantile
-                        ? states_[plan_.state_of(i)]->FinalizeQuantile(gid, agg.param, &value)
-                        : states_[i]->Finalize(gid, &value);
-        if (!st.ok()) {
-          std::string key;
-          for (size_t c = 0; c < nkeys; ++c) key += (c ? ", " : "") + groups_.key_column(c).GetValue(gid).DebugString();
-          return Status(st.code(),
-                        "view '" + v.name + "'" + (nkeys ? " group (" + key + ")" : "") + ": " + st.message());
+      for (size_t c = 0; c < nkeys; ++c) CopyCell(groups_.key_column(c), gids[k], batch.columns[c], k);
+    }
+    // Aggregate by aggregate (no virtual call per cell). The error reported
+    // is the first in row order, then aggregate order, as a row-by-row pass
+    // would meet it.
+    size_t fail_row = batch.size;
+    Status fail;
+    for (size_t i = 0; i < states_.size(); ++i) {
+      const auto& agg = v.aggregates[i];
+      Vector& out = batch.columns[nkeys + i];
+      size_t failed = batch.size;
+      Status st;
+      if (agg.kind == AggKind::kApproxQuantile) {
+        for (size_t k = 0; k < batch.size && st.ok(); ++k) {
+          st = states_[plan_.state_of(i)]->FinalizeQuantile(gids[k], agg.param, &value);
+          if (st.ok()) {
+            out.SetValue(k, value, &batch.arena);
+          } else {
+            failed = k;
+          }
         }
-        batch.columns[nkeys + i].SetValue(k, value, &batch.arena);
+      } else {
+        st = states_[i]->FinalizeInto(gids, batch.size, &out, &batch.arena, &failed);
       }
+      if (!st.ok() && failed < fail_row) {
+        fail_row = failed;
+        fail = st;
+      }
+    }
+    if (!fail.ok()) {
+      const uint32_t gid = gids[fail_row];
+      std::string key;
+      for (size_t c = 0; c < nkeys; ++c) key += (c ? ", " : "") + groups_.key_column(c).GetValue(gid).DebugString();
+      return Status(fail.code(),
+                    "view '" + v.name + "'" + (nkeys ? " group (" + key + ")" : "") + ": " + fail.message());
     }
     size_t m = batch.size;
     if (having) {

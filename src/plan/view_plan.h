@@ -110,6 +110,9 @@ class ViewState {
  private:
   // Groups [from, to) sorted by key.
   std::vector<uint32_t> SortRange(size_t from, size_t to) const;
+  // The same by a radix sort of one word per group, for up to two integer
+  // keys whose ranges fit 64 bits together; empty if they do not.
+  std::vector<uint32_t> SortRangePacked(size_t from, size_t to) const;
   bool KeyLess(uint32_t a, uint32_t b) const;
 
   const ViewPlan& plan_;

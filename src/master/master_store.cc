@@ -220,10 +220,71 @@ Status MasterStore::OpenPartitions(int partitions) {
       if (legacy) m.content = std::move(*legacy);
     }
   }
+  {
+    MutexLock ol(&offered_mu_);
+    offered_.resize(static_cast<size_t>(partitions));
+  }
   MutexLock l(&mu_);
   latest_ = std::move(latest);
   fenced_.assign(static_cast<size_t>(partitions), std::string());
   return Status::OK();
+}
+
+void MasterStore::OfferRows(int partition, uint64_t from, std::vector<std::unique_ptr<Batch>> rows) {
+  if (partition < 0 || partition >= partitions() || !writer()) return;
+  uint64_t n = 0;
+  for (const auto& b : rows) n += b->size;
+  if (n == 0 || n > UINT64_MAX - from) return;
+  uint64_t sealed;
+  {
+    MutexLock l(&mu_);
+    sealed = latest_[static_cast<size_t>(partition)].content.sealed;
+  }
+  if (from + n <= sealed) return;
+  auto entry = std::make_shared<Offered>();
+  entry->from = from;
+  entry->to = from + n;
+  entry->batches = std::move(rows);
+  MutexLock l(&offered_mu_);
+  if (offered_rows_ + n > options_.offered_rows_limit) return;
+  auto& q = offered_[static_cast<size_t>(partition)];
+  // Offers come in offset order; one that does not continue the last
+  // replaces what is held (a rewound or restarted producer).
+  if (!q.empty() && q.back()->to != from) {
+    for (const auto& e : q) offered_rows_ -= e->to - e->from;
+    q.clear();
+  }
+  offered_rows_ += n;
+  q.push_back(std::move(entry));
+}
+
+uint64_t MasterStore::offered_rows() const {
+  MutexLock l(&offered_mu_);
+  return offered_rows_;
+}
+
+std::vector<std::shared_ptr<const MasterStore::Offered>> MasterStore::TakeOffered(int p, uint64_t from, uint64_t to) {
+  std::vector<std::shared_ptr<const Offered>> out;
+  MutexLock l(&offered_mu_);
+  auto& q = offered_[static_cast<size_t>(p)];
+  while (!q.empty() && q.front()->to <= from) {
+    offered_rows_ -= q.front()->to - q.front()->from;
+    q.pop_front();
+  }
+  bool covered = !q.empty() && q.front()->from <= from;
+  uint64_t at = from;
+  for (size_t i = 0; covered && i < q.size() && at < to; ++i) {
+    if (q[i]->from != at && i > 0) covered = false;
+    at = q[i]->to;
+    out.push_back(q[i]);
+  }
+  if (!covered || at < to) out.clear();
+  // What ends at or below `to` is of no use to later seals.
+  while (!q.empty() && q.front()->to <= to) {
+    offered_rows_ -= q.front()->to - q.front()->from;
+    q.pop_front();
+  }
+  return out;
 }
 
 int64_t MasterStore::NowMs() const {
@@ -376,6 +437,10 @@ Status MasterStore::Seal(int partition, uint64_t from, uint64_t to, const std::v
     }
   }
 
+  // Rows decoded at ingest, when they cover the whole (dense) range.
+  std::vector<std::shared_ptr<const Offered>> offered;
+  if (records.size() == to - from) offered = TakeOffered(partition, from, to);
+
   SegmentInfo seg;
   seg.partition = partition;
   seg.from = from;
@@ -402,7 +467,22 @@ Status MasterStore::Seal(int partition, uint64_t from, uint64_t to, const std::v
     }
     SegmentBuilder builder(schema_, {fingerprint_, partition, from, to}, options_.row_group_rows, options_.zstd_level,
                            options_.decoder, &raw_file, &cols_file, std::move(on_reject));
-    for (std::string_view r : records) RETURN_IF_ERROR(builder.Add(r));
+    if (!offered.empty()) {
+      // The rows ingest decoded: the sidecar is built from them, the events
+      // only compressed.
+      for (std::string_view r : records) RETURN_IF_ERROR(builder.AddRawOnly(r));
+      for (const auto& e : offered) {
+        uint64_t at = e->from;
+        for (const auto& b : e->batches) {
+          const uint64_t b_to = at + b->size;
+          const uint64_t lo = std::max(at, from), hi = std::min(b_to, to);
+          if (lo < hi) RETURN_IF_ERROR(builder.AddRows(*b, lo - at, hi - at));
+          at = b_to;
+        }
+      }
+    } else {
+      for (std::string_view r : records) RETURN_IF_ERROR(builder.Add(r));
+    }
     RETURN_IF_ERROR(builder.Finish());
     // Both objects are durable before the version naming them exists.
     RETURN_IF_ERROR(raw->Commit());

@@ -128,6 +128,13 @@ Status SegmentBuilder::Add(std::string_view event) {
   return Status::OK();
 }
 
+Status SegmentBuilder::AddRawOnly(std::string_view event) {
+  CHECK(next_offset_ < key_.to, "more events than the segment's range");
+  ++next_offset_;
+  if (raw_) RETURN_IF_ERROR(raw_->AddLine(event));
+  return Status::OK();
+}
+
 Status SegmentBuilder::FlushDecode() {
   const size_t size = chunk_.size();
   chunk_.append(kJsonPadding, ' ');

@@ -38,6 +38,13 @@ class SegmentBuilder {
 
   // The next event (without '\n'; must not contain one).
   Status Add(std::string_view event);
+  // The next event whose row is already decoded: only the raw file gets
+  // it here; its row goes to the sidecar through AddRows, in the same
+  // order. A segment's events all come one way or all the other.
+  Status AddRawOnly(std::string_view event);
+  // Rows [begin, end) of `rows`, decoded before from events given to
+  // AddRawOnly, for the sidecar.
+  Status AddRows(const Batch& rows, size_t begin, size_t end) { return cols_.Add(rows, begin, end); }
   Status Finish();
 
   uint64_t events() const { return next_offset_ - key_.from; }

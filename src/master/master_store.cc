@@ -11,6 +11,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <random>
+#include <thread>
 #include <unordered_set>
 #include <utility>
 
@@ -23,6 +24,10 @@ namespace lf {
 namespace {
 
 constexpr std::string_view kRawSuffix = ".ndjson.zst";
+// Seals of at least this many events build the raw object and the sidecar
+// on two threads; smaller ones (an archiver's buckets) are dominated by
+// syncs and stay on one.
+constexpr size_t kParallelSealEvents = 16 * 1024;
 
 std::string Hex16(uint64_t v) {
   char buf[17];
@@ -457,7 +462,6 @@ Status MasterStore::Seal(int partition, uint64_t from, uint64_t to, const std::v
   Status st = [&]() -> Status {
     ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> raw, store_->NewObject(seg.raw_name));
     ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> cols, store_->NewObject(seg.cols_name));
-    ObjectWritableFile raw_file(raw.get()), cols_file(cols.get());
     HistoricalRejectFn on_reject;
     if (options_.on_reject) {
       on_reject = [&](uint64_t offset, const Reject& r) {
@@ -465,33 +469,56 @@ Status MasterStore::Seal(int partition, uint64_t from, uint64_t to, const std::v
         options_.on_reject(seg, offset - seg.from, r);
       };
     }
-    SegmentBuilder builder(schema_, {fingerprint_, partition, from, to}, options_.row_group_rows, options_.zstd_level,
-                           options_.decoder, &raw_file, &cols_file, std::move(on_reject));
-    if (!offered.empty()) {
-      // The rows ingest decoded: the sidecar is built from them, the events
-      // only compressed.
-      for (std::string_view r : records) RETURN_IF_ERROR(builder.AddRawOnly(r));
-      for (const auto& e : offered) {
-        uint64_t at = e->from;
-        for (const auto& b : e->batches) {
-          const uint64_t b_to = at + b->size;
-          const uint64_t lo = std::max(at, from), hi = std::min(b_to, to);
-          if (lo < hi) RETURN_IF_ERROR(builder.AddRows(*b, lo - at, hi - at));
-          at = b_to;
+    // The sidecar (decoding, or the offered rows; encoding; commit) and the
+    // raw object (compression, commit) are independent: a seal of many
+    // events builds and syncs them on two threads, so that one's CPU work
+    // overlaps the other's and their syncs overlap each other.
+    uint64_t rejected = 0;
+    auto build_cols = [&]() -> Status {
+      ObjectWritableFile cols_file(cols.get());
+      SegmentBuilder builder(schema_, {fingerprint_, partition, from, to}, options_.row_group_rows,
+                             options_.zstd_level, options_.decoder, /*raw=*/nullptr, &cols_file, on_reject);
+      if (!offered.empty()) {
+        for (const auto& e : offered) {
+          uint64_t at = e->from;
+          for (const auto& b : e->batches) {
+            const uint64_t b_to = at + b->size;
+            const uint64_t lo = std::max(at, from), hi = std::min(b_to, to);
+            if (lo < hi) RETURN_IF_ERROR(builder.AddRows(*b, lo - at, hi - at));
+            at = b_to;
+          }
         }
+      } else {
+        for (std::string_view r : records) RETURN_IF_ERROR(builder.Add(r));
       }
+      RETURN_IF_ERROR(builder.Finish());
+      rejected = builder.rejected();
+      // Durable before the version naming it exists.
+      return cols->Commit();
+    };
+    ObjectWritableFile raw_file(raw.get());
+    RawSegmentWriter raw_writer(&raw_file, options_.zstd_level);
+    auto build_raw = [&]() -> Status {
+      for (std::string_view r : records) RETURN_IF_ERROR(raw_writer.Add(r));
+      RETURN_IF_ERROR(raw_writer.Finish());
+      return raw->Commit();
+    };
+    Status cols_status, raw_status;
+    if (records.size() >= kParallelSealEvents) {
+      std::thread side([&] { cols_status = build_cols(); });
+      raw_status = build_raw();
+      side.join();
     } else {
-      for (std::string_view r : records) RETURN_IF_ERROR(builder.Add(r));
+      cols_status = build_cols();
+      if (cols_status.ok()) raw_status = build_raw();
     }
-    RETURN_IF_ERROR(builder.Finish());
-    // Both objects are durable before the version naming them exists.
-    RETURN_IF_ERROR(raw->Commit());
-    RETURN_IF_ERROR(cols->Commit());
-    if (builder.rejected() > 0) {
-      Log("master: sealed " + SegmentLabel(seg) + " with " + std::to_string(builder.rejected()) +
+    RETURN_IF_ERROR(raw_status);
+    RETURN_IF_ERROR(cols_status);
+    if (rejected > 0) {
+      Log("master: sealed " + SegmentLabel(seg) + " with " + std::to_string(rejected) +
           " events that do not decode with the current schema");
     }
-    next.segments.push_back({from, to, seg.events, seg.raw_name, builder.raw_bytes(), builder.raw_hash()});
+    next.segments.push_back({from, to, seg.events, seg.raw_name, raw_writer.bytes(), raw_writer.hash()});
     next.sealed = to;
     return PublishLocked(partition, std::move(next));
   }();

@@ -96,7 +96,13 @@ void BM_Seal(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kEvents);
   state.SetBytesProcessed(state.iterations() * f.text.size());
 }
-BENCHMARK(BM_Seal)->Args({3, 0})->Args({1, 0})->Args({1, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Seal)
+    ->Args({3, 0})
+    ->Args({1, 0})
+    ->Args({1, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime();
 
 // The fixed cost of a seal: many small segments (1,000 events each) in a row,
 // as `run`'s archiver seals when buckets close by age. Dominated by the

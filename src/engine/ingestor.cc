@@ -13,6 +13,10 @@
 namespace lf {
 namespace {
 
+// Rows are offered to seals of at most this many events (the master
+// store holds up to 2M offered rows).
+constexpr uint64_t kOfferRowsUpToSealEvents = 1u << 20;
+
 struct ChunkResult {
   ChunkBuffer* buffer = nullptr;
   std::vector<std::string_view> records;  // views into buffer
@@ -112,7 +116,10 @@ Status Ingestor::IngestInput(const std::string& input, const std::function<void(
       // offsets, which then builds the sidecar without decoding again.
       size_t rows = 0;
       for (const auto& b : r.rows) rows += b->size;
-      if (appended.ok() && appended->to - appended->from == r.records.size() && rows == r.records.size())
+      // Only when seals come often enough to take them before the store's
+      // cap drops them (with sealing off they would only cost memory).
+      if (appended.ok() && appended->to - appended->from == r.records.size() && rows == r.records.size() &&
+          dir_->options().seal_events <= kOfferRowsUpToSealEvents)
         dir_->master()->OfferRows(0, appended->from, std::move(r.rows));
     }
     stats->accepted += r.records.size();

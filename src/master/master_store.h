@@ -66,7 +66,7 @@ struct MasterStoreOptions {
   // At most this many rows offered by OfferRows are held (per store) until
   // a seal takes them; offers beyond it are dropped (those events are then
   // decoded again when sealed).
-  uint64_t offered_rows_limit = 3u << 20;
+  uint64_t offered_rows_limit = 2u << 20;
 };
 
 // What ScanSegment did.

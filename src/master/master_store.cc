@@ -476,8 +476,8 @@ Status MasterStore::Seal(int partition, uint64_t from, uint64_t to, const std::v
     uint64_t rejected = 0;
     auto build_cols = [&]() -> Status {
       ObjectWritableFile cols_file(cols.get());
-      SegmentBuilder builder(schema_, {fingerprint_, partition, from, to}, options_.row_group_rows,
-                             options_.zstd_level, options_.decoder, /*raw=*/nullptr, &cols_file, on_reject);
+      SegmentBuilder builder(schema_, {fingerprint_, partition, from, to}, options_.row_group_rows, options_.zstd_level,
+                             options_.decoder, /*raw=*/nullptr, &cols_file, on_reject);
       if (!offered.empty()) {
         for (const auto& e : offered) {
           uint64_t at = e->from;

@@ -253,7 +253,7 @@ class MasterStore {
   std::vector<std::string> fenced_ GUARDED_BY(mu_);               // per partition: why it was lost; empty: owned
   mutable std::multiset<std::string> in_flight_ GUARDED_BY(mu_);  // objects being written
   uint64_t next_nonce_ GUARDED_BY(mu_) = 0;
-  mutable Mutex offered_mu_;  // alone
+  mutable Mutex offered_mu_;                                                                 // alone
   std::vector<std::deque<std::shared_ptr<const Offered>>> offered_ GUARDED_BY(offered_mu_);  // per partition
   uint64_t offered_rows_ GUARDED_BY(offered_mu_) = 0;
 };

@@ -207,8 +207,9 @@ std::vector<std::unique_ptr<Batch>> DecodeRows(const StreamSchema& schema, const
     std::vector<Reject> rejects;
     size_t pos = 0;
     uint64_t lines = 0;
-    while (pos < size) pos += decoder.DecodeMany(text.data() + pos, size - pos, text.size() - pos, 1 + lines,
-                                                 out.back().get(), &rejects, &lines);
+    while (pos < size)
+      pos += decoder.DecodeMany(text.data() + pos, size - pos, text.size() - pos, 1 + lines, out.back().get(), &rejects,
+                                &lines);
     EXPECT_TRUE(rejects.empty());
   }
   return out;

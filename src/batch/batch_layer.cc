@@ -33,7 +33,19 @@ BatchLayer::BatchLayer(const sql::Catalog& catalog, int stream, std::string_view
 Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   BatchRunReport report;
-  const Manifest manifest = master_->Snapshot();
+  Manifest manifest = master_->Snapshot();
+  if (!options.partitions.empty()) {
+    std::vector<bool> in(manifest.sealed.size(), false);
+    for (int p : options.partitions) {
+      if (p < 0 || static_cast<size_t>(p) >= in.size())
+        return Status::InvalidArgument("batch run over partition " + std::to_string(p) + " of a master dataset of " +
+                                       std::to_string(in.size()));
+      in[static_cast<size_t>(p)] = true;
+    }
+    std::erase_if(manifest.segments, [&](const SegmentInfo& s) { return !in[static_cast<size_t>(s.partition)]; });
+    for (size_t p = 0; p < in.size(); ++p)
+      if (!in[p]) manifest.sealed[p] = manifest.first[p];
+  }
   std::vector<VersionSegment> segments;
   for (const auto& s : manifest.segments) segments.push_back({s.partition, s.from, s.to, s.raw_hash});
 

@@ -30,6 +30,11 @@ struct BatchRunOptions {
   // Rows scanned so far, and the rows of the segments to scan as the total;
   // may be null.
   ProgressCounters* progress = nullptr;
+  // A worker of a consumer group computes only the partitions it owns
+  // (docs/formats/ownership.md): the version covers these, each to its
+  // sealed watermark, and every other partition q only to its first offset
+  // (W[q] = first[q]: nothing of it). Empty: every partition.
+  std::vector<int> partitions = {};
 };
 
 struct BatchRunReport {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <xxhash.h>
 
+#include <cctype>
 #include <cstdio>
 
 #include "batch/batch_layer.h"
@@ -148,6 +149,63 @@ TEST_F(BatchLayerTest, IncrementalRunEqualsFullRecompute) {
   ASSERT_TRUE(current.ok() && *current);
   EXPECT_EQ((*current)->number, 4u);
   EXPECT_EQ((*current)->key, fourth->version.key);
+}
+
+// A worker computes only the partitions it owns: the version covers them,
+// the others only to their first offset, and its states hold their events
+// alone.
+TEST_F(BatchLayerTest, ARunOverSomePartitionsCoversOnlyThem) {
+  auto m = MasterStore::Open(&fs_, "data/master2", catalog_.streams[0], 3);
+  ASSERT_TRUE(m.ok());
+  MasterStore& master = **m;
+  auto seal = [&](int p, size_t n) {
+    std::vector<std::string> lines;
+    std::string line;
+    for (size_t i = 0; i < n; ++i) {
+      line.clear();
+      gen_.AppendEvent(&line);
+      line.pop_back();
+      lines.push_back(line);
+    }
+    std::vector<std::string_view> records(lines.begin(), lines.end());
+    ASSERT_TRUE(master.Seal(p, master.Snapshot().sealed[static_cast<size_t>(p)], records).ok());
+  };
+  ASSERT_TRUE(master.SetFirstOffset(2, 40).ok());
+  seal(0, 300);
+  seal(1, 200);
+  seal(1, 100);
+  seal(2, 50);
+  auto count = [&](const BatchVersion& v) {
+    VersionStore store(&master);
+    auto tsv = store.ReadViewFile(v, *v.FindView("revenue"), false);
+    EXPECT_TRUE(tsv.ok());
+    int64_t n = 0;
+    size_t at = 0;
+    while (tsv.ok() && at < tsv->size()) {
+      const size_t nl = tsv->find('\n', at);
+      const std::string row = tsv->substr(at, nl - at);
+      at = nl + 1;
+      const size_t tab = row.find('\t');
+      const std::string field = row.substr(tab + 1, row.find('\t', tab + 1) - tab - 1);
+      if (!field.empty() && std::isdigit(static_cast<unsigned char>(field[0]))) n += std::stoll(field);
+    }
+    return n;
+  };
+  BatchLayer layer(catalog_, 0, "views", &master);
+  BatchRunOptions only;
+  only.partitions = {1, 2};
+  auto some = layer.RunOnce(only);
+  ASSERT_TRUE(some.ok()) << some.status().ToString();
+  EXPECT_EQ(some->version.watermark, (std::vector<uint64_t>{0, 300, 90}));
+  EXPECT_EQ(some->segments_scanned, 3u);
+  for (const auto& seg : some->version.segments) EXPECT_NE(seg.partition, 0);
+  EXPECT_EQ(count(some->version), 350);
+  auto all = layer.RunOnce({});
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(all->version.watermark, (std::vector<uint64_t>{300, 300, 90}));
+  EXPECT_EQ(count(all->version), 650);
+  only.partitions = {3};
+  EXPECT_EQ(layer.RunOnce(only).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(BatchLayerTest, DamagedStateIsNotReusedButRecomputed) {

@@ -34,8 +34,9 @@ std::vector<std::string_view> Views(const std::vector<std::string>& v) { return 
 
 class MasterChainTest : public ::testing::Test {
  protected:
-  Result<std::unique_ptr<MasterStore>> Open(const std::string& writer, int partitions = 2) {
+  Result<std::unique_ptr<MasterStore>> Open(const std::string& writer, int partitions = 2, bool claim_all = true) {
     MasterStoreOptions o;
+    o.claim_all_at_open = claim_all;
     o.row_group_rows = 100;
     o.writer_id = writer;
     o.log = [this](const std::string& line) { log_.push_back(line); };
@@ -147,6 +148,81 @@ TEST_F(MasterChainTest, SecondWriterFencesTheFirst) {
   EXPECT_EQ((*reader)->Snapshot().sealed, (std::vector<uint64_t>{8, 5}));
   EXPECT_EQ((*reader)->BatchRefs()[0].key, "batch/y");
   EXPECT_EQ((*reader)->BatchRefs()[0].watermark, 8u);
+}
+
+// Workers of a consumer group: each owns what it claimed; a partition moves
+// by a claim (epoch + 1) that fences its previous owner; a released
+// partition is no longer written; non-owners refresh what owners published.
+TEST_F(MasterChainTest, PartitionsMoveBetweenWorkersByClaims) {
+  auto a = Open("host-a:1:aaaa", 4, /*claim_all=*/false);
+  auto b = Open("host-b:2:bbbb", 4, /*claim_all=*/false);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE((*a)->Owned().empty());
+  EXPECT_EQ((*a)->Seal(0, 0, Views(Events(0, 5))).code(), StatusCode::kFenced);  // not claimed: never written
+  for (int p : {0, 1}) ASSERT_TRUE((*a)->Claim(p).ok());
+  for (int p : {2, 3}) ASSERT_TRUE((*b)->Claim(p).ok());
+  EXPECT_EQ((*a)->Owned(), (std::vector<int>{0, 1}));
+  EXPECT_EQ((*b)->Owned(), (std::vector<int>{2, 3}));
+  EXPECT_EQ((*a)->Epoch(0), 1u);
+  ASSERT_TRUE((*a)->Seal(0, 0, Views(Events(0, 5))).ok());
+  ASSERT_TRUE((*a)->Seal(1, 0, Views(Events(0, 3))).ok());
+  ASSERT_TRUE((*b)->Seal(2, 0, Views(Events(0, 4))).ok());
+  // Each publishes its batch version only for what it owns.
+  ASSERT_TRUE((*a)->PublishBatch({5, 3, 0, 0}, "batch/a1").ok());
+  ASSERT_TRUE((*b)->PublishBatch({0, 0, 4, 0}, "batch/b1").ok());
+  auto reader = Open("", 4);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ((*reader)->Snapshot().sealed, (std::vector<uint64_t>{5, 3, 4, 0}));
+  std::vector<BatchRef> refs = (*reader)->BatchRefs();
+  EXPECT_EQ(refs[0].key, "batch/a1");
+  EXPECT_EQ(refs[1].key, "batch/a1");
+  EXPECT_EQ(refs[2].key, "batch/b1");
+  EXPECT_EQ(refs[2].watermark, 4u);
+  EXPECT_EQ(refs[3].key, "batch/b1");  // b owns 3 too (nothing sealed yet)
+  EXPECT_EQ(refs[3].watermark, 0u);
+  // A non-owner learns the owner's progress by refreshing.
+  auto seen = (*b)->Refresh(0);
+  ASSERT_TRUE(seen.ok()) << seen.status().ToString();
+  EXPECT_EQ(seen->content.sealed, 5u);
+  EXPECT_EQ(seen->content.batch_key, "batch/a1");
+  // Partition 1 moves to b while a is paused (a zombie): b's claim starts
+  // at the sealed offset, with a higher epoch.
+  auto moved = (*b)->Claim(1);
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ(moved->content.sealed, 3u);
+  EXPECT_EQ(moved->epoch, 2u);
+  EXPECT_TRUE((*a)->Owns(1));  // it does not know yet
+  Status zombie = (*a)->Seal(1, 3, Views(Events(3, 2)));
+  EXPECT_EQ(zombie.code(), StatusCode::kFenced) << zombie.ToString();
+  EXPECT_FALSE((*a)->Owns(1));
+  EXPECT_EQ((*a)->Owned(), (std::vector<int>{0}));
+  // The zombie's batch publish skips the lost partition and says so.
+  Status batch = (*a)->PublishBatch({5, 5, 0, 0}, "batch/a2");
+  EXPECT_EQ(batch.code(), StatusCode::kFenced);
+  EXPECT_NE(batch.message().find("partition(s) 1"), std::string::npos) << batch.message();
+  ASSERT_TRUE((*b)->Seal(1, 3, Views(Events(3, 4))).ok());
+  // A released partition is not written; claimed again, it goes on from
+  // where the chain is.
+  (*b)->Release(2);
+  EXPECT_FALSE((*b)->Owns(2));
+  EXPECT_EQ((*b)->Seal(2, 4, Views(Events(4, 1))).code(), StatusCode::kFenced);
+  ASSERT_TRUE((*b)->PublishBatch({0, 7, 4, 0}, "batch/b2").ok());  // partition 2 skipped
+  auto back = (*a)->Claim(2);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->epoch, 2u);
+  EXPECT_EQ(back->content.sealed, 4u);
+  EXPECT_EQ(back->content.batch_key, "batch/b1");
+  // a's claim of partition 1 again (the group gave it back) fences b.
+  auto again = (*a)->Claim(1);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->epoch, 3u);
+  EXPECT_EQ(again->content.sealed, 7u);
+  EXPECT_EQ((*b)->Seal(1, 7, Views(Events(7, 1))).code(), StatusCode::kFenced);
+  reader = Open("", 4);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ((*reader)->Snapshot().sealed, (std::vector<uint64_t>{5, 7, 4, 0}));
+  EXPECT_EQ((*reader)->BatchRefs()[1].key, "batch/b2");
+  EXPECT_EQ((*reader)->BatchRefs()[2].key, "batch/b1");
 }
 
 TEST_F(MasterChainTest, ReadOnlyOpenersNeverWrite) {

@@ -207,7 +207,7 @@ Status MasterStore::OpenPartitions(int partitions) {
       ASSIGN_OR_RETURN(legacy, LegacyContent(p));
     }
     PartitionManifest& m = latest[static_cast<size_t>(p)];
-    if (writer()) {
+    if (writer() && options_.claim_all_at_open) {
       ASSIGN_OR_RETURN(m, chain.Claim(legacy ? *legacy : PartitionContent{}));
       if (legacy && m.version == 1) {
         migrated_any_ = true;
@@ -232,6 +232,7 @@ Status MasterStore::OpenPartitions(int partitions) {
   MutexLock l(&mu_);
   latest_ = std::move(latest);
   fenced_.assign(static_cast<size_t>(partitions), std::string());
+  owned_.assign(static_cast<size_t>(partitions), writer() && options_.claim_all_at_open);
   return Status::OK();
 }
 
@@ -291,6 +292,101 @@ std::vector<std::shared_ptr<const MasterStore::Offered>> MasterStore::TakeOffere
   }
   return out;
 }
+
+
+Result<PartitionManifest> MasterStore::Claim(int partition) {
+  if (partition < 0 || partition >= partitions())
+    return Status::InvalidArgument("no partition " + std::to_string(partition));
+  if (!writer()) return Status::Internal("Claim on a read-only master dataset");
+  const auto p = static_cast<size_t>(partition);
+  MutexLock pl(partition_mu_[p].get());
+  {
+    MutexLock l(&mu_);
+    if (owned_[p] && fenced_[p].empty()) return latest_[p];
+  }
+  // The chain's latest content, claimed under its epoch + 1 (the chain
+  // reads the latest version itself: what this store knew may be stale).
+  std::optional<PartitionContent> legacy;
+  ASSIGN_OR_RETURN(std::optional<PartitionManifest> read, chains_[p]->ReadLatest());
+  if (!read) {
+    ASSIGN_OR_RETURN(legacy, LegacyContent(partition));
+  }
+  auto claimed = chains_[p]->Claim(legacy ? *legacy : PartitionContent{});
+  if (!claimed.ok()) {
+    if (claimed.status().code() == StatusCode::kFenced) {
+      return Status::Fenced("partition " + std::to_string(partition) + " of " + store_->Describe() +
+                            ": another lambdaflow process claimed it at the same time (" + claimed.status().message() +
+                            ")");
+    }
+    return claimed.status();
+  }
+  Log("master: claimed partition " + std::to_string(partition) + " at epoch " + std::to_string(claimed->epoch) +
+      " (version " + std::to_string(claimed->version) + ", sealed to " + std::to_string(claimed->content.sealed) +
+      ")");
+  MutexLock l(&mu_);
+  latest_[p] = *claimed;
+  fenced_[p].clear();
+  owned_[p] = true;
+  return *claimed;
+}
+
+void MasterStore::Release(int partition) {
+  if (partition < 0 || partition >= partitions()) return;
+  const auto p = static_cast<size_t>(partition);
+  MutexLock pl(partition_mu_[p].get());  // a seal or publish in progress finishes first
+  MutexLock l(&mu_);
+  if (!owned_[p]) return;
+  owned_[p] = false;
+  Log("master: released partition " + std::to_string(partition) + " (epoch " + std::to_string(latest_[p].epoch) +
+      "); this process no longer seals or publishes it");
+}
+
+Result<PartitionManifest> MasterStore::Refresh(int partition) {
+  if (partition < 0 || partition >= partitions())
+    return Status::InvalidArgument("no partition " + std::to_string(partition));
+  const auto p = static_cast<size_t>(partition);
+  MutexLock pl(partition_mu_[p].get());
+  ASSIGN_OR_RETURN(std::optional<PartitionManifest> read, chains_[p]->ReadLatest());
+  MutexLock l(&mu_);
+  if (!read) return latest_[p];
+  if (owned_[p] && fenced_[p].empty()) {
+    if (read->epoch > latest_[p].epoch) {
+      fenced_[p] = "partition " + std::to_string(partition) + " was claimed at epoch " + std::to_string(read->epoch) +
+                   " above this writer's " + std::to_string(latest_[p].epoch) + " (" + store_->Describe() + ")";
+    } else {
+      return latest_[p];  // this writer's own view is the latest
+    }
+  }
+  latest_[p] = std::move(*read);
+  return latest_[p];
+}
+
+bool MasterStore::Owns(int partition) const {
+  MutexLock l(&mu_);
+  const auto p = static_cast<size_t>(partition);
+  return partition >= 0 && p < owned_.size() && owned_[p] && fenced_[p].empty();
+}
+
+std::vector<int> MasterStore::Owned() const {
+  MutexLock l(&mu_);
+  std::vector<int> out;
+  for (size_t p = 0; p < owned_.size(); ++p)
+    if (owned_[p] && fenced_[p].empty()) out.push_back(static_cast<int>(p));
+  return out;
+}
+
+uint64_t MasterStore::Epoch(int partition) const {
+  MutexLock l(&mu_);
+  const auto p = static_cast<size_t>(partition);
+  return partition >= 0 && p < latest_.size() ? latest_[p].epoch : 0;
+}
+
+namespace {
+std::string NotOwnedReason(int partition, const std::string& store) {
+  return "partition " + std::to_string(partition) + " is not owned by this process in " + store +
+         " (released or never claimed)";
+}
+}  // namespace
 
 int64_t MasterStore::NowMs() const {
   if (options_.now_ms) return options_.now_ms();
@@ -361,6 +457,7 @@ Status MasterStore::PublishLocked(int p, PartitionContent next) {
   {
     MutexLock l(&mu_);
     if (!fenced_[static_cast<size_t>(p)].empty()) return Status::Fenced(fenced_[static_cast<size_t>(p)]);
+    if (!owned_[static_cast<size_t>(p)]) return Status::Fenced(NotOwnedReason(p, store_->Describe()));
     base = latest_[static_cast<size_t>(p)];
   }
   auto published = chains_[static_cast<size_t>(p)]->Publish(base, base.epoch, std::move(next));
@@ -422,6 +519,8 @@ Status MasterStore::Seal(int partition, uint64_t from, uint64_t to, const std::v
     MutexLock l(&mu_);
     if (!fenced_[static_cast<size_t>(partition)].empty())
       return Status::Fenced(fenced_[static_cast<size_t>(partition)]);
+    if (!owned_[static_cast<size_t>(partition)])
+      return Status::Fenced(NotOwnedReason(partition, store_->Describe()));
     next = latest_[static_cast<size_t>(partition)].content;
   }
   if (from != next.sealed) {
@@ -544,6 +643,7 @@ Status MasterStore::PublishBatch(const std::vector<uint64_t>& watermark, const s
         fenced += (fenced.empty() ? "" : ", ") + std::to_string(p);
         continue;
       }
+      if (!owned_[static_cast<size_t>(p)]) continue;  // another worker's partition: not ours to publish
       next = latest_[static_cast<size_t>(p)].content;
     }
     if (next.batch_key == key && next.batch_watermark == watermark[static_cast<size_t>(p)]) continue;
@@ -734,7 +834,7 @@ Result<GarbageReport> MasterStore::CollectGarbage(uint64_t keep_versions, int64_
   // 1. Old manifest versions.
   for (int p = 0; p < partitions(); ++p) {
     MutexLock pl(partition_mu_[static_cast<size_t>(p)].get());
-    if (!FencedReason(p).empty()) continue;
+    if (!Owns(p)) continue;  // another writer prunes its own chains
     ASSIGN_OR_RETURN(uint64_t pruned, chains_[static_cast<size_t>(p)]->Prune(keep_versions, grace_ms));
     report.versions += pruned;
   }

@@ -67,6 +67,11 @@ struct MasterStoreOptions {
   // a seal takes them; offers beyond it are dropped (those events are then
   // decoded again when sealed).
   uint64_t offered_rows_limit = 2u << 20;
+  // A writer claims every partition at Open (one process owns them all).
+  // False: a writer of a consumer group, which owns nothing at Open and
+  // gains and loses partitions at run time with Claim and Release
+  // (docs/formats/ownership.md).
+  bool claim_all_at_open = true;
 };
 
 // What ScanSegment did.
@@ -167,6 +172,29 @@ class MasterStore {
   // Non-empty once another writer claimed the partition: why this one
   // stopped writing it.
   std::string FencedReason(int partition) const;
+
+  // Ownership at run time (a writer; docs/formats/ownership.md). Claim
+  // takes partition p: publishes its latest content again under epoch
+  // latest + 1 and returns that version, whose sealed offset is where the
+  // new owner's source starts. Fenced when another writer claimed the same
+  // or a higher epoch first. Claiming a partition already owned (and not
+  // fenced) is an OK no-op returning the current version.
+  Result<PartitionManifest> Claim(int partition);
+  // Gives partition p up (a rebalance revoked it): nothing is published
+  // (the next owner's Claim fences this writer anyway); Seal and
+  // PublishBatch no longer write it.
+  void Release(int partition);
+  // Re-reads partition p's latest version from the store (for a partition
+  // this process does not own: its sealed offset and batch version as its
+  // owner last published them) and returns it.
+  Result<PartitionManifest> Refresh(int partition);
+  // The partition is this writer's to publish: claimed, not released, not
+  // fenced.
+  bool Owns(int partition) const;
+  // The partitions Owns(), ascending.
+  std::vector<int> Owned() const;
+  // The owner epoch of partition p's latest version this store knows.
+  uint64_t Epoch(int partition) const;
   bool writer() const { return !options_.writer_id.empty(); }
   const std::string& writer_id() const { return options_.writer_id; }
 
@@ -250,7 +278,8 @@ class MasterStore {
   mutable Mutex log_mu_;                                // serializes the callbacks
   mutable Mutex mu_;
   std::vector<PartitionManifest> latest_ GUARDED_BY(mu_);         // per partition: the base of its next publish
-  std::vector<std::string> fenced_ GUARDED_BY(mu_);               // per partition: why it was lost; empty: owned
+  std::vector<std::string> fenced_ GUARDED_BY(mu_);               // per partition: why it was lost; empty: not lost
+  std::vector<bool> owned_ GUARDED_BY(mu_);                       // per partition: claimed and not released
   mutable std::multiset<std::string> in_flight_ GUARDED_BY(mu_);  // objects being written
   uint64_t next_nonce_ GUARDED_BY(mu_) = 0;
   mutable Mutex offered_mu_;                                                                 // alone

@@ -4,6 +4,27 @@
 
 namespace lf {
 
+void OnKafkaRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                      void* opaque);
+
+// The rebalance callback (membership), served by rd_kafka_consumer_poll
+// inside Poll and by rd_kafka_consumer_close in the destructor.
+void OnKafkaRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                      void* opaque) {
+  auto* self = static_cast<KafkaSource*>(opaque);
+  ++self->rebalances_;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    self->Gain(parts);
+  } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+    self->Lose(parts);
+  } else {
+    // A failed rebalance: drop everything (librdkafka rejoins by itself).
+    self->TransientError(std::string("rebalance failed: ") + rd_kafka_err2str(err));
+    self->Lose(parts);
+    (void)rk;
+  }
+}
+
 namespace {
 
 void DestroyMessage(void* m) { rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(m)); }
@@ -15,10 +36,8 @@ struct PartitionListDestroy {
 // Client-level errors (a broker down, all brokers down, ...), served from
 // rd_kafka_consumer_poll: counted in the source's health.
 void OnClientError(rd_kafka_t*, int err, const char* reason, void* opaque) {
-  auto* health = static_cast<SourceHealth*>(opaque);
-  ++health->transient_errors;
-  health->last_transient_error =
-      std::string(reason) + " (" + rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)) + ")";
+  static_cast<KafkaSource*>(opaque)->TransientErrorForCallback(
+      std::string(reason) + " (" + rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)) + ")");
 }
 
 void Configure(rd_kafka_conf_t* conf, void* opaque) {
@@ -26,12 +45,18 @@ void Configure(rd_kafka_conf_t* conf, void* opaque) {
   rd_kafka_conf_set_opaque(conf, opaque);
 }
 
+void ConfigureMember(rd_kafka_conf_t* conf, void* opaque) {
+  Configure(conf, opaque);
+  rd_kafka_conf_set_rebalance_cb(conf, OnKafkaRebalance);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const KafkaSourceOptions& o) {
   std::unique_ptr<KafkaSource> s(new KafkaSource());
   s->url_ = o.url;
-  const KafkaSettings defaults = {
+  s->membership_ = o.membership;
+  KafkaSettings defaults = {
       {"group.id", o.group},  // required by librdkafka's consumer; partitions are assigned, never subscribed
       {"enable.auto.commit", "false"},
       {"enable.auto.offset.store", "false"},
@@ -43,22 +68,110 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const KafkaSourceOptions&
       {"reconnect.backoff.max.ms", "1000"},
       {"client.id", "lambdaflow"},
   };
-  ASSIGN_OR_RETURN(s->rk_,
-                   NewKafkaClient(RD_KAFKA_CONSUMER, o.url.brokers, defaults, o.settings, Configure, &s->health_));
+  const bool member = o.membership.enabled;
+  if (member) {
+    if (!o.membership.on_gain || !o.membership.on_lose)
+      return Status::InvalidArgument("a Kafka consumer-group member needs both rebalance hooks");
+    const auto session = std::max<int64_t>(o.membership.session_timeout.count(), 30);
+    defaults.emplace_back("partition.assignment.strategy", "cooperative-sticky");
+    defaults.emplace_back("session.timeout.ms", std::to_string(session));
+    defaults.emplace_back("heartbeat.interval.ms", std::to_string(std::max<int64_t>(session / 3, 10)));
+  }
+  ASSIGN_OR_RETURN(s->rk_, NewKafkaClient(RD_KAFKA_CONSUMER, o.url.brokers, defaults, o.settings,
+                                          member ? ConfigureMember : Configure, s.get()));
   rd_kafka_poll_set_consumer(s->rk_.get());
   ASSIGN_OR_RETURN(int n, FetchPartitionCount(s->rk_.get(), o.url.brokers, o.url.topic, o.connect_timeout));
   s->partitions_ = static_cast<uint32_t>(n);
+  if (member) {
+    std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDestroy> topics(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(topics.get(), o.url.topic.c_str(), RD_KAFKA_PARTITION_UA);
+    const rd_kafka_resp_err_t err = rd_kafka_subscribe(s->rk_.get(), topics.get());
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+      return KafkaError(err, "join consumer group '" + o.group + "' on " + s->Describe());
+  }
   return s;
 }
 
 KafkaSource::~KafkaSource() {
   if (rk_) {
-    (void)rd_kafka_assign(rk_.get(), nullptr);
+    // A member leaves its group in close, which revokes its partitions
+    // through the rebalance callback.
+    if (!membership_.enabled) (void)rd_kafka_assign(rk_.get(), nullptr);
     rd_kafka_consumer_close(rk_.get());
   }
 }
 
+void KafkaSource::TransientErrorForCallback(const std::string& text) { TransientError(text); }
+
+void KafkaSource::TransientError(const std::string& text) {
+  ++health_.transient_errors;
+  health_.last_transient_error = text;
+}
+
+void KafkaSource::Gain(rd_kafka_topic_partition_list_t* parts) {
+  std::vector<uint32_t> gained;
+  for (int i = 0; i < parts->cnt; ++i)
+    if (parts->elems[i].partition >= 0) gained.push_back(static_cast<uint32_t>(parts->elems[i].partition));
+  std::sort(gained.begin(), gained.end());
+  const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk_.get())) == "COOPERATIVE";
+  auto starts = membership_.on_gain(gained);
+  std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDestroy> list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(gained.size())));
+  std::map<uint32_t, uint64_t> taken;
+  if (!starts.ok()) {
+    TransientError(Describe() + ": partitions gained but not taken: " + starts.status().ToString());
+  } else {
+    for (const PartitionStart& st : *starts) {
+      if (!std::binary_search(gained.begin(), gained.end(), st.partition)) continue;
+      rd_kafka_topic_partition_list_add(list.get(), url_.topic.c_str(), static_cast<int32_t>(st.partition))->offset =
+          static_cast<int64_t>(st.offset);
+      taken[st.partition] = st.offset;
+    }
+  }
+  rd_kafka_error_t* error = nullptr;
+  if (cooperative) {
+    error = rd_kafka_incremental_assign(rk_.get(), list.get());
+  } else {
+    // An eager assignor (the user's setting): the list is the whole assignment.
+    const rd_kafka_resp_err_t err = rd_kafka_assign(rk_.get(), list.get());
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) error = rd_kafka_error_new(err, "%s", rd_kafka_err2str(err));
+    positions_.clear();
+  }
+  if (error != nullptr) {
+    TransientError(Describe() + ": assigning gained partitions: " + rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    return;
+  }
+  for (const auto& [p, at] : taken) positions_[p] = at;
+}
+
+void KafkaSource::Lose(rd_kafka_topic_partition_list_t* parts) {
+  std::vector<uint32_t> revoked;
+  for (int i = 0; i < parts->cnt; ++i)
+    if (parts->elems[i].partition >= 0) revoked.push_back(static_cast<uint32_t>(parts->elems[i].partition));
+  std::sort(revoked.begin(), revoked.end());
+  const bool lost = rd_kafka_assignment_lost(rk_.get()) != 0;
+  membership_.on_lose(revoked, lost);
+  if (std::string_view(rd_kafka_rebalance_protocol(rk_.get())) == "COOPERATIVE") {
+    if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(rk_.get(), parts)) {
+      TransientError(Describe() + ": unassigning revoked partitions: " + rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+    }
+  } else {
+    (void)rd_kafka_assign(rk_.get(), nullptr);
+  }
+  for (uint32_t p : revoked) positions_.erase(p);
+}
+
+std::vector<uint32_t> KafkaSource::Assigned() const {
+  std::vector<uint32_t> out;
+  for (const auto& [p, at] : positions_) out.push_back(p);
+  return out;
+}
+
 Status KafkaSource::Assign(const std::vector<PartitionStart>& starts) {
+  if (membership_.enabled)
+    return Status::InvalidArgument(Describe() + ": a consumer-group member's partitions are assigned by the group");
   std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDestroy> list(
       rd_kafka_topic_partition_list_new(static_cast<int>(starts.size())));
   std::map<uint32_t, uint64_t> positions;
@@ -135,8 +248,7 @@ Status KafkaSource::Poll(size_t max_records, std::chrono::milliseconds timeout, 
       return Status::OutOfRange(Describe() + ": a start offset is no longer in the topic (" + text + ")");
     }
     // Anything else (a broker down, a timeout): librdkafka retries by itself.
-    ++health_.transient_errors;
-    health_.last_transient_error = text + " (" + rd_kafka_err2name(err) + ")";
+    TransientError(text + " (" + rd_kafka_err2name(err) + ")");
   }
   return Status::OK();
 }

@@ -60,21 +60,7 @@ Status SpeedLayer::Rebuild(const MasterStore& master, const std::vector<uint64_t
       return Status::Internal("speed layer: master segment " + seg->raw_name + " does not start at " +
                               std::to_string(speed_[p]) + " (the batch watermark is not a segment boundary)");
     }
-    auto b = std::make_unique<Bucket>();
-    b->partition = seg->partition;
-    b->from = seg->from;
-    b->to = seg->to;
-    b->closed = true;
-    b->states = NewViewStates(plans_);
-    SegmentScanStats stats;
-    RETURN_IF_ERROR(master.ScanSegment(
-        *seg,
-        [&](const Batch& rows) {
-          for (size_t v = 0; v < plans_.size(); ++v) b->states[v]->Consume(rows);
-          return Status::OK();
-        },
-        &stats));
-    rejected_ += stats.rejected;
+    ASSIGN_OR_RETURN(std::unique_ptr<Bucket> b, SegmentBucket(master, *seg));
     speed_[p] = seg->to;
     buckets_.push_back(std::move(b));
   }
@@ -84,6 +70,63 @@ Status SpeedLayer::Rebuild(const MasterStore& master, const std::vector<uint64_t
                               std::to_string(speed_[p]) + " but the master dataset is sealed to " +
                               std::to_string(m.sealed[p]));
   }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<SpeedLayer::Bucket>> SpeedLayer::SegmentBucket(const MasterStore& master,
+                                                                       const SegmentInfo& seg) {
+  auto b = std::make_unique<Bucket>();
+  b->partition = seg.partition;
+  b->from = seg.from;
+  b->to = seg.to;
+  b->closed = true;
+  b->states = NewViewStates(plans_);
+  SegmentScanStats stats;
+  RETURN_IF_ERROR(master.ScanSegment(
+      seg,
+      [&](const Batch& rows) {
+        for (size_t v = 0; v < plans_.size(); ++v) b->states[v]->Consume(rows);
+        return Status::OK();
+      },
+      &stats));
+  rejected_ += stats.rejected;
+  return b;
+}
+
+void SpeedLayer::DropPartition(int partition, uint64_t position) {
+  if (partition < 0 || static_cast<size_t>(partition) >= speed_.size()) return;
+  std::erase_if(buckets_, [&](const std::unique_ptr<Bucket>& b) { return b->partition == partition; });
+  speed_[static_cast<size_t>(partition)] = position;
+}
+
+Status SpeedLayer::RebuildPartition(const MasterStore& master, int partition, uint64_t batch) {
+  if (partition < 0 || static_cast<size_t>(partition) >= speed_.size())
+    return Status::Internal("speed layer: no partition " + std::to_string(partition));
+  const auto p = static_cast<size_t>(partition);
+  const Manifest m = master.Snapshot();
+  std::vector<const SegmentInfo*> segments;
+  for (const auto& s : m.segments)
+    if (s.partition == partition && s.to > batch) segments.push_back(&s);
+  std::sort(segments.begin(), segments.end(),
+            [](const SegmentInfo* a, const SegmentInfo* b) { return a->from < b->from; });
+  // Scanned first, so that a failure leaves the partition as it was.
+  std::vector<std::unique_ptr<Bucket>> fresh;
+  uint64_t at = batch;
+  for (const SegmentInfo* seg : segments) {
+    if (seg->from != at) {
+      return Status::Internal("speed layer: master segment " + seg->raw_name + " does not start at " +
+                              std::to_string(at) + " (the batch watermark is not a segment boundary)");
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<Bucket> b, SegmentBucket(master, *seg));
+    at = seg->to;
+    fresh.push_back(std::move(b));
+  }
+  if (at != std::max(m.sealed[p], batch))
+    return Status::Internal("speed layer: partition " + std::to_string(partition) + " rebuilt to " +
+                            std::to_string(at) + " but the master dataset is sealed to " + std::to_string(m.sealed[p]));
+  std::erase_if(buckets_, [&](const std::unique_ptr<Bucket>& b) { return b->partition == partition; });
+  for (auto& b : fresh) buckets_.push_back(std::move(b));
+  speed_[p] = at;
   return Status::OK();
 }
 
@@ -229,6 +272,13 @@ Status SpeedLayer::DropBelow(const std::vector<uint64_t>& batch) {
 void SpeedLayer::CombineInto(ViewStates* states) const {
   for (const auto& b : buckets_) {
     if (b->states.empty()) continue;
+    for (size_t v = 0; v < plans_.size(); ++v) (*states)[v]->Combine(*b->states[v]);
+  }
+}
+
+void SpeedLayer::CombinePartitionInto(int partition, ViewStates* states) const {
+  for (const auto& b : buckets_) {
+    if (b->partition != partition || b->states.empty()) continue;
     for (size_t v = 0; v < plans_.size(); ++v) (*states)[v]->Combine(*b->states[v]);
   }
 }

@@ -79,6 +79,21 @@ class SpeedLayer {
 
   // states[v] ⊕= every bucket's state of view v.
   void CombineInto(ViewStates* states) const;
+  // The same with only partition p's buckets: the partition's partial
+  // speed state [W[p], S[p]).
+  void CombinePartitionInto(int partition, ViewStates* states) const;
+
+  // Ownership changes of a worker (docs/formats/ownership.md). A partition
+  // this process lost: its buckets are dropped (nothing of it is served or
+  // sealed from here any more) and its speed watermark becomes `position`,
+  // the reader's position for it from now on (where its tail was reset).
+  void DropPartition(int partition, uint64_t position);
+  // A partition this process gained: drops what it held of it, then starts
+  // it over like Rebuild does for all — one closed bucket per master
+  // segment of the partition at or above `batch` (its batch version's
+  // W[p]), its speed watermark at the sealed watermark. The reader must
+  // deliver the partition from there on.
+  Status RebuildPartition(const MasterStore& master, int partition, uint64_t batch);
 
   // S per partition: every offset below has been consumed.
   const std::vector<uint64_t>& watermark() const { return speed_; }
@@ -100,6 +115,8 @@ class SpeedLayer {
   // Reads records [from, to) and consumes their rows into `part`.
   Status DecodeFromLog(const RecordReader& reader, int partition, uint64_t from, uint64_t to, ViewStates* part);
   void Consume(const Batch& batch, ViewStates* part);
+  // A closed bucket holding master segment `seg`, scanned.
+  Result<std::unique_ptr<Bucket>> SegmentBucket(const MasterStore& master, const SegmentInfo& seg);
 
   const std::vector<const ViewPlan*> plans_;
   const StreamSchema schema_;

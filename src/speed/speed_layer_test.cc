@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "sql/binder.h"
@@ -119,6 +120,64 @@ TEST_F(SpeedLayerTest, RebuildStartsWithOneBucketPerUncoveredSegment) {
   // The batch watermark must be a segment boundary.
   auto other = Make(1000, std::chrono::milliseconds(0));
   EXPECT_EQ(other->Rebuild(*master_, {5}).code(), StatusCode::kInternal);
+}
+
+// A worker's partitions come and go: a lost partition's buckets are
+// dropped; a gained one is rebuilt from its own segments above its batch
+// watermark, leaving the other partitions' buckets untouched.
+TEST_F(SpeedLayerTest, PartitionsAreDroppedAndRebuiltOneByOne) {
+  auto m = MasterStore::Open(fs_.get(), root_ + "/master2", catalog_.streams[0], 2);
+  ASSERT_TRUE(m.ok());
+  MasterStore& master = **m;
+  auto seal = [&](int p, uint64_t from, int n, int v) {
+    std::vector<std::string> lines;
+    for (int i = 0; i < n; ++i) lines.push_back("{\"k\": " + std::to_string(p) + ", \"v\": " + std::to_string(v) + "}");
+    std::vector<std::string_view> views(lines.begin(), lines.end());
+    ASSERT_TRUE(master.Seal(p, from, views).ok());
+  };
+  seal(0, 0, 10, 1);   // p0 [0, 10): 10
+  seal(1, 0, 10, 2);   // p1 [0, 10): 20
+  seal(1, 10, 5, 3);   // p1 [10, 15): 15
+  SpeedOptions o;
+  SpeedLayer speed({plan_.get()}, catalog_.streams[0], 2, o);
+  ASSERT_TRUE(speed.Rebuild(master, {0, 0}).ok());
+  EXPECT_EQ(speed.num_buckets(), 3u);
+  auto totals = [&](int only) {
+    ViewStates states = NewViewStates({plan_.get()});
+    if (only < 0) {
+      speed.CombineInto(&states);
+    } else {
+      speed.CombinePartitionInto(only, &states);
+    }
+    std::map<int64_t, int64_t> out;
+    auto r = states[0]->Finalize();
+    EXPECT_TRUE(r.ok());
+    for (const auto& row : r->rows) out[row[0].i] = row[1].i;
+    return out;
+  };
+  EXPECT_EQ(totals(-1), (std::map<int64_t, int64_t>{{0, 10}, {1, 35}}));
+  EXPECT_EQ(totals(1), (std::map<int64_t, int64_t>{{1, 35}}));
+  // Partition 1 is lost: nothing of it is left.
+  speed.DropPartition(1, 15);
+  EXPECT_EQ(speed.num_buckets(), 1u);
+  EXPECT_EQ(speed.watermark(), (std::vector<uint64_t>{10, 15}));
+  EXPECT_EQ(totals(-1), (std::map<int64_t, int64_t>{{0, 10}}));
+  // Gained again, its batch version covering [0, 10): only [10, 15) is speed.
+  ASSERT_TRUE(speed.RebuildPartition(master, 1, 10).ok());
+  EXPECT_EQ(speed.num_buckets(), 2u);
+  EXPECT_EQ(speed.watermark(), (std::vector<uint64_t>{10, 15}));
+  EXPECT_EQ(totals(-1), (std::map<int64_t, int64_t>{{0, 10}, {1, 15}}));
+  EXPECT_EQ(speed.low_watermark(), (std::vector<uint64_t>{0, 10}));
+  // Rebuilt twice: the same, not doubled. A watermark inside a segment is
+  // refused and leaves the partition as it was.
+  ASSERT_TRUE(speed.RebuildPartition(master, 1, 10).ok());
+  EXPECT_EQ(totals(-1), (std::map<int64_t, int64_t>{{0, 10}, {1, 15}}));
+  EXPECT_EQ(speed.RebuildPartition(master, 1, 12).code(), StatusCode::kInternal);
+  EXPECT_EQ(totals(-1), (std::map<int64_t, int64_t>{{0, 10}, {1, 15}}));
+  // A partition with nothing above its batch watermark has no bucket.
+  ASSERT_TRUE(speed.RebuildPartition(master, 1, 15).ok());
+  EXPECT_EQ(totals(1), (std::map<int64_t, int64_t>{}));
+  EXPECT_EQ(speed.watermark(), (std::vector<uint64_t>{10, 15}));
 }
 
 TEST(DecodedRows, TakesOnlyAWholeEntryAtTheExactStart) {

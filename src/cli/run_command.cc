@@ -328,8 +328,9 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
       "flag's name in snake_case (seal_age = 10); a flag given on the command line wins.");
   AddSetting(cmd, list.get(), "data", &settings->data, "The data directory (created if missing; resumed if present)");
   AddSetting(cmd, list.get(), "store", &settings->store,
-             "The shared store's directory: master segments, manifest chains, batch versions (default: the data "
-             "directory; --data keeps the log, lock, dead letters and views file)");
+             "The shared store, a directory or s3://BUCKET/PREFIX: master segments, manifest chains, batch versions "
+             "(default: the data directory; --data keeps the log, lock, dead letters, views file and, for S3, a "
+             "cache of segments)");
   AddSetting(cmd, list.get(), "views", &settings->views,
              "The views file (default: the one stored in the data directory, or the example views)");
   AddSetting(cmd, list.get(), "listen", &settings->listen, "HOST:PORT to serve HTTP on (port 0: any free port)");

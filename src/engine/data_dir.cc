@@ -305,7 +305,10 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
   // start does not fence the one that owns the store.
   ASSIGN_OR_RETURN(d->master_, MasterStore::Open(d->store_.get(), d->schema(), partitions, mopts));
   RETURN_IF_ERROR(d->CheckSource());
-  if (!read_only && d->source_.empty()) {
+  // A Kinesis stream is read into the embedded log (one partition per
+  // shard); a Kafka topic is the log itself.
+  const bool source_into_log = d->source_.rfind("kinesis stream ", 0) == 0;
+  if (!read_only && (d->source_.empty() || source_into_log)) {
     // The log is recovered against the sealed watermark: it never ends below it.
     LogOptions lopts = d->options_.log;
     lopts.sealed = d->master_->Snapshot().sealed;

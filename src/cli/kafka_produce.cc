@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "cli/cli_util.h"
+#include "cli/progress.h"
 #include "ingest/seed_generator.h"
 #include "source/kafka_producer.h"
 #include "source/kafka_url.h"
@@ -26,12 +27,6 @@ struct KafkaReport {
   double p50 = 0, p90 = 0, p99 = 0, max = 0;
 };
 
-std::string GroupedInt(double v) {
-  std::string digits = std::to_string(std::llround(v));
-  for (int i = static_cast<int>(digits.size()) - 3; i > (digits[0] == '-' ? 1 : 0); i -= 3) digits.insert(i, ",");
-  return digits;
-}
-
 double Rate(const KafkaReport& r) { return r.seconds > 0 ? static_cast<double>(r.delivered) / r.seconds : 0; }
 
 std::string TextReport(const KafkaReport& r) {
@@ -40,8 +35,8 @@ std::string TextReport(const KafkaReport& r) {
                 "produce: sent %lld events to %s (%d partition%s) in %.2f s (%s events/s)%s; delivered %lld, "
                 "failed %lld",
                 static_cast<long long>(r.sent), r.url.c_str(), r.partitions, r.partitions == 1 ? "" : "s", r.seconds,
-                GroupedInt(Rate(r)).c_str(), r.interrupted ? ", interrupted" : "", static_cast<long long>(r.delivered),
-                static_cast<long long>(r.failed));
+                GroupRounded(Rate(r)).c_str(), r.interrupted ? ", interrupted" : "",
+                static_cast<long long>(r.delivered), static_cast<long long>(r.failed));
   std::string out = buf;
   if (r.delivered == 0) return out + "\n";
   std::snprintf(buf, sizeof(buf), "; delivery latency ms p50 %.2f p90 %.2f p99 %.2f max %.2f\n", r.p50, r.p90, r.p99,

@@ -8,6 +8,7 @@
 
 #include "aws/aws_config.h"
 #include "cli/cli_util.h"
+#include "cli/progress.h"
 #include "ingest/seed_generator.h"
 #include "source/kinesis_client.h"
 #include "source/kinesis_producer.h"
@@ -25,12 +26,6 @@ struct KinesisReport {
   double seconds = 0;
 };
 
-std::string GroupedInt(double v) {
-  std::string digits = std::to_string(std::llround(v));
-  for (int i = static_cast<int>(digits.size()) - 3; i > (digits[0] == '-' ? 1 : 0); i -= 3) digits.insert(i, ",");
-  return digits;
-}
-
 double Rate(const KinesisReport& r) { return r.seconds > 0 ? static_cast<double>(r.delivered) / r.seconds : 0; }
 
 std::string TextReport(const KinesisReport& r) {
@@ -39,7 +34,7 @@ std::string TextReport(const KinesisReport& r) {
                 "produce: sent %lld events to %s (%d open shard%s) in %.2f s (%s events/s) in %llu PutRecords "
                 "request%s%s; delivered %llu, failed %llu, resent %llu\n",
                 static_cast<long long>(r.sent), r.url.c_str(), r.shards, r.shards == 1 ? "" : "s", r.seconds,
-                GroupedInt(Rate(r)).c_str(), static_cast<unsigned long long>(r.requests), r.requests == 1 ? "" : "s",
+                GroupRounded(Rate(r)).c_str(), static_cast<unsigned long long>(r.requests), r.requests == 1 ? "" : "s",
                 r.interrupted ? ", interrupted" : "", static_cast<unsigned long long>(r.delivered),
                 static_cast<unsigned long long>(r.failed), static_cast<unsigned long long>(r.resent));
   return buf;

@@ -129,13 +129,6 @@ void OnInterrupt(int sig) {
   std::signal(sig, SIG_DFL);
 }
 
-// "23,809": rates are easier to read grouped.
-std::string Grouped(double v) {
-  std::string digits = std::to_string(std::llround(v));
-  for (int i = static_cast<int>(digits.size()) - 3; i > (digits[0] == '-' ? 1 : 0); i -= 3) digits.insert(i, ",");
-  return digits;
-}
-
 double EventsPerSecond(const SendReport& r) { return r.seconds > 0 ? r.sent / r.seconds : 0; }
 
 std::string TextReport(const SendReport& r) {
@@ -144,7 +137,7 @@ std::string TextReport(const SendReport& r) {
                 "produce: sent %lld events in %lld request%s over %d connection%s in %.2f s (%s events/s)%s; "
                 "accepted %lld, rejected %lld",
                 static_cast<long long>(r.sent), static_cast<long long>(r.requests), r.requests == 1 ? "" : "s",
-                r.connections, r.connections == 1 ? "" : "s", r.seconds, Grouped(EventsPerSecond(r)).c_str(),
+                r.connections, r.connections == 1 ? "" : "s", r.seconds, GroupRounded(EventsPerSecond(r)).c_str(),
                 r.interrupted ? ", interrupted" : "", static_cast<long long>(r.accepted),
                 static_cast<long long>(r.rejected));
   std::string out = buf;
@@ -297,8 +290,9 @@ void RegisterProduceCommand(CLI::App& app, int* exit_code) {
     if (IsKafkaUrl(flags->to) || IsKinesisUrl(flags->to)) {
       for (const char* http_only : {"--batch", "--connections"}) {
         if (sub->count(http_only) > 0) {
-          *exit_code = ReportError(Status::InvalidArgument(std::string(http_only) + " applies to --to http://... only, not to " +
-                                                           (IsKafkaUrl(flags->to) ? "kafka://" : "kinesis://")));
+          *exit_code =
+              ReportError(Status::InvalidArgument(std::string(http_only) + " applies to --to http://... only, not to " +
+                                                  (IsKafkaUrl(flags->to) ? "kafka://" : "kinesis://")));
           return;
         }
       }

@@ -18,6 +18,11 @@ std::string GroupDigits(uint64_t n) {
   return digits;
 }
 
+std::string GroupRounded(double v) {
+  const long long r = std::llround(v);
+  return r < 0 ? "-" + GroupDigits(static_cast<uint64_t>(-(r + 1)) + 1) : GroupDigits(static_cast<uint64_t>(r));
+}
+
 std::string HumanBytes(double bytes) {
   static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB"};
   int u = 0;

@@ -38,6 +38,8 @@ std::string FormatProgress(std::string_view label, std::string_view unit, const 
 
 // "1,234,567"
 std::string GroupDigits(uint64_t n);
+// A rate or a count given as a double, rounded: "23,809" (negative: "-1,024").
+std::string GroupRounded(double v);
 // "950 B", "12.3 kB", "123.4 MB", "1.23 GB" (powers of 1000, like the summaries' MB/s).
 std::string HumanBytes(double bytes);
 // "12s", "3m05s", "2h04m".

@@ -14,6 +14,9 @@ TEST(ProgressFormat, NumbersForPeople) {
   EXPECT_EQ(GroupDigits(999), "999");
   EXPECT_EQ(GroupDigits(1000), "1,000");
   EXPECT_EQ(GroupDigits(1234567), "1,234,567");
+  EXPECT_EQ(GroupRounded(23808.6), "23,809");
+  EXPECT_EQ(GroupRounded(0.4), "0");
+  EXPECT_EQ(GroupRounded(-1024.2), "-1,024");
   EXPECT_EQ(HumanBytes(950), "950 B");
   EXPECT_EQ(HumanBytes(1234), "1.23 kB");
   EXPECT_EQ(HumanBytes(123.4e6), "123.4 MB");

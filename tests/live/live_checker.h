@@ -67,6 +67,7 @@ struct ProducerState {
   std::vector<Event> in_flight;            // the valid events of a POST that got no answer (the server was killed)
   std::optional<int> in_flight_partition;  // its ?partition=, if it had one
   int posts = 0;
+  int busy = 0;  // 503 answers (the archiver behind: backpressure), each followed by a resend of the same body
   uint64_t accepted = 0, rejected = 0;
   Clock::time_point last_answer{}, in_flight_sent{};  // of the last answered POST, of the unanswered one
 };
@@ -203,8 +204,17 @@ inline void Produce(const ServerProcess& server, EventGen& gen, Rng& pacing, Led
       partition = static_cast<int>(pacing.Int(0, mode.partitions - 1));
       path += "?partition=" + std::to_string(*partition);
     }
-    const auto sent = Clock::now();
+    auto sent = Clock::now();
     auto res = client->Post(path, body, "application/x-ndjson");
+    // 503 is backpressure (nothing of the body was appended): a producer
+    // sends the same body again shortly, as the answer says. Bounded, so
+    // that a server that never recovers fails the test.
+    for (int tries = 0; res && res->status == 503 && !stop && tries < 400; ++tries) {
+      ++state->busy;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      sent = Clock::now();
+      res = client->Post(path, body, "application/x-ndjson");
+    }
     if (!res) {
       state->in_flight_sent = sent;
       if (!killed) ADD_FAILURE() << "POST " << path << " failed: " << httplib::to_string(res.error());

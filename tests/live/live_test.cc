@@ -263,10 +263,9 @@ void LiveTest::RunLiveEquation(uint64_t kSeed, ProduceMode mode, const std::vect
   StopServer();
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf(
-      "LiveEquation (%d partitions%s): %d posts, %llu events accepted, %llu rejected; %d answers compared (%d merging "
-      "both "
-      "layers), %zu batch versions, %.1f s\n",
-      mode.partitions, mode.by_key ? ", by key" : "", produced.posts,
+      "LiveEquation (%d partitions%s): %d posts (%d answers 503, resent), %llu events accepted, %llu rejected; %d "
+      "answers compared (%d merging both layers), %zu batch versions, %.1f s\n",
+      mode.partitions, mode.by_key ? ", by key" : "", produced.posts, produced.busy,
       static_cast<unsigned long long>(produced.accepted), static_cast<unsigned long long>(produced.rejected),
       checker.compared(), checker.merged(), checker.num_versions(), secs);
   std::printf("LiveEquation: answers by kind%s\n", kinds.c_str());

@@ -112,7 +112,8 @@ class LiveTest : public ::testing::Test {
     ::unsetenv("AWS_SESSION_TOKEN");
     // Sealing to S3 takes several round trips per segment, and the S3
     // outage stops it for seconds: the backlog allowed before POSTs are
-    // answered 503 (which the producer here counts as a failure) is raised.
+    // answered 503 is raised, so that what is tested is sealing and batch
+    // runs under an outage, not the producer's resends.
     store_flags_ = {"--store", s3_->Url("live"), "--max-unsealed-segments=1000"};
 #endif
   }

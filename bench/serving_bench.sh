@@ -162,6 +162,17 @@ print(f"| HTTP ingest, {int(events):,} events, batches of 1000, {conns} connecti
       f"(ack p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms) | >= 1,000,000 events/s |")
 print(f"| speed layer caught up after the last ack | {catch_up} s | |")
 print(f"| peak RSS of `run` after {int(events):,} events | {int(rss)/1024:.0f} MiB | < 512 MiB |")
+def find(o, key):
+    if isinstance(o, dict):
+        if key in o: return o[key]
+        for v in o.values():
+            r = find(v, key)
+            if r is not None: return r
+    return None
+served = find(st, "served_memory_bytes")
+if served is not None:
+    print(f"| served state (`served_memory_bytes` of /v1/status) after {int(events):,} events | {int(served)/2**20:.0f} MiB "
+          f"(peak RSS {int(rss)*1024/max(int(served),1):.1f}x) | peak <= 1.5x served + 256 MiB |")
 print(f"| batch versions during ingest | {st['batch_runs']} runs, {st['segments_sealed']} segments | |")
 for name, r in (("alone", q), (f"while ingesting {qi['ingest_rate']:,.0f} events/s", qi)):
     k, t = r["key_lookup"], r["top10"]

@@ -13,10 +13,15 @@
 namespace lf {
 namespace {
 
+// Rows are offered to seals of at most this many events (the master
+// store holds up to 2M offered rows).
+constexpr uint64_t kOfferRowsUpToSealEvents = 1u << 20;
+
 struct ChunkResult {
   ChunkBuffer* buffer = nullptr;
   std::vector<std::string_view> records;  // views into buffer
   std::vector<Reject> rejects;
+  std::vector<std::unique_ptr<Batch>> rows;  // decoded rows of `records`, for the seal
 };
 
 }  // namespace
@@ -82,7 +87,7 @@ Status Ingestor::IngestInput(const std::string& input, const std::function<void(
       }
       ChunkResult r;
       r.buffer = job.second;
-      ValidateLines(decoder, job.second->chunk(), &batch, &r.records, &r.rejects);
+      ValidateLines(decoder, job.second->chunk(), &batch, &r.records, &r.rejects, &r.rows);
       std::lock_guard lock(mu);
       done.emplace(job.first, std::move(r));
       cv.notify_all();
@@ -104,7 +109,19 @@ Status Ingestor::IngestInput(const std::string& input, const std::function<void(
     }
     // Rejects are kept before the accepted events are acknowledged.
     status = dir_->AppendRejects(input, r.rejects);
-    if (status.ok() && !r.records.empty()) status = dir_->log()->AppendNoWait(0, r.records).status();
+    if (status.ok() && !r.records.empty()) {
+      auto appended = dir_->log()->AppendNoWait(0, r.records);
+      status = appended.status();
+      // The rows validation decoded are offered to the seal of these
+      // offsets, which then builds the sidecar without decoding again.
+      size_t rows = 0;
+      for (const auto& b : r.rows) rows += b->size;
+      // Only when seals come often enough to take them before the store's
+      // cap drops them (with sealing off they would only cost memory).
+      if (appended.ok() && appended->to - appended->from == r.records.size() && rows == r.records.size() &&
+          dir_->options().seal_events <= kOfferRowsUpToSealEvents)
+        dir_->master()->OfferRows(0, appended->from, std::move(r.rows));
+    }
     stats->accepted += r.records.size();
     stats->rejected += r.rejects.size();
     for (const auto& rej : r.rejects) ++stats->rejected_by_reason[static_cast<int>(rej.reason)];

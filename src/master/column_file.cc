@@ -322,15 +322,16 @@ Status ColumnFileWriter::Write(std::string_view data) {
   return Status::OK();
 }
 
-Status ColumnFileWriter::Add(const Batch& batch) {
+Status ColumnFileWriter::Add(const Batch& batch, size_t begin, size_t end) {
   RETURN_IF_ERROR(status_);
   CHECK(batch.columns.size() == cols_.size(), "batch does not match the schema");
-  size_t done = 0;
-  while (done < batch.size) {
+  CHECK(begin <= end && end <= batch.size, "row range outside the batch");
+  size_t done = begin;
+  while (done < end) {
     // At most kSliceRows rows between budget checks, so that a group's text
     // stays far below 4 GiB (u32 offsets) even with 8 MiB events.
     constexpr size_t kSliceRows = 256;
-    size_t n = std::min<size_t>({batch.size - done, group_rows_ - group_size_, kSliceRows});
+    size_t n = std::min<size_t>({end - done, group_rows_ - group_size_, kSliceRows});
     for (size_t c = 0; c < cols_.size(); ++c) cols_[c]->Append(batch.columns[c], done, n);
     done += n;
     group_size_ += static_cast<uint32_t>(n);

@@ -45,7 +45,9 @@ class ColumnFileWriter {
   ColumnFileWriter& operator=(const ColumnFileWriter&) = delete;
 
   // Appends the batch's rows (copied; the batch may be reused at once).
-  Status Add(const Batch& batch);
+  Status Add(const Batch& batch) { return Add(batch, 0, batch.size); }
+  // Appends rows [begin, end) of the batch (copied).
+  Status Add(const Batch& batch, size_t begin, size_t end);
   void AddReject(const ColumnFileReject& reject) { rejects_.push_back(reject); }
   // Flushes the last row group and writes trailer and tail.
   Status Finish();

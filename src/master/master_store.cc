@@ -11,6 +11,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <random>
+#include <thread>
 #include <unordered_set>
 #include <utility>
 
@@ -23,6 +24,10 @@ namespace lf {
 namespace {
 
 constexpr std::string_view kRawSuffix = ".ndjson.zst";
+// Seals of at least this many events build the raw object and the sidecar
+// on two threads; smaller ones (an archiver's buckets) are dominated by
+// syncs and stay on one.
+constexpr size_t kParallelSealEvents = 16 * 1024;
 
 std::string Hex16(uint64_t v) {
   char buf[17];
@@ -220,10 +225,71 @@ Status MasterStore::OpenPartitions(int partitions) {
       if (legacy) m.content = std::move(*legacy);
     }
   }
+  {
+    MutexLock ol(&offered_mu_);
+    offered_.resize(static_cast<size_t>(partitions));
+  }
   MutexLock l(&mu_);
   latest_ = std::move(latest);
   fenced_.assign(static_cast<size_t>(partitions), std::string());
   return Status::OK();
+}
+
+void MasterStore::OfferRows(int partition, uint64_t from, std::vector<std::unique_ptr<Batch>> rows) {
+  if (partition < 0 || partition >= partitions() || !writer()) return;
+  uint64_t n = 0;
+  for (const auto& b : rows) n += b->size;
+  if (n == 0 || n > UINT64_MAX - from) return;
+  uint64_t sealed;
+  {
+    MutexLock l(&mu_);
+    sealed = latest_[static_cast<size_t>(partition)].content.sealed;
+  }
+  if (from + n <= sealed) return;
+  auto entry = std::make_shared<Offered>();
+  entry->from = from;
+  entry->to = from + n;
+  entry->batches = std::move(rows);
+  MutexLock l(&offered_mu_);
+  if (offered_rows_ + n > options_.offered_rows_limit) return;
+  auto& q = offered_[static_cast<size_t>(partition)];
+  // Offers come in offset order; one that does not continue the last
+  // replaces what is held (a rewound or restarted producer).
+  if (!q.empty() && q.back()->to != from) {
+    for (const auto& e : q) offered_rows_ -= e->to - e->from;
+    q.clear();
+  }
+  offered_rows_ += n;
+  q.push_back(std::move(entry));
+}
+
+uint64_t MasterStore::offered_rows() const {
+  MutexLock l(&offered_mu_);
+  return offered_rows_;
+}
+
+std::vector<std::shared_ptr<const MasterStore::Offered>> MasterStore::TakeOffered(int p, uint64_t from, uint64_t to) {
+  std::vector<std::shared_ptr<const Offered>> out;
+  MutexLock l(&offered_mu_);
+  auto& q = offered_[static_cast<size_t>(p)];
+  while (!q.empty() && q.front()->to <= from) {
+    offered_rows_ -= q.front()->to - q.front()->from;
+    q.pop_front();
+  }
+  bool covered = !q.empty() && q.front()->from <= from;
+  uint64_t at = from;
+  for (size_t i = 0; covered && i < q.size() && at < to; ++i) {
+    if (q[i]->from != at && i > 0) covered = false;
+    at = q[i]->to;
+    out.push_back(q[i]);
+  }
+  if (!covered || at < to) out.clear();
+  // What ends at or below `to` is of no use to later seals.
+  while (!q.empty() && q.front()->to <= to) {
+    offered_rows_ -= q.front()->to - q.front()->from;
+    q.pop_front();
+  }
+  return out;
 }
 
 int64_t MasterStore::NowMs() const {
@@ -409,6 +475,10 @@ Status MasterStore::Seal(int partition, uint64_t from, uint64_t to, const std::v
     }
   }
 
+  // Rows decoded at ingest, when they cover the whole (dense) range.
+  std::vector<std::shared_ptr<const Offered>> offered;
+  if (records.size() == to - from) offered = TakeOffered(partition, from, to);
+
   SegmentInfo seg;
   seg.partition = partition;
   seg.from = from;
@@ -425,7 +495,6 @@ Status MasterStore::Seal(int partition, uint64_t from, uint64_t to, const std::v
   Status st = [&]() -> Status {
     ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> raw, store_->NewObject(seg.raw_name));
     ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> cols, store_->NewObject(seg.cols_name));
-    ObjectWritableFile raw_file(raw.get()), cols_file(cols.get());
     HistoricalRejectFn on_reject;
     if (options_.on_reject) {
       on_reject = [&](uint64_t offset, const Reject& r) {
@@ -433,18 +502,56 @@ Status MasterStore::Seal(int partition, uint64_t from, uint64_t to, const std::v
         options_.on_reject(seg, offset - seg.from, r);
       };
     }
-    SegmentBuilder builder(schema_, {fingerprint_, partition, from, to}, options_.row_group_rows, options_.zstd_level,
-                           options_.decoder, &raw_file, &cols_file, std::move(on_reject));
-    for (std::string_view r : records) RETURN_IF_ERROR(builder.Add(r));
-    RETURN_IF_ERROR(builder.Finish());
-    // Both objects are durable before the version naming them exists.
-    RETURN_IF_ERROR(raw->Commit());
-    RETURN_IF_ERROR(cols->Commit());
-    if (builder.rejected() > 0) {
-      Log("master: sealed " + SegmentLabel(seg) + " with " + std::to_string(builder.rejected()) +
+    // The sidecar (decoding, or the offered rows; encoding; commit) and the
+    // raw object (compression, commit) are independent: a seal of many
+    // events builds and syncs them on two threads, so that one's CPU work
+    // overlaps the other's and their syncs overlap each other.
+    uint64_t rejected = 0;
+    auto build_cols = [&]() -> Status {
+      ObjectWritableFile cols_file(cols.get());
+      SegmentBuilder builder(schema_, {fingerprint_, partition, from, to}, options_.row_group_rows, options_.zstd_level,
+                             options_.decoder, /*raw=*/nullptr, &cols_file, on_reject);
+      if (!offered.empty()) {
+        for (const auto& e : offered) {
+          uint64_t at = e->from;
+          for (const auto& b : e->batches) {
+            const uint64_t b_to = at + b->size;
+            const uint64_t lo = std::max(at, from), hi = std::min(b_to, to);
+            if (lo < hi) RETURN_IF_ERROR(builder.AddRows(*b, lo - at, hi - at));
+            at = b_to;
+          }
+        }
+      } else {
+        for (std::string_view r : records) RETURN_IF_ERROR(builder.Add(r));
+      }
+      RETURN_IF_ERROR(builder.Finish());
+      rejected = builder.rejected();
+      // Durable before the version naming it exists.
+      return cols->Commit();
+    };
+    ObjectWritableFile raw_file(raw.get());
+    RawSegmentWriter raw_writer(&raw_file, options_.zstd_level);
+    auto build_raw = [&]() -> Status {
+      for (std::string_view r : records) RETURN_IF_ERROR(raw_writer.Add(r));
+      RETURN_IF_ERROR(raw_writer.Finish());
+      return raw->Commit();
+    };
+    Status cols_status, raw_status;
+    if (records.size() >= kParallelSealEvents) {
+      std::thread side([&] { cols_status = build_cols(); });
+      raw_status = build_raw();
+      side.join();
+    } else {
+      cols_status = build_cols();
+      if (cols_status.ok()) raw_status = build_raw();
+    }
+    RETURN_IF_ERROR(raw_status);
+    RETURN_IF_ERROR(cols_status);
+    if (rejected > 0) {
+      Log("master: sealed " + SegmentLabel(seg) + " with " + std::to_string(rejected) +
           " events that do not decode with the current schema");
     }
-    next.segments.push_back({from, to, seg.events, seg.raw_name, builder.raw_bytes(), builder.raw_hash()});
+    next.segments.push_back({from, to, seg.events, seg.raw_name, raw_writer.bytes(), raw_writer.hash()});
     next.sealed = to;
     return PublishLocked(partition, std::move(next));
   }();

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -62,6 +63,10 @@ struct MasterStoreOptions {
   // them as chain version 1, once; segments are not copied). Empty: none.
   std::string legacy_master_prefix;
   std::string legacy_batch_prefix;
+  // At most this many rows offered by OfferRows are held (per store) until
+  // a seal takes them; offers beyond it are dropped (those events are then
+  // decoded again when sealed).
+  uint64_t offered_rows_limit = 2u << 20;
 };
 
 // What ScanSegment did.
@@ -142,6 +147,17 @@ class MasterStore {
   // index (see HistoricalEventLabel).
   Status Seal(int partition, uint64_t from, uint64_t to, const std::vector<std::string_view>& records);
 
+  // Offers the rows decoded from events [from, from + rows) of `partition`
+  // (all batches' rows in offset order, one row per event, decoded with
+  // this store's schema and options.decoder, as ingest validates them), so
+  // that a later Seal of a range they cover builds the sidecar from them
+  // instead of decoding the events again. Only an optimization: a seal of
+  // a range not wholly covered decodes as before. Rows below the sealed
+  // watermark are dropped; so are offers beyond options.offered_rows_limit.
+  void OfferRows(int partition, uint64_t from, std::vector<std::unique_ptr<Batch>> rows);
+  // Rows offered and not yet taken by a seal or dropped (for tests).
+  uint64_t offered_rows() const;
+
   // Publishes, in every partition's chain, the batch version `key` covering
   // [first[p], watermark[p]) (watermark[p] <= sealed[p]). Partitions this
   // writer lost are skipped; the result is then Fenced naming them, after
@@ -206,6 +222,14 @@ class MasterStore {
   SegmentInfo ToSegmentInfo(int partition, const SegmentEntry& e) const;
   // Builds the sidecar of `seg` from its raw object.
   Status RebuildSidecar(const SegmentInfo& seg, const std::string& why) const;
+  struct Offered {
+    uint64_t from = 0, to = 0;  // offsets of the rows
+    std::vector<std::unique_ptr<Batch>> batches;
+  };
+  // The offered rows covering [from, to) of partition p in offset order, or
+  // none when they do not cover it all; drops those below `to` from the
+  // held ones (a straddling entry stays, shared).
+  std::vector<std::shared_ptr<const Offered>> TakeOffered(int p, uint64_t from, uint64_t to);
   // Publishes `next` as partition p's next version. Caller holds
   // partition_mu_[p]. Fenced marks the partition lost.
   Status PublishLocked(int p, PartitionContent next);
@@ -229,6 +253,9 @@ class MasterStore {
   std::vector<std::string> fenced_ GUARDED_BY(mu_);               // per partition: why it was lost; empty: owned
   mutable std::multiset<std::string> in_flight_ GUARDED_BY(mu_);  // objects being written
   uint64_t next_nonce_ GUARDED_BY(mu_) = 0;
+  mutable Mutex offered_mu_;                                                                 // alone
+  std::vector<std::deque<std::shared_ptr<const Offered>>> offered_ GUARDED_BY(offered_mu_);  // per partition
+  uint64_t offered_rows_ GUARDED_BY(offered_mu_) = 0;
 };
 
 }  // namespace lf

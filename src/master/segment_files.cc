@@ -41,16 +41,16 @@ struct DCtxDeleter {
 }  // namespace
 
 // Streams NDJSON through zstd into a WritableFile, hashing what it writes.
-class SegmentBuilder::RawWriter {
+class RawSegmentWriter::Impl {
  public:
-  RawWriter(WritableFile* out, int level) : out_(out), cctx_(ZSTD_createCCtx()), out_buf_(ZSTD_CStreamOutSize()) {
+  Impl(WritableFile* out, int level) : out_(out), cctx_(ZSTD_createCCtx()), out_buf_(ZSTD_CStreamOutSize()) {
     CHECK(cctx_ != nullptr, "ZSTD_createCCtx failed");
     ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_compressionLevel, level);
     ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_checksumFlag, 1);
     XXH64_reset(hash_, 0);
     in_.reserve(kChunkBytes + 4096);
   }
-  ~RawWriter() { XXH64_freeState(hash_); }
+  ~Impl() { XXH64_freeState(hash_); }
 
   Status AddLine(std::string_view line) {
     in_.append(line);
@@ -89,11 +89,19 @@ class SegmentBuilder::RawWriter {
   uint64_t bytes_ = 0;
 };
 
+RawSegmentWriter::RawSegmentWriter(WritableFile* out, int zstd_level)
+    : impl_(std::make_unique<Impl>(out, zstd_level)) {}
+RawSegmentWriter::~RawSegmentWriter() = default;
+Status RawSegmentWriter::Add(std::string_view event) { return impl_->AddLine(event); }
+Status RawSegmentWriter::Finish() { return impl_->Finish(); }
+uint64_t RawSegmentWriter::bytes() const { return impl_->bytes(); }
+uint64_t RawSegmentWriter::hash() const { return impl_->hash(); }
+
 SegmentBuilder::SegmentBuilder(const StreamSchema& schema, const ColumnFileKey& key, uint32_t group_rows,
                                int zstd_level, const DecoderOptions& decoder, WritableFile* raw, WritableFile* cols,
                                HistoricalRejectFn on_reject)
     : key_(key),
-      raw_(raw ? std::make_unique<RawWriter>(raw, zstd_level) : nullptr),
+      raw_(raw ? std::make_unique<RawSegmentWriter>(raw, zstd_level) : nullptr),
       cols_(schema, key, group_rows, cols),
       decoder_(schema, decoder),
       batch_(schema.types()),
@@ -110,7 +118,7 @@ uint64_t SegmentBuilder::raw_hash() const { return raw_ ? raw_->hash() : 0; }
 Status SegmentBuilder::Add(std::string_view event) {
   CHECK(next_offset_ < key_.to, "more events than the segment's range");
   const uint64_t offset = next_offset_++;
-  if (raw_) RETURN_IF_ERROR(raw_->AddLine(event));
+  if (raw_) RETURN_IF_ERROR(raw_->Add(event));
   if (IsBlank(event)) {
     // DecodeMany skips blank lines silently; they are rejects here.
     Reject r;
@@ -125,6 +133,13 @@ Status SegmentBuilder::Add(std::string_view event) {
   chunk_.push_back('\n');
   chunk_offsets_.push_back(offset);
   if (chunk_.size() >= kChunkBytes) return FlushDecode();
+  return Status::OK();
+}
+
+Status SegmentBuilder::AddRawOnly(std::string_view event) {
+  CHECK(next_offset_ < key_.to, "more events than the segment's range");
+  ++next_offset_;
+  if (raw_) RETURN_IF_ERROR(raw_->Add(event));
   return Status::OK();
 }
 

@@ -22,6 +22,26 @@ namespace lf {
 // Called for every event that does not decode with the schema.
 using HistoricalRejectFn = std::function<void(uint64_t offset, const Reject& reject)>;
 
+// Streams a segment's events as NDJSON through zstd into its raw file,
+// hashing what it writes. Not thread-safe.
+class RawSegmentWriter {
+ public:
+  RawSegmentWriter(WritableFile* out, int zstd_level);
+  ~RawSegmentWriter();
+  RawSegmentWriter(const RawSegmentWriter&) = delete;
+  RawSegmentWriter& operator=(const RawSegmentWriter&) = delete;
+
+  // The next event (without '\n'; must not contain one).
+  Status Add(std::string_view event);
+  Status Finish();
+  uint64_t bytes() const;
+  uint64_t hash() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // Builds a segment's files from its events, given in offset order: the raw
 // file (if `raw` is not null) and the sidecar. Decodes with JsonDecoder's
 // bulk path; an event that does not decode (or is blank) gets no row, is
@@ -38,6 +58,13 @@ class SegmentBuilder {
 
   // The next event (without '\n'; must not contain one).
   Status Add(std::string_view event);
+  // The next event whose row is already decoded: only the raw file gets
+  // it here; its row goes to the sidecar through AddRows, in the same
+  // order. A segment's events all come one way or all the other.
+  Status AddRawOnly(std::string_view event);
+  // Rows [begin, end) of `rows`, decoded before from events given to
+  // AddRawOnly, for the sidecar.
+  Status AddRows(const Batch& rows, size_t begin, size_t end) { return cols_.Add(rows, begin, end); }
   Status Finish();
 
   uint64_t events() const { return next_offset_ - key_.from; }
@@ -48,11 +75,10 @@ class SegmentBuilder {
   uint64_t cols_hash() const { return cols_.hash(); }
 
  private:
-  class RawWriter;
   Status FlushDecode();
 
   const ColumnFileKey key_;
-  std::unique_ptr<RawWriter> raw_;
+  std::unique_ptr<RawSegmentWriter> raw_;
   ColumnFileWriter cols_;
   JsonDecoder decoder_;
   Batch batch_;

@@ -45,8 +45,8 @@ struct StoreFlags {
 void AddStoreFlags(CLI::App* cmd, StoreFlags* f, bool writer) {
   cmd->add_option("--data", f->data, "The data directory (default ./lambdaflow-data)");
   cmd->add_option("--store", f->store,
-                  "The shared store's directory (master segments, manifests, batch versions), if `run` was given "
-                  "one (default: the data directory)");
+                  "The shared store, a directory or s3://BUCKET/PREFIX (master segments, manifests, batch versions), "
+                  "if `run` was given one (default: the data directory)");
   if (!writer) return;
   cmd->add_option("--fsync", f->fsync, "Log fsync policy: always, interval (group commit, default) or none");
   cmd->add_option("--fsync-interval-ms", f->fsync_interval_ms, "Group-commit period of the interval policy (ms)");

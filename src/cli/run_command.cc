@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <optional>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -20,10 +22,12 @@
 #include "cli/example_views.h"
 #include "common/file_system.h"
 #include "common/format.h"
+#include "pipeline/kinesis_feeder.h"
 #include "pipeline/pipeline.h"
 #include "server/http_server.h"
 #include "source/kafka_source.h"
 #include "source/kafka_url.h"
+#include "source/kinesis_client.h"
 
 namespace lf::cli {
 namespace {
@@ -263,7 +267,34 @@ int RunServer(const RunSettings& settings) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  if (!settings.source.empty()) {
+  // --source kinesis://STREAM: read into the embedded log by a feeder
+  // (pipeline/kinesis_feeder.h), one partition per shard.
+  std::optional<KinesisFeederOptions> kinesis;
+  if (IsKinesisUrl(settings.source)) {
+    auto stream = ParseKinesisUrl(settings.source, "--source");
+    if (!stream.ok()) return ReportError(stream.status());
+    if (!settings.partition_by.empty())
+      return ReportError(Status::InvalidArgument(
+          "partition_by applies to POST /v1/events; with --source kinesis:// each shard is a partition: drop "
+          "partition_by"));
+    auto aws = aws::AwsConfig::FromEnvironment();
+    if (!aws.ok()) return ReportError(aws.status());
+    kinesis = KinesisFeederOptions{.stream = *stream, .aws = *aws, .log = LogLine};
+    popts->dir.source = "kinesis stream " + *stream;
+    popts->http_ingest_refused = "this server reads its events from " + settings.source +
+                                 ": put them into the stream (e.g. `lambdaflow produce --to " + settings.source +
+                                 "`), not to POST /v1/events";
+    // A new data directory gets room for every shard to split once.
+    std::error_code ec;
+    if (settings.partitions == 0 && !std::filesystem::exists(std::filesystem::path(settings.data) / "FORMAT", ec)) {
+      KinesisClient client(*aws, *stream);
+      auto shards = client.ListShards();
+      if (!shards.ok()) return ReportError(shards.status());
+      int open = 0;
+      for (const auto& sh : *shards) open += sh.ending_sequence_number.empty();
+      popts->dir.partitions = KinesisFeeder::DefaultPartitions(open);
+    }
+  } else if (!settings.source.empty()) {
     auto url = ParseKafkaUrl(settings.source, "--source");
     if (!url.ok()) return ReportError(url.status());
     if (!settings.partition_by.empty())
@@ -285,6 +316,15 @@ int RunServer(const RunSettings& settings) {
     (void)(*pipeline)->Stop();
     return ReportError(st);
   }
+  std::unique_ptr<KinesisFeeder> feeder;
+  if (kinesis) {
+    auto started = KinesisFeeder::Start((*pipeline)->data_dir(), pipeline->get(), *kinesis);
+    if (!started.ok()) {
+      (void)(*pipeline)->Stop();
+      return ReportError(started.status());
+    }
+    feeder = std::move(started).value();
+  }
   std::printf("lambdaflow run: listening on http://%s:%d (data %s%s)\n", sopts->host.c_str(), server.port(),
               settings.data.c_str(), settings.source.empty() ? "" : (", source " + settings.source).c_str());
   std::fflush(stdout);
@@ -299,13 +339,14 @@ int RunServer(const RunSettings& settings) {
   // Serve returned: by a signal, or by a failure (then wake the waiter).
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
+  if (feeder) feeder->Stop();
   Status stopped = (*pipeline)->Stop();
   if (!served.ok()) return ReportError(served);
   if (!stopped.ok()) return ReportError(stopped);
   const Coverage c = (*pipeline)->served().coverage();
   std::string s;
   for (size_t p = 0; p < c.speed.size(); ++p) s += (p ? "," : "") + std::to_string(c.speed[p]);
-  if (settings.source.empty()) {
+  if (settings.source.empty() || kinesis) {
     LogLine("stopped cleanly; every acknowledged event is durable (log end " + s + ")");
   } else {
     LogLine("stopped cleanly; read " + settings.source + " up to S=" + s +
@@ -328,8 +369,9 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
       "flag's name in snake_case (seal_age = 10); a flag given on the command line wins.");
   AddSetting(cmd, list.get(), "data", &settings->data, "The data directory (created if missing; resumed if present)");
   AddSetting(cmd, list.get(), "store", &settings->store,
-             "The shared store's directory: master segments, manifest chains, batch versions (default: the data "
-             "directory; --data keeps the log, lock, dead letters and views file)");
+             "The shared store, a directory or s3://BUCKET/PREFIX: master segments, manifest chains, batch versions "
+             "(default: the data directory; --data keeps the log, lock, dead letters, views file and, for S3, a "
+             "cache of segments)");
   AddSetting(cmd, list.get(), "views", &settings->views,
              "The views file (default: the one stored in the data directory, or the example views)");
   AddSetting(cmd, list.get(), "listen", &settings->listen, "HOST:PORT to serve HTTP on (port 0: any free port)");
@@ -371,7 +413,9 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
   AddSetting(cmd, list.get(), "source", &settings->source,
              "kafka://HOST:PORT[,HOST:PORT...]/TOPIC: read the events from this Kafka topic instead of POST "
              "/v1/events (its partitions are the data directory's; librdkafka properties in the config file's "
-             "[kafka] table)");
+             "[kafka] table); or kinesis://STREAM: read the Kinesis stream into the log, one partition per shard "
+             "(AWS settings from the environment; a new data directory gets 2 partitions per open shard unless "
+             "--partitions)");
   AddSetting(cmd, list.get(), "group", &settings->group,
              "With --source: the consumer group the sealed offsets are committed to, for lag tools only "
              "(lambdaflow resumes from its own watermarks)");

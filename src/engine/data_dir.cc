@@ -10,7 +10,7 @@
 #include <filesystem>
 
 #include "common/format.h"
-#include "store/local_object_store.h"
+#include "store/shared_store.h"
 
 namespace lf {
 namespace {
@@ -208,16 +208,20 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
   };
   const std::string dir_abs = absolute(dir);
   std::string store = options.store.empty() ? std::string() : absolute(options.store);
+  if (IsS3Store(options.store)) {
+    store = options.store;
+    while (store.size() > 5 && store.back() == '/') store.pop_back();
+  }
   if (store == dir_abs) store.clear();
   const std::string store_file = JoinPath(dir, kStoreFile);
   ASSIGN_OR_RETURN(bool has_store_file, fs->Exists(store_file));
   if (has_store_file) {
     ASSIGN_OR_RETURN(std::string recorded, fs->ReadFile(store_file));
     while (!recorded.empty() && (recorded.back() == '\n' || recorded.back() == '\r')) recorded.pop_back();
-    if (recorded.empty() || recorded[0] != '/')
+    if (recorded.empty() || (recorded[0] != '/' && !IsS3Store(recorded)))
       return Status::Corruption(store_file +
-                                ": not an absolute path to the store; write the store's directory "
-                                "into it (one line)");
+                                ": not an absolute path or s3:// URL of the store; write the store's directory "
+                                "or URL into it (one line)");
     if (store.empty() && !options.store.empty())
       return Status::InvalidArgument("'" + dir + "' uses the store " + recorded + " (recorded in " + store_file +
                                      "), not the data directory itself; pass --store " + recorded);
@@ -241,10 +245,11 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
   }
   d->store_path_ = store.empty() ? dir : store;
   const bool store_in_dir = store.empty();
+  const bool s3 = IsS3Store(store);
   const std::string master_dir = JoinPath(dir, "master");
   ASSIGN_OR_RETURN(bool has_manifest, fs->Exists(JoinPath(master_dir, "MANIFEST")));
   ASSIGN_OR_RETURN(bool has_chains, fs->Exists(JoinPath(d->store_path_, "manifest")));
-  if (read_only) {
+  if (read_only && !s3) {
     ASSIGN_OR_RETURN(bool store_exists, fs->Exists(d->store_path_));
     if (!store_exists)
       return Status::NotFound("the store '" + d->store_path_ + "' does not exist; pass the --store that `run` uses");
@@ -254,7 +259,7 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
   // segments are then leftovers of a first seal that crashed before its
   // manifest was written, and sealing again writes them anew).
   size_t orphan_segments = 0;
-  if (!has_manifest && !has_chains) {
+  if (!has_manifest && !has_chains && !s3) {
     for (const std::string& seg_dir : {JoinPath(master_dir, "segments"), JoinPath(d->store_path_, "segments")}) {
       auto parts = fs->ListDir(seg_dir);
       if (!parts.ok()) continue;
@@ -278,8 +283,13 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
                                 "restore the manifest/ folder from a backup");
     }
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<LocalObjectStore> local, LocalObjectStore::Open(fs, d->store_path_));
-  d->store_ = std::move(local);
+  SharedStoreOptions sopts;
+  sopts.writer = !read_only && !options.read_only_store;
+  sopts.writers = options.store_writers;
+  sopts.cache_dir = JoinPath(dir, "cache");
+  sopts.cache_bytes = read_only ? 0 : options.store_cache_bytes;  // readers leave DIR as it is
+  sopts.log = options.operator_log;
+  ASSIGN_OR_RETURN(d->store_, OpenSharedStore(fs, d->store_path_, sopts));
   MasterStoreOptions mopts;
   mopts.decoder = options.decoder;
   mopts.log = options.operator_log;
@@ -295,7 +305,10 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
   // start does not fence the one that owns the store.
   ASSIGN_OR_RETURN(d->master_, MasterStore::Open(d->store_.get(), d->schema(), partitions, mopts));
   RETURN_IF_ERROR(d->CheckSource());
-  if (!read_only && d->source_.empty()) {
+  // A Kinesis stream is read into the embedded log (one partition per
+  // shard); a Kafka topic is the log itself.
+  const bool source_into_log = d->source_.rfind("kinesis stream ", 0) == 0;
+  if (!read_only && (d->source_.empty() || source_into_log)) {
     // The log is recovered against the sealed watermark: it never ends below it.
     LogOptions lopts = d->options_.log;
     lopts.sealed = d->master_->Snapshot().sealed;

@@ -46,9 +46,15 @@ struct DataDirOptions {
   // source, or none for a directory that has one, is an error. With a
   // source the embedded log is not opened (log() is null).
   std::string source;
-  // The shared store's directory (master segments, manifest chains, batch
-  // versions); empty: the data directory itself.
+  // The shared store (master segments, manifest chains, batch versions):
+  // a directory, or s3://BUCKET/PREFIX (store/shared_store.h); empty: the
+  // data directory itself.
   std::string store;
+  // An S3 store's local cache of segments (DIR/cache): its bound in bytes
+  // (0: no cache). How many processes write the store at once (an S3 store
+  // that ignores conditional writes is refused for more than one).
+  uint64_t store_cache_bytes = 1ull << 30;
+  int store_writers = 1;
   // Open the store without claiming its partitions, even when the data
   // directory is opened for writing (`status`, which reads the log's end).
   bool read_only_store = false;
@@ -87,7 +93,7 @@ class DataDir {
   MasterStore* master() { return master_.get(); }
   VersionStore& versions() { return *versions_; }
   ObjectStore* store() { return store_.get(); }
-  // The shared store's directory (the data directory unless --store).
+  // The shared store's directory or s3:// URL (the data directory unless --store).
   const std::string& store_path() const { return store_path_; }
   FileSystem* fs() { return fs_; }
   const DataDirOptions& options() const { return options_; }

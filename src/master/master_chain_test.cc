@@ -121,6 +121,98 @@ TEST_F(MasterChainTest, GappedSealKeepsFewerEventsThanOffsets) {
   EXPECT_TRUE((*m)->VerifySegment(snap.segments[0]).ok());
 }
 
+// A store in an outage for manifests: while `outage`, a create of a
+// manifest version is applied but answered with an error (its answer was
+// lost), and reads of manifest objects fail, so the writer cannot learn
+// that its version is there.
+class OutageStore final : public ObjectStore {
+ public:
+  explicit OutageStore(ObjectStore* base) : base_(base) {}
+  class Writer final : public ObjectWriter {
+   public:
+    Writer(std::unique_ptr<ObjectWriter> w, bool lose) : w_(std::move(w)), lose_(lose) {}
+    Status Append(std::string_view d) override { return w_->Append(d); }
+    Status Commit() override {
+      Status st = w_->Commit();
+      if (st.ok() && lose_) return Status::IOError("injected: the answer to this create was lost");
+      return st;
+    }
+    void Abort() override { w_->Abort(); }
+    uint64_t size() const override { return w_->size(); }
+
+   private:
+    std::unique_ptr<ObjectWriter> w_;
+    bool lose_;
+  };
+  Result<std::unique_ptr<ObjectWriter>> NewObject(const std::string& key) override {
+    ASSIGN_OR_RETURN(auto w, base_->NewObject(key));
+    return std::unique_ptr<ObjectWriter>(std::make_unique<Writer>(std::move(w), Down(key)));
+  }
+  Result<std::string> Get(const std::string& k) override {
+    if (Down(k)) return Status::IOError("injected: 503");
+    return base_->Get(k);
+  }
+  Result<std::string> GetRange(const std::string& k, uint64_t o, uint64_t n) override {
+    if (Down(k)) return Status::IOError("injected: 503");
+    return base_->GetRange(k, o, n);
+  }
+  Result<uint64_t> Size(const std::string& k) override {
+    if (Down(k)) return Status::IOError("injected: 503");
+    return base_->Size(k);
+  }
+  Status Replace(const std::string& k, std::string_view d) override {
+    if (Down(k)) return Status::IOError("injected: 503");
+    return base_->Replace(k, d);
+  }
+  Status Delete(const std::string& k) override { return base_->Delete(k); }
+  Result<std::vector<std::string>> List(const std::string& p) override { return base_->List(p); }
+  std::string Describe() const override { return base_->Describe(); }
+  bool outage = false;
+
+ private:
+  bool Down(const std::string& key) const { return outage && key.rfind("manifest/", 0) == 0; }
+  ObjectStore* const base_;
+};
+
+// A publish applied by the store but answered with an error, during an
+// outage that also keeps the writer from reading it back, is this
+// writer's own version: the retry after the outage adopts it instead of
+// failing forever on the taken slot.
+TEST_F(MasterChainTest, PublishWhoseAnswerWasLostIsAdoptedOnRetry) {
+  OutageStore flaky(store_.get());
+  MasterStoreOptions o;
+  o.writer_id = "host-a:1:aaaa";
+  o.log = [this](const std::string& line) { log_.push_back(line); };
+  auto m = MasterStore::Open(&flaky, Schema(), 1, o);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  flaky.outage = true;
+  EXPECT_FALSE((*m)->Seal(0, 0, Views(Events(0, 5))).ok());
+  flaky.outage = false;
+  EXPECT_EQ((*m)->Snapshot().sealed, (std::vector<uint64_t>{0}));
+  // The archiver's retry: the same range again.
+  Status again = (*m)->Seal(0, 0, Views(Events(0, 5)));
+  ASSERT_TRUE(again.ok()) << again.ToString();
+  EXPECT_EQ((*m)->Snapshot().sealed, (std::vector<uint64_t>{5}));
+  EXPECT_EQ(LogCount("earlier attempt whose answer was lost; adopted"), 1u);
+  // A batch publish the same way.
+  flaky.outage = true;
+  EXPECT_FALSE((*m)->PublishBatch({5}, "batch/x").ok());
+  flaky.outage = false;
+  ASSERT_TRUE((*m)->PublishBatch({5}, "batch/x").ok());
+  // A lost publish followed by a different one: the lost version is
+  // adopted, this publish refused once, and the next one goes on top.
+  flaky.outage = true;
+  EXPECT_FALSE((*m)->PublishBatch({5}, "batch/y").ok());
+  flaky.outage = false;
+  EXPECT_FALSE((*m)->Seal(0, 5, Views(Events(5, 3))).ok());
+  EXPECT_EQ((*m)->Snapshot().sealed, (std::vector<uint64_t>{5}));
+  ASSERT_TRUE((*m)->Seal(0, 5, Views(Events(5, 3))).ok());
+  auto reader = Open("", 1);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ((*reader)->Snapshot().sealed, (std::vector<uint64_t>{8}));
+  EXPECT_EQ((*reader)->BatchRefs()[0].key, "batch/y");
+}
+
 TEST_F(MasterChainTest, SecondWriterFencesTheFirst) {
   auto first = Open("host-a:1:aaaa");
   ASSERT_TRUE(first.ok());

@@ -460,7 +460,40 @@ Status MasterStore::PublishLocked(int p, PartitionContent next) {
     if (!owned_[static_cast<size_t>(p)]) return Status::Fenced(NotOwnedReason(p, store_->Describe()));
     base = latest_[static_cast<size_t>(p)];
   }
+  const PartitionContent wanted = next;
   auto published = chains_[static_cast<size_t>(p)]->Publish(base, base.epoch, std::move(next));
+  if (published.status().code() == StatusCode::kAlreadyExists) {
+    // The slot is taken. When by this writer at its own epoch, it is an
+    // earlier publish of this process whose outcome was lost (a request
+    // that failed after the store had applied it, e.g. an outage): that
+    // version is adopted as the latest. If it says what this publish says
+    // (the same ranges, watermark and batch version; segment objects may
+    // differ), the publish is done; otherwise the caller retries on top of it.
+    auto latest = chains_[static_cast<size_t>(p)]->ReadLatest();
+    if (latest.ok() && *latest && (*latest)->writer == options_.writer_id && (*latest)->epoch == base.epoch &&
+        (*latest)->version > base.version) {
+      const PartitionManifest adopted = **latest;
+      {
+        MutexLock l(&mu_);
+        latest_[static_cast<size_t>(p)] = adopted;
+      }
+      auto ranges = [](const PartitionContent& c) {
+        std::vector<std::pair<uint64_t, uint64_t>> r;
+        for (const auto& s : c.segments) r.emplace_back(s.from, s.to);
+        return r;
+      };
+      const PartitionContent& a = adopted.content;
+      const bool same = a.start == wanted.start && a.sealed == wanted.sealed &&
+                        a.batch_watermark == wanted.batch_watermark && a.batch_key == wanted.batch_key &&
+                        ranges(a) == ranges(wanted);
+      Log("master: partition " + std::to_string(p) + ": version " + std::to_string(adopted.version) +
+          " was published by this process in an earlier attempt whose answer was lost; adopted" +
+          (same ? "" : " (it differs from this publish, which is retried on top of it)"));
+      if (same) return Status::OK();
+      return Status::IOError("partition " + std::to_string(p) + ": an earlier publish of this process was adopted as version " +
+                             std::to_string(adopted.version) + "; retry on top of it");
+    }
+  }
   if (published.status().code() == StatusCode::kFenced) {
     const std::string why = published.status().message() + " (" + store_->Describe() + ")";
     {

@@ -193,6 +193,18 @@ Result<Pipeline::PendingVersion> Pipeline::LoadVersion(const BatchVersion& versi
 
 Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional<ProducerBatch>& producer,
                                       std::optional<int> partition) {
+  if (!options_.http_ingest_refused.empty()) return Status::Conflict(options_.http_ingest_refused);
+  return AcceptImpl(body, producer, partition, nullptr);
+}
+
+Result<AcceptReport> Pipeline::AcceptFromFeeder(std::string_view body, const ProducerBatch& producer, int partition,
+                                                const std::function<std::string(uint64_t line)>& rejects_input) {
+  return AcceptImpl(body, producer, partition, &rejects_input);
+}
+
+Result<AcceptReport> Pipeline::AcceptImpl(std::string_view body, const std::optional<ProducerBatch>& producer,
+                                          std::optional<int> partition,
+                                          const std::function<std::string(uint64_t line)>* rejects_input) {
   AcceptReport report;
   if (stopped_.load()) return Status::Unavailable("the server is shutting down");
   if (feed_)
@@ -249,8 +261,12 @@ Result<AcceptReport> Pipeline::Accept(std::string_view body, const std::optional
   }
   if (!report.rejects.empty() && !early_duplicate) {
     MutexLock lock(&rejects_mu_);
-    RETURN_IF_ERROR(
-        dir_->AppendRejects(split ? "http" : "http (partition " + std::to_string(target) + ")", report.rejects));
+    if (rejects_input) {
+      for (const Reject& r : report.rejects) RETURN_IF_ERROR(dir_->AppendRejects((*rejects_input)(r.line), {r}));
+    } else {
+      RETURN_IF_ERROR(
+          dir_->AppendRejects(split ? "http" : "http (partition " + std::to_string(target) + ")", report.rejects));
+    }
     rejected_ += report.rejects.size();
   }
   if (!split) {

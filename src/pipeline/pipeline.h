@@ -79,6 +79,11 @@ struct PipelineOptions {
   // (source/source_feed.h; pipeline_source.cc).
   std::shared_ptr<LogSource> source;
   SourceFeedOptions feed;
+  // Not empty: the embedded log is fed by a feeder of this process
+  // (`run --source kinesis://...`, kinesis_feeder.h) through
+  // AcceptFromFeeder, and Accept (HTTP ingest) is refused (Conflict) with
+  // this as the reason.
+  std::string http_ingest_refused;
   // Operator log lines (runs, swaps, errors). May be empty.
   std::function<void(const std::string& line)> log;
 };
@@ -151,6 +156,12 @@ class Pipeline {
   // try did); else the next partition round-robin.
   Result<AcceptReport> Accept(std::string_view body, const std::optional<ProducerBatch>& producer = std::nullopt,
                               std::optional<int> partition = std::nullopt);
+  // Accept for a feeder of the embedded log (PipelineOptions::
+  // http_ingest_refused): one partition, a producer tag, and each rejected
+  // line goes to the dead letters as input `rejects_input(line)` (e.g. the
+  // Kinesis shard and sequence number).
+  Result<AcceptReport> AcceptFromFeeder(std::string_view body, const ProducerBatch& producer, int partition,
+                                        const std::function<std::string(uint64_t line)>& rejects_input);
   int partitions() const { return dir_->partitions(); }
   // The external source read (kafka://...), or empty for the embedded log.
   std::string source() const { return feed_ ? feed_->Describe() : std::string(); }
@@ -159,6 +170,8 @@ class Pipeline {
   const ServedViews& served() const { return *served_; }
   const sql::Catalog& catalog() const { return dir_->catalog(); }
   const std::string& data_path() const { return dir_->path(); }
+  // The data directory (for a feeder of its embedded log).
+  DataDir* data_dir() { return dir_.get(); }
   // The dead-letter store (engine/dead_letters.h reads its latest lines).
   std::string rejects_path() const { return dir_->rejects_path(); }
   FileSystem* file_system() const { return fs_; }
@@ -175,6 +188,9 @@ class Pipeline {
   Status RunBatchForTesting();
 
  private:
+  Result<AcceptReport> AcceptImpl(std::string_view body, const std::optional<ProducerBatch>& producer,
+                                  std::optional<int> partition,
+                                  const std::function<std::string(uint64_t line)>* rejects_input);
   struct PendingVersion {
     BatchVersion version;
     ViewStates states;  // loaded from the version's files

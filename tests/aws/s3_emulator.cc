@@ -32,15 +32,16 @@ std::string S3Emulator::Control(const std::string& method, const std::string& pa
   return r->body;
 }
 
-bool S3Emulator::FailNext(int count, int status, const std::string& method) {
-  return !Control("POST", "/_shim/fault?kind=status&status=" + std::to_string(status) + "&count=" +
-                              std::to_string(count) + (method.empty() ? "" : "&method=" + method))
+bool S3Emulator::FailNext(int count, int status, const std::string& method, const std::string& key_prefix) {
+  return !Control("POST", "/_shim/fault?kind=status&status=" + std::to_string(status) +
+                              "&count=" + std::to_string(count) + (method.empty() ? "" : "&method=" + method) +
+                              (key_prefix.empty() ? "" : "&prefix=" + key_prefix))
               .empty();
 }
 
 bool S3Emulator::LoseNextAnswers(int count, const std::string& method) {
-  return !Control("POST", "/_shim/fault?kind=lose&count=" + std::to_string(count) +
-                              (method.empty() ? "" : "&method=" + method))
+  return !Control("POST",
+                  "/_shim/fault?kind=lose&count=" + std::to_string(count) + (method.empty() ? "" : "&method=" + method))
               .empty();
 }
 

@@ -30,8 +30,9 @@ class S3Emulator {
   int port() const { return port_; }
 
   // The shim's control endpoint: the next `count` requests (of `method`,
-  // or any) get `status` / lose their answer after being applied.
-  bool FailNext(int count, int status, const std::string& method = "");
+  // or any; FailNext: of keys starting with `key_prefix`, or any) get
+  // `status` / lose their answer after being applied.
+  bool FailNext(int count, int status, const std::string& method = "", const std::string& key_prefix = "");
   bool LoseNextAnswers(int count, const std::string& method = "");
   bool DelayNextAnswers(int count, int ms, const std::string& method = "");
   // Whether the shim enforces If-None-Match/If-Match on PUT and on

@@ -12,9 +12,11 @@
 //   payload hash, and answers 403 SignatureDoesNotMatch with the canonical
 //   request it expected;
 // - faults, set through the control endpoint POST /_shim/fault?kind=...:
-//     kind=status&status=503&count=N[&method=PUT]  answer N requests with that
-//                                                  status (503 SlowDown) without
-//                                                  passing them on;
+//     kind=status&status=503&count=N[&method=PUT][&prefix=P]
+//                                                  answer N requests (of objects
+//                                                  whose key starts with P, if
+//                                                  given) with that status (503
+//                                                  SlowDown) without passing them on;
 //     kind=lose&count=N[&method=PUT]               pass N requests on (the write
 //                                                  happens) and drop the answer:
 //                                                  the connection is destroyed;
@@ -170,9 +172,10 @@ function forward(method, url, headers, body) {
   });
 }
 
-function takeFault(method) {
+// `key`: the object key of a path-style request (after "/BUCKET/").
+function takeFault(method, key) {
   for (const f of faults) {
-    if (f.count > 0 && (!f.method || f.method === method)) {
+    if (f.count > 0 && (!f.method || f.method === method) && (!f.prefix || key.startsWith(f.prefix))) {
       f.count -= 1;
       return f;
     }
@@ -203,6 +206,7 @@ function control(req, res, url) {
       status: Number(p.get('status') || 503),
       count: Number(p.get('count') || 1),
       method: p.get('method') || null,
+      prefix: p.get('prefix') || null,
       ms: Number(p.get('ms') || 0),
     });
   } else if (req.method === 'POST' && url.pathname === '/_shim/conditional') {
@@ -236,7 +240,7 @@ async function handle(req, res) {
   const bad = checkSignature(req, rawPath, rawQuery, body);
   if (bad) return xmlError(res, 403, 'SignatureDoesNotMatch', bad);
 
-  const fault = takeFault(req.method);
+  const fault = takeFault(req.method, decodeURIComponent(rawPath).split('/').slice(2).join('/'));
   if (fault && fault.kind === 'status') {
     return xmlError(res, fault.status, fault.status === 503 ? 'SlowDown' : 'InternalError', 'injected by the shim');
   }

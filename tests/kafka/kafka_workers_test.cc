@@ -5,10 +5,12 @@
 // of every worker equals SQLite over exactly the prefixes it reports (its
 // own partitions as read, the others from its batch version alone); after a
 // kill -9 of one worker the other gains its partitions and catches up,
-// nothing lost and nothing doubled.
+// nothing lost and nothing doubled; a worker stopped past the session
+// timeout and continued is fenced.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <librdkafka/rdkafka.h>
+#include <signal.h>
 #include <simdjson.h>
 
 #include <algorithm>
@@ -376,6 +378,52 @@ TEST_F(KafkaWorkersTest, KillNineOfOneWorkerMovesItsPartitionsLosingAndDoublingN
   EXPECT_EQ(finals[0].speed, ends);
   EXPECT_GT(CountGains(*a), gains_before) << "the survivor gained nothing after the kill\n" << a->StderrText();
   ExpectChainsCover(ends);
+}
+
+// A worker stopped (SIGSTOP) past the session timeout is a zombie: the group
+// gives its partitions to the other, which claims them; continued (SIGCONT),
+// it learns they were lost and publishes nothing for them — the chains stay
+// contiguous, sealed once — and both workers' answers stay exact.
+TEST_F(KafkaWorkersTest, AStoppedWorkerIsFencedWhenItContinues) {
+  auto a = StartWorker("a");
+  ASSERT_NE(a, nullptr);
+  auto b = StartWorker("b");
+  ASSERT_NE(b, nullptr);
+  std::atomic<int> produced{-1};
+  std::thread producer([&] { produced = Produce(30000, 23, 8000); });
+  const auto deadline = Clock::now() + seconds(30);
+  while (Clock::now() < deadline && b->StderrText().find("group: gained partition") == std::string::npos)
+    std::this_thread::sleep_for(milliseconds(50));
+  std::this_thread::sleep_for(milliseconds(1000));
+  const size_t gains_before = CountGains(*a);
+  ASSERT_EQ(kill(b->pid(), SIGSTOP), 0);
+  // The other worker takes its partitions (session timeout 3 s).
+  const auto moved_by = Clock::now() + seconds(30);
+  while (Clock::now() < moved_by && CountGains(*a) == gains_before) std::this_thread::sleep_for(milliseconds(100));
+  const bool moved = CountGains(*a) > gains_before;
+  ASSERT_EQ(kill(b->pid(), SIGCONT), 0);
+  ASSERT_TRUE(moved) << "the stopped worker's partitions never moved\n" << a->StderrText();
+  QueryLoop qa(*a), qb(*b);
+  producer.join();
+  ASSERT_EQ(produced.load(), 0) << test::ReadFile(dir_.path() / "produce.err");
+  std::vector<uint64_t> ends;
+  const std::vector<Rec> recs = ReadTopic(cluster_->bootstrap(), "events", kPartitions, &ends);
+  ASSERT_EQ(recs.size(), 30000u);
+  std::vector<Answer> finals;
+  ASSERT_TRUE(WaitCovered({a.get(), b.get()}, ends, seconds(60), &finals))
+      << "no worker read some partition to its end\n"
+      << a->StderrText() << "\n----\n"
+      << b->StderrText();
+  Db db;
+  LoadEvents(db, recs);
+  CheckAll(db, qa.Stop(), "worker a");
+  CheckAll(db, qb.Stop(), "the worker that was stopped");
+  CheckAll(db, finals, "final answers");
+  ExpectChainsCover(ends);
+  // It learnt that its partitions were taken (or a publish of it was fenced).
+  const std::string berr = b->StderrText();
+  EXPECT_TRUE(berr.find("group: lost partition") != std::string::npos || berr.find("fenced") != std::string::npos)
+      << berr;
 }
 
 }  // namespace

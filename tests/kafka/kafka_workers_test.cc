@@ -422,6 +422,7 @@ TEST_F(KafkaWorkersTest, AStoppedWorkerIsFencedWhenItContinues) {
   ExpectChainsCover(ends);
   // It learnt that its partitions were taken (or a publish of it was fenced).
   const std::string berr = b->StderrText();
+  if (getenv("LF_PRINT_WORKER_LOGS")) std::fprintf(stderr, "%s\n", berr.c_str());
   EXPECT_TRUE(berr.find("group: lost partition") != std::string::npos || berr.find("fenced") != std::string::npos)
       << berr;
 }

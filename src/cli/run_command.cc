@@ -56,9 +56,10 @@ struct RunSettings {
   int64_t query_concurrency = 4;
   bool restart_log_at_sealed = false;  // a flag only: a one-time repair, never a setting of a file
   std::string source;                  // empty: the embedded log (POST /v1/events)
-  std::string group = "lambdaflow";    // the consumer group sealed offsets are committed to
+  std::string group;                   // not empty: a member of this consumer group (else group "lambdaflow" gets the commits)
   KafkaSettings kafka;                 // the [kafka] table of the config file
   uint64_t max_tail_bytes = uint64_t{256} << 20;
+  int64_t group_session_ms = 10000;  // with --group: how long the group waits for a silent member
 };
 
 // One setting: its TOML key, its flag, and how a TOML value is stored.
@@ -301,8 +302,21 @@ int RunServer(const RunSettings& settings) {
       return ReportError(Status::InvalidArgument(
           "partition_by applies to POST /v1/events; with --source the topic's producers choose the partitions "
           "(lambdaflow produce --to kafka:// keys by zipcode): drop partition_by"));
-    auto source =
-        KafkaSource::Open(KafkaSourceOptions{.url = *url, .settings = settings.kafka, .group = settings.group});
+    KafkaSourceOptions kopts{.url = *url, .settings = settings.kafka, .group = settings.group};
+    if (settings.group.empty()) {
+      kopts.group = "lambdaflow";  // sealed offsets are committed to it, for lag tools only
+    } else {
+      // --group: a member of the consumer group (docs/formats/ownership.md).
+      auto member = std::make_shared<GroupMembership>();
+      kopts.membership.enabled = true;
+      kopts.membership.session_timeout = std::chrono::milliseconds(settings.group_session_ms);
+      kopts.membership.on_gain = [member](const std::vector<uint32_t>& gained) { return member->Gain(gained); };
+      kopts.membership.on_lose = [member](const std::vector<uint32_t>& revoked, bool lost) {
+        member->Lose(revoked, lost);
+      };
+      popts->member = member;
+    }
+    auto source = KafkaSource::Open(kopts);
     if (!source.ok()) return ReportError(source.status());
     popts->source = std::shared_ptr<LogSource>(std::move(source).value());
     popts->feed.max_tail_bytes = settings.max_tail_bytes;
@@ -417,8 +431,11 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
              "(AWS settings from the environment; a new data directory gets 2 partitions per open shard unless "
              "--partitions)");
   AddSetting(cmd, list.get(), "group", &settings->group,
-             "With --source: the consumer group the sealed offsets are committed to, for lag tools only "
-             "(lambdaflow resumes from its own watermarks)");
+             "With --source kafka://: join this consumer group; its workers (one store, each its own --data) "
+             "split the topic's partitions, each sealing and computing those it owns (without it, every "
+             "partition is read and the group 'lambdaflow' gets the sealed offsets, for lag tools only)");
+  AddSetting(cmd, list.get(), "group_session_ms", &settings->group_session_ms,
+             "With --group: how long the group waits for a silent member before its partitions move (ms)");
   AddSetting(cmd, list.get(), "max_tail_bytes", &settings->max_tail_bytes,
              "With --source: bytes of read but unsealed records kept in memory per partition; over it the partition "
              "is paused at the source until sealing catches up (backpressure)");

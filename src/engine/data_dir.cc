@@ -292,6 +292,7 @@ Result<std::unique_ptr<DataDir>> DataDir::Open(FileSystem* fs, const std::string
   ASSIGN_OR_RETURN(d->store_, OpenSharedStore(fs, d->store_path_, sopts));
   MasterStoreOptions mopts;
   mopts.decoder = options.decoder;
+  mopts.claim_all_at_open = options.claim_all_at_open;
   mopts.log = options.operator_log;
   // Level 1: sealing runs beside ingest; it halves compression time for
   // about 10% more bytes than level 3.

@@ -55,6 +55,10 @@ struct DataDirOptions {
   // that ignores conditional writes is refused for more than one).
   uint64_t store_cache_bytes = 1ull << 30;
   int store_writers = 1;
+  // False for a worker of a consumer group (`run --group`): the master store
+  // is opened owning nothing; partitions are claimed as the group assigns
+  // them (MasterStoreOptions::claim_all_at_open, docs/formats/ownership.md).
+  bool claim_all_at_open = true;
   // Open the store without claiming its partitions, even when the data
   // directory is opened for writing (`status`, which reads the log's end).
   bool read_only_store = false;

@@ -69,6 +69,13 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
                                    " partitions: with --source the data directory has the topic's partitions; drop "
                                    "--partitions");
   }
+  if (options_.member) {
+    if (!options_.source)
+      return Status::InvalidArgument("a consumer group member (--group) reads a Kafka topic: add --source kafka://...");
+    // Owns nothing until the group assigns; several writers share the store.
+    dopts.claim_all_at_open = false;
+    dopts.store_writers = std::max(dopts.store_writers, 2);
+  }
   ASSIGN_OR_RETURN(dir_, DataDir::Open(fs_, dir, views_path, /*read_only=*/false, dopts));
   if (options_.source) RETURN_IF_ERROR(PrepareSource());
   if (!options_.partition_by.empty()) {
@@ -423,6 +430,7 @@ Status Pipeline::InstallVersion(PendingVersion pending) {
   // cover; the buckets it covers are dropped in the same step.
   const BatchVersion& v = pending.version;
   if (served_version_ && v.number <= served_version_->number) return Status::OK();
+  if (options_.member && !PrepareMemberSwap(v)) return Status::OK();
   RETURN_IF_ERROR(speed_->DropBelow(v.watermark));
   speed_->CombineInto(&pending.states);
   Coverage c = served_->coverage();
@@ -478,6 +486,13 @@ void Pipeline::ArchiverLoop() {
       st = feed_ ? SealFromSource(r) : dir_->SealRange(r.partition, r.to);
     }
     lock.Lock();
+    // A group member's rebalance may have dropped the range meanwhile.
+    const bool still_front = !to_seal_.empty() && to_seal_.front().partition == r.partition &&
+                             to_seal_.front().from == r.from && to_seal_.front().to == r.to;
+    if (!still_front) {
+      if (st.ok()) ++segments_sealed_;
+      continue;
+    }
     if (st.ok()) {
       to_seal_.pop_front();
       ++segments_sealed_;
@@ -503,17 +518,32 @@ void Pipeline::ArchiverLoop() {
 // ---- batch ----
 
 Status Pipeline::RunBatch() {
-  bool all_fenced = true;
-  for (int p = 0; p < dir_->partitions(); ++p) all_fenced = all_fenced && !dir_->master()->FencedReason(p).empty();
-  if (all_fenced) return Status::Fenced("every partition is owned by another lambdaflow process");
-  const Manifest m = dir_->master()->Snapshot();
-  auto current = dir_->versions().Current();
-  if (current.ok() && *current && (*current)->watermark == m.sealed) return Status::OK();  // nothing new
-  if (m.segments.empty()) return Status::OK();
   BatchRunOptions bopts;
   bopts.threads = options_.batch_threads;
+  std::vector<uint64_t> run_sealed;
+  if (options_.member) {
+    // A group member computes only what it owns now (pipeline_ownership.cc).
+    bopts.partitions = MemberBatchPartitions(&run_sealed);
+    if (bopts.partitions.empty()) return Status::OK();
+  } else {
+    bool all_fenced = true;
+  for (int p = 0; p < dir_->partitions(); ++p) all_fenced = all_fenced && !dir_->master()->FencedReason(p).empty();
+    if (all_fenced) return Status::Fenced("every partition is owned by another lambdaflow process");
+    const Manifest m = dir_->master()->Snapshot();
+    auto current = dir_->versions().Current();
+    if (current.ok() && *current && (*current)->watermark == m.sealed) return Status::OK();  // nothing new
+    if (m.segments.empty()) return Status::OK();
+  }
   MutexLock heavy(&heavy_mu_);
-  ASSIGN_OR_RETURN(BatchRunReport report, batch_->RunOnce(bopts));
+  auto run = batch_->RunOnce(bopts);
+  if (options_.member && (run.ok() || run.status().code() == StatusCode::kFenced)) {
+    // Fenced: a partition moved while the run was written; the others got
+    // the version. Either way these watermarks are done.
+    last_run_partitions_ = bopts.partitions;
+    last_run_sealed_ = run_sealed;
+  }
+  if (!run.ok()) return run.status();
+  BatchRunReport report = std::move(run).value();
   ++batch_runs_;
   batch_run_seconds_.Observe(report.seconds);
   ASSIGN_OR_RETURN(PendingVersion loaded, LoadVersion(report.version));
@@ -545,6 +575,13 @@ void Pipeline::BatchLoop() {
     lock.Unlock();
     Status st = RunBatch();
     lock.Lock();
+    if (st.code() == StatusCode::kFenced && options_.member) {
+      // A member's partition moved during the run: the next run covers
+      // what it owns then.
+      last_error_ = "batch: " + st.message();
+      LogLine(last_error_);
+      continue;
+    }
     if (st.code() == StatusCode::kFenced) {
       last_error_ = "batch: stopped: " + st.message() + " (in the store " + dir_->store_path() +
                     "); this process serves what it has and no longer seals or publishes";
@@ -583,6 +620,13 @@ Status Pipeline::Stop() {
   for (std::thread* t : {&speed_thread_, &archiver_thread_, &batch_thread_})
     if (t->joinable()) t->join();
   if (feed_) feed_->Stop();
+  if (options_.member) {
+    // The source, destroyed later, reports its partitions lost: nothing
+    // here listens any more.
+    MutexLock lock(&options_.member->mu);
+    options_.member->on_gain = nullptr;
+    options_.member->on_lose = nullptr;
+  }
   // A Start that failed before the data directory opened has nothing to close.
   return dir_ && dir_->log() ? dir_->log()->Close() : Status::OK();
 }

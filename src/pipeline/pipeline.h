@@ -53,6 +53,19 @@
 
 namespace lf {
 
+// The rebalance callbacks of a consumer-group member (`run --group`): the
+// caller's KafkaSource (KafkaSourceOptions::membership) forwards to these,
+// which the pipeline sets before its source is first polled and clears
+// when it stops (pipeline_ownership.cc).
+struct GroupMembership {
+  Mutex mu;
+  std::function<Result<std::vector<PartitionStart>>(const std::vector<uint32_t>& gained)> on_gain GUARDED_BY(mu);
+  std::function<void(const std::vector<uint32_t>& revoked, bool lost)> on_lose GUARDED_BY(mu);
+  // What the source's callbacks call.
+  Result<std::vector<PartitionStart>> Gain(const std::vector<uint32_t>& gained);
+  void Lose(const std::vector<uint32_t>& revoked, bool lost);
+};
+
 struct PipelineOptions {
   DataDirOptions dir;                               // log, fsync policy, seal_events, decoder
   std::chrono::milliseconds seal_age{10'000};       // a segment is cut once its first event is this old
@@ -79,6 +92,10 @@ struct PipelineOptions {
   // (source/source_feed.h; pipeline_source.cc).
   std::shared_ptr<LogSource> source;
   SourceFeedOptions feed;
+  // Not null: this process is a member of the source's consumer group
+  // (docs/formats/ownership.md): it owns no partition at start, and seals,
+  // batch-computes and speed-serves only what the group gives it.
+  std::shared_ptr<GroupMembership> member;
   // Not empty: the embedded log is fed by a feeder of this process
   // (`run --source kinesis://...`, kinesis_feeder.h) through
   // AcceptFromFeeder, and Accept (HTTP ingest) is refused (Conflict) with
@@ -215,6 +232,21 @@ class Pipeline {
   // does not write them twice).
   Status PrepareSource();
   Status StartSource();
+  // pipeline_ownership.cc: a group member's rebalances, and what its batch
+  // loop and version swaps do differently.
+  Result<std::vector<PartitionStart>> OnGain(const std::vector<uint32_t>& gained);
+  void OnLose(const std::vector<uint32_t>& revoked, bool lost);
+  // Serves the current batch version's states ⊕ the speed layer again
+  // (after a partition's speed state changed). Under speed_mu_.
+  Status ReinstallServed();
+  // Before a member swaps in `v`: false when it misses what the speed layer
+  // dropped for an owned partition (a run that began before a gain; the
+  // next run covers it); else drops the speed state of every partition not
+  // owned to v's W (served from the batch version alone, S[p] = W[p]).
+  bool PrepareMemberSwap(const BatchVersion& v);
+  // The partitions a member's next batch run covers and their sealed
+  // watermarks now; empty when there is nothing new for them.
+  std::vector<int> MemberBatchPartitions(std::vector<uint64_t>* run_sealed);
   Status SealFromSource(const OffsetRange& r);
   void HoldReject(int partition, uint64_t offset, const Reject& reject);
   Status MicroBatch();
@@ -272,7 +304,11 @@ class Pipeline {
   Histogram batch_run_seconds_{Histogram::LatencyBounds()};
 
   std::thread speed_thread_, archiver_thread_, batch_thread_;
-  std::chrono::steady_clock::time_point next_gc_;  // the batch thread's next garbage collection
+  std::chrono::steady_clock::time_point next_gc_;
+  // A member's last batch run: the partitions and their sealed watermarks
+  // (batch thread only).
+  std::vector<int> last_run_partitions_;
+  std::vector<uint64_t> last_run_sealed_;  // the batch thread's next garbage collection
 };
 
 }  // namespace lf

@@ -35,6 +35,15 @@ Status Pipeline::PrepareSource() {
 Status Pipeline::StartSource() {
   SourceFeedOptions fo = options_.feed;
   if (!fo.log) fo.log = options_.log;
+  // A member: the group assigns from the first Poll on (pipeline_ownership.cc);
+  // a rebalance served before feed_ is set waits for it on speed_mu_.
+  MutexLock speed_lock(&speed_mu_);
+  if (options_.member) {
+    fo.assign_all = false;
+    MutexLock lock(&options_.member->mu);
+    options_.member->on_gain = [this](const std::vector<uint32_t>& gained) { return OnGain(gained); };
+    options_.member->on_lose = [this](const std::vector<uint32_t>& revoked, bool lost) { OnLose(revoked, lost); };
+  }
   ASSIGN_OR_RETURN(feed_, SourceFeed::Start(options_.source, speed_->watermark(), fo));
   reader_ = &feed_->tail();
   LogLine("reading " + feed_->Describe() + " from S=" + [&] {

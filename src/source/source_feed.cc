@@ -28,6 +28,7 @@ SourceFeed::SourceFeed(std::shared_ptr<LogSource> source, SourceFeedOptions opti
   state_.resize(n);
   asked_.resize(n);
   complete_ms_.assign(n, WallMs());
+  active_.assign(n, options_.assign_all);
 }
 
 Result<std::unique_ptr<SourceFeed>> SourceFeed::Start(std::shared_ptr<LogSource> source,
@@ -105,6 +106,7 @@ void SourceFeed::MarkLost(int partition, uint64_t position, uint64_t log_start, 
 }
 
 Status SourceFeed::AssignReadable() {
+  if (!options_.assign_all) return Status::OK();  // a group member: the group assigns
   std::vector<PartitionStart> starts;
   std::vector<uint32_t> paused;
   {
@@ -248,9 +250,19 @@ int64_t SourceFeed::CaughtUpMs(const std::vector<uint64_t>& speed) {
       complete_ms_[p] = std::max(complete_ms_[p], q.front().first);
       q.pop_front();
     }
-    oldest = std::min(oldest, complete_ms_[p]);
+    if (active_[p]) oldest = std::min(oldest, complete_ms_[p]);
   }
   return oldest == INT64_MAX ? WallMs() : oldest;
+}
+
+void SourceFeed::ResetPartition(int partition, uint64_t start, bool active) {
+  MutexLock lock(&mu_);
+  const auto p = static_cast<size_t>(partition);
+  tail_.Reset(partition, start);
+  asked_[p].clear();
+  complete_ms_[p] = active ? 0 : complete_ms_[p];
+  active_[p] = active;
+  state_[p].paused = false;
 }
 
 std::vector<SourcePartitionState> SourceFeed::partitions() const {

@@ -47,6 +47,11 @@ struct SourceFeedOptions {
   size_t max_tail_bytes = size_t{256} << 20;
   std::chrono::milliseconds watermark_interval{100};
   std::chrono::milliseconds poll_timeout{50};
+  // False for a consumer-group member (`run --group`): nothing is assigned
+  // at Start; the group's rebalances assign partitions (the source's
+  // on_gain answers where each starts, after ResetPartition) and every
+  // partition starts inactive.
+  bool assign_all = true;
   // Operator log lines (retention loss, pauses). May be empty.
   std::function<void(const std::string& line)> log;
 };
@@ -84,7 +89,11 @@ class SourceFeed {
   // The wall-clock time up to which every partition is known complete at
   // the positions `speed` (see the file comment): the oldest of the
   // partitions' times.
+  // Only active partitions count (see ResetPartition).
   int64_t CaughtUpMs(const std::vector<uint64_t>& speed);
+  // A member's partition gained (`active`: read from `start` on) or lost
+  // (inactive: not read; its tail is emptied and positioned at `start`).
+  void ResetPartition(int partition, uint64_t start, bool active);
 
   std::vector<SourcePartitionState> partitions() const;
   SourceHealth health() const;
@@ -114,6 +123,7 @@ class SourceFeed {
   // layer, oldest first; and the time each partition is known complete to.
   std::vector<std::deque<std::pair<int64_t, uint64_t>>> asked_ GUARDED_BY(mu_);
   std::vector<int64_t> complete_ms_ GUARDED_BY(mu_);
+  std::vector<bool> active_ GUARDED_BY(mu_);
   std::vector<std::pair<int, uint64_t>> to_commit_ GUARDED_BY(mu_);
   SourceHealth health_ GUARDED_BY(mu_);
   std::atomic<uint64_t> records_read_{0};

@@ -1,0 +1,129 @@
+// A consumer-group member's pipeline (`run --source kafka://... --group`,
+// docs/formats/ownership.md): the rebalance callbacks, run on the source
+// thread inside Poll, claim and release partitions in the master store and
+// rebuild or drop their speed state; the batch loop computes only the
+// partitions owned; a partition not owned is served from the batch version
+// alone (S[p] = W[p]).
+#include <algorithm>
+
+#include "common/format.h"
+#include "pipeline/pipeline.h"
+
+namespace lf {
+
+Result<std::vector<PartitionStart>> GroupMembership::Gain(const std::vector<uint32_t>& gained) {
+  MutexLock lock(&mu);
+  if (!on_gain) return Status::Unavailable("the pipeline is not running: no partition is taken");
+  return on_gain(gained);
+}
+
+void GroupMembership::Lose(const std::vector<uint32_t>& revoked, bool lost) {
+  MutexLock lock(&mu);
+  if (on_lose) on_lose(revoked, lost);
+}
+
+Result<std::vector<PartitionStart>> Pipeline::OnGain(const std::vector<uint32_t>& gained) {
+  std::vector<PartitionStart> starts;
+  MutexLock speed_lock(&speed_mu_);
+  for (uint32_t part : gained) {
+    const int p = static_cast<int>(part);
+    auto claimed = dir_->master()->Claim(p);
+    if (!claimed.ok()) {
+      LogLine("group: partition " + std::to_string(p) + " not taken: " + claimed.status().ToString());
+      continue;
+    }
+    const uint64_t sealed = claimed->content.sealed;
+    const uint64_t w = served_->coverage().batch[static_cast<size_t>(p)];
+    feed_->ResetPartition(p, sealed, /*active=*/true);
+    if (Status st = speed_->RebuildPartition(*dir_->master(), p, w); !st.ok()) {
+      LogLine("group: partition " + std::to_string(p) + " not taken: rebuilding its speed state: " + st.ToString());
+      dir_->master()->Release(p);
+      speed_->DropPartition(p, w);
+      feed_->ResetPartition(p, w, /*active=*/false);
+      continue;
+    }
+    starts.push_back({part, sealed});
+    LogLine("group: gained partition " + std::to_string(p) + " (epoch " + std::to_string(dir_->master()->Epoch(p)) +
+            "), reading from the sealed offset " + std::to_string(sealed) + ", speed state rebuilt from W=" +
+            std::to_string(w));
+  }
+  if (Status st = ReinstallServed(); !st.ok()) LogLine("group: serving after a gain: " + st.ToString());
+  return starts;
+}
+
+void Pipeline::OnLose(const std::vector<uint32_t>& revoked, bool lost) {
+  MutexLock speed_lock(&speed_mu_);
+  for (uint32_t part : revoked) {
+    const int p = static_cast<int>(part);
+    dir_->master()->Release(p);
+    {
+      MutexLock lock(&mu_);
+      std::erase_if(to_seal_, [&](const OffsetRange& r) { return r.partition == p; });
+      cv_.NotifyAll();
+    }
+    {
+      MutexLock lock(&held_rejects_mu_);
+      std::erase_if(held_rejects_, [&](const auto& kv) { return kv.first.first == p; });
+    }
+    const uint64_t w = served_->coverage().batch[static_cast<size_t>(p)];
+    speed_->DropPartition(p, w);
+    feed_->ResetPartition(p, w, /*active=*/false);
+    LogLine(std::string("group: ") + (lost ? "lost" : "revoked") + " partition " + std::to_string(p) +
+            "; served from the batch version alone (W=S=" + std::to_string(w) + ") from now on");
+  }
+  if (Status st = ReinstallServed(); !st.ok()) LogLine("group: serving after a loss: " + st.ToString());
+}
+
+Status Pipeline::ReinstallServed() {
+  PendingVersion current;
+  if (served_version_) {
+    ASSIGN_OR_RETURN(current, LoadVersion(*served_version_));
+  } else {
+    current.states = NewViewStates(plans_);
+  }
+  speed_->CombineInto(&current.states);
+  Coverage c = served_->coverage();
+  c.speed = speed_->watermark();
+  served_->Install(std::move(current.states), std::move(c));
+  return Status::OK();
+}
+
+bool Pipeline::PrepareMemberSwap(const BatchVersion& v) {
+  const std::vector<uint64_t> low = speed_->low_watermark();
+  for (int p = 0; p < dir_->partitions(); ++p) {
+    const auto i = static_cast<size_t>(p);
+    if (dir_->master()->Owns(p)) {
+      if (v.watermark[i] < low[i]) {
+        LogLine("batch: version " + std::to_string(v.number) + " is not served: it covers partition " +
+                std::to_string(p) + " only to " + std::to_string(v.watermark[i]) +
+                " (it began before this process gained it); the next run covers it");
+        return false;
+      }
+    }
+  }
+  for (int p = 0; p < dir_->partitions(); ++p) {
+    if (dir_->master()->Owns(p)) continue;
+    const uint64_t w = v.watermark[static_cast<size_t>(p)];
+    speed_->DropPartition(p, w);
+    feed_->ResetPartition(p, w, /*active=*/false);
+  }
+  return true;
+}
+
+std::vector<int> Pipeline::MemberBatchPartitions(std::vector<uint64_t>* run_sealed) {
+  std::vector<int> owned = dir_->master()->Owned();
+  if (owned.empty()) return {};
+  const Manifest m = dir_->master()->Snapshot();
+  std::vector<uint64_t> sealed;
+  bool any_segment = false;
+  for (int p : owned) {
+    sealed.push_back(m.sealed[static_cast<size_t>(p)]);
+    any_segment = any_segment || m.sealed[static_cast<size_t>(p)] > m.first[static_cast<size_t>(p)];
+  }
+  if (!any_segment) return {};
+  if (owned == last_run_partitions_ && sealed == last_run_sealed_) return {};  // nothing new
+  *run_sealed = std::move(sealed);
+  return owned;
+}
+
+}  // namespace lf

@@ -33,6 +33,7 @@ expected_fuzz_targets=(sql_parser_fuzz json_decoder_fuzz log_segment_fuzz)
 
 passed=0
 failed=0
+flaky=()
 start_time=$SECONDS
 
 section() { printf '\n==== %s (%ds)\n' "$*" $((SECONDS - start_time)); }
@@ -77,9 +78,28 @@ run_ctest() {
     local nfail ntotal
     nfail=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$summary")
     ntotal=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$summary")
+    # Integration tests start real processes and race real clocks; on a
+    # loaded machine one may lose a race it should win. Tests that failed
+    # run once more, alone: one that passes then counts as passed but is
+    # named as flaky (its first failure's output is above), one that fails
+    # again counts as failed.
+    local reran=0
+    if ((nfail > 0 && nfail <= 3)); then
+      local failed_list=$dir/Testing/Temporary/LastTestsFailed.log
+      local names
+      names=$(cut -d: -f2- "$failed_list" 2>/dev/null | paste -sd' ')
+      warn "running the $nfail failed test(s) of $dir again, alone: $names"
+      if ctest --test-dir "$dir" --output-on-failure -j 1 --rerun-failed 2>&1 | tee "$log.rerun" &&
+          grep -qE '100% tests passed' "$log.rerun"; then
+        warn "FLAKY (failed once, passed alone): $names"
+        flaky+=("$names")
+        nfail=0
+        reran=1
+      fi
+    fi
     passed=$((passed + ntotal - nfail))
     failed=$((failed + nfail))
-    if ((rc != 0 && nfail == 0)); then fail "ctest in $dir exited with $rc"; fi
+    if ((rc != 0 && nfail == 0 && reran == 0)); then fail "ctest in $dir exited with $rc"; fi
   elif grep -q 'No tests were found' "$log"; then
     warn "no tests found in $dir $*"
   else
@@ -90,7 +110,8 @@ run_ctest() {
 section "install dependencies"
 if ! scripts/install-deps.sh --bench; then
   fail "install-deps.sh"
-  echo "$passed passed, $failed failed"
+  if ((${#flaky[@]} > 0)); then echo "flaky (failed once, then passed alone): ${flaky[*]}"; fi
+echo "$passed passed, $failed failed"
   exit 1
 fi
 
@@ -186,5 +207,6 @@ else
 fi
 
 section "done"
+if ((${#flaky[@]} > 0)); then echo "flaky (failed once, then passed alone): ${flaky[*]}"; fi
 echo "$passed passed, $failed failed"
 ((failed == 0))

@@ -5,14 +5,14 @@
 // MiB/s, requests sent (S3 only). Used by bench/store_bench.sh.
 //
 //   store_bench (--local DIR | --s3 s3://BUCKET/PREFIX) [--mib N] [--runs R] [--range-mib M]
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
-
-#include <unistd.h>
 
 #include "aws/aws_config.h"
 #include "common/file_system.h"
@@ -38,13 +38,19 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--local") local = next();
-    else if (a == "--s3") s3 = next();
-    else if (a == "--mib") mib = std::atoi(next().c_str());
-    else if (a == "--runs") runs = std::atoi(next().c_str());
-    else if (a == "--range-mib") range_mib = std::atoi(next().c_str());
+    if (a == "--local")
+      local = next();
+    else if (a == "--s3")
+      s3 = next();
+    else if (a == "--mib")
+      mib = std::atoi(next().c_str());
+    else if (a == "--runs")
+      runs = std::atoi(next().c_str());
+    else if (a == "--range-mib")
+      range_mib = std::atoi(next().c_str());
     else {
-      std::fprintf(stderr, "usage: store_bench (--local DIR | --s3 s3://BUCKET/PREFIX) [--mib N] [--runs R] [--range-mib M]\n");
+      std::fprintf(stderr,
+                   "usage: store_bench (--local DIR | --s3 s3://BUCKET/PREFIX) [--mib N] [--runs R] [--range-mib M]\n");
       return 2;
     }
   }

@@ -77,8 +77,7 @@ class StatesOf final : public AggregateStates {
     return Op::Finalize(states_[g], result_type_, out);
   }
 
-  Status FinalizeInto(const uint32_t* gids, size_t n, Vector* out, StringArena* arena,
-                      size_t* failed) const override {
+  Status FinalizeInto(const uint32_t* gids, size_t n, Vector* out, StringArena* arena, size_t* failed) const override {
     Value v;
     const State* s = states_.data();
     const size_t size = states_.size();

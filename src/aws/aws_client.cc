@@ -45,7 +45,10 @@ Result<AwsClient::Sent> AwsClient::Send(const AwsRequest& req) {
   // signature of non-S3 services encodes it twice.
   const std::string wire_path = UriEncodePath(endpoint_.base_path + req.path, false);
   const std::string query = CanonicalQueryString(req.query);
-  HttpRequest http{req.method, endpoint_.scheme + "://" + endpoint_.authority + wire_path + (query.empty() ? "" : "?" + query), {}, req.body};
+  HttpRequest http{req.method,
+                   endpoint_.scheme + "://" + endpoint_.authority + wire_path + (query.empty() ? "" : "?" + query),
+                   {},
+                   req.body};
   const std::string payload_hash = Sha256Hex(req.body);
 
   Backoff backoff(options_.retry, seed_.fetch_add(0x9e3779b97f4a7c15ULL));
@@ -69,7 +72,8 @@ Result<AwsClient::Sent> AwsClient::Send(const AwsRequest& req) {
     if (options_.s3_payload_header) r.headers.emplace_back("x-amz-content-sha256", payload_hash);
     if (!credentials_.session_token.empty()) r.headers.emplace_back("x-amz-security-token", credentials_.session_token);
     http.headers = r.headers;
-    http.headers.emplace_back("Authorization", AuthorizationHeader(r, credentials_, amz_date, region_, options_.service));
+    http.headers.emplace_back("Authorization",
+                              AuthorizationHeader(r, credentials_, amz_date, region_, options_.service));
 
     requests_.fetch_add(1, std::memory_order_relaxed);
     sent.attempts = attempt + 1;

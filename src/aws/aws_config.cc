@@ -58,7 +58,8 @@ Result<AwsConfig> AwsConfig::FromEnvironment(const GetEnv& getenv_fn) {
   const std::string s3 = get("AWS_ENDPOINT_URL_S3");
   const std::string kinesis = get("AWS_ENDPOINT_URL_KINESIS");
   if (!s3.empty() || !any.empty()) {
-    ASSIGN_OR_RETURN(Endpoint e, ParseEndpoint(s3.empty() ? any : s3, s3.empty() ? "AWS_ENDPOINT_URL" : "AWS_ENDPOINT_URL_S3"));
+    ASSIGN_OR_RETURN(Endpoint e,
+                     ParseEndpoint(s3.empty() ? any : s3, s3.empty() ? "AWS_ENDPOINT_URL" : "AWS_ENDPOINT_URL_S3"));
     c.s3_endpoint = e;
   }
   if (!kinesis.empty() || !any.empty()) {

@@ -58,7 +58,8 @@ TEST(AwsConfigTest, MissingOrMalformedSettingsSayWhatToSet) {
   EXPECT_NE(no_key.status().message().find("AWS_ACCESS_KEY_ID"), std::string::npos);
   auto no_region = From({{"AWS_ACCESS_KEY_ID", "AK"}, {"AWS_SECRET_ACCESS_KEY", "SK"}});
   EXPECT_NE(no_region.status().message().find("AWS_REGION"), std::string::npos);
-  auto bad_url = From({{"AWS_ACCESS_KEY_ID", "AK"}, {"AWS_SECRET_ACCESS_KEY", "SK"}, {"AWS_ENDPOINT_URL_S3", "ftp://x"}});
+  auto bad_url =
+      From({{"AWS_ACCESS_KEY_ID", "AK"}, {"AWS_SECRET_ACCESS_KEY", "SK"}, {"AWS_ENDPOINT_URL_S3", "ftp://x"}});
   EXPECT_NE(bad_url.status().message().find("AWS_ENDPOINT_URL_S3='ftp://x'"), std::string::npos);
   EXPECT_EQ(ParseEndpoint("http://", "X").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseEndpoint("http://a b", "X").status().code(), StatusCode::kInvalidArgument);

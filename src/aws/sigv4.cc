@@ -80,9 +80,8 @@ std::string UriEncode(std::string_view s, bool encode_slash) {
   std::string out;
   out.reserve(s.size());
   for (unsigned char c : s) {
-    const bool unreserved =
-        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-        c == '~';
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                            c == '.' || c == '_' || c == '~';
     if (unreserved || (c == '/' && !encode_slash)) {
       out.push_back(static_cast<char>(c));
     } else {

@@ -70,8 +70,8 @@ Result<std::unique_ptr<XmlElement>> ParseXml(std::string_view doc, const std::st
   const bool ok = XML_Parse(p, doc.data(), static_cast<int>(doc.size()), /*isFinal=*/1) == XML_STATUS_OK;
   std::string error;
   if (!ok) {
-    error = std::string(XML_ErrorString(XML_GetErrorCode(p))) + " at line " +
-            std::to_string(XML_GetCurrentLineNumber(p));
+    error =
+        std::string(XML_ErrorString(XML_GetErrorCode(p))) + " at line " + std::to_string(XML_GetCurrentLineNumber(p));
   }
   XML_ParserFree(p);
   if (!ok) return Status::Corruption(what + ": malformed XML: " + error);

@@ -9,10 +9,10 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <optional>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,8 +56,8 @@ struct RunSettings {
   int64_t query_concurrency = 4;
   bool restart_log_at_sealed = false;  // a flag only: a one-time repair, never a setting of a file
   std::string source;                  // empty: the embedded log (POST /v1/events)
-  std::string group;                   // not empty: a member of this consumer group (else group "lambdaflow" gets the commits)
-  KafkaSettings kafka;                 // the [kafka] table of the config file
+  std::string group;    // not empty: a member of this consumer group (else group "lambdaflow" gets the commits)
+  KafkaSettings kafka;  // the [kafka] table of the config file
   uint64_t max_tail_bytes = uint64_t{256} << 20;
   int64_t group_session_ms = 10000;  // with --group: how long the group waits for a silent member
 };

@@ -90,7 +90,8 @@ inline uint64_t DigitsValue(uint64_t w, int n) {
 // value end before `end`. Sets *m (the digits as one integer), *frac (digits
 // after the point, 0 without one), *neg, and returns the position after the
 // number; nullptr for anything else (the callers then try the loops).
-[[gnu::always_inline]] inline const char* ParseShortNumber(const char* p, const char* end, uint64_t* m, int* frac, bool* neg) {
+[[gnu::always_inline]] inline const char* ParseShortNumber(const char* p, const char* end, uint64_t* m, int* frac,
+                                                           bool* neg) {
   *neg = *p == '-';
   p += *neg;
   uint64_t w = LoadWord(p);

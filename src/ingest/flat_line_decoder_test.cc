@@ -20,9 +20,12 @@ namespace {
 StreamSchema TestSchema() {
   StreamSchema s;
   s.name = "flat";
-  s.columns = {{"i", TypeId::kInt, false},        {"b", TypeId::kBigInt, false},
-               {"d", TypeId::kDouble, false},     {"t", TypeId::kText, true},
-               {"f", TypeId::kBoolean, false},    {"ts", TypeId::kTimestamp, false},
+  s.columns = {{"i", TypeId::kInt, false},
+               {"b", TypeId::kBigInt, false},
+               {"d", TypeId::kDouble, false},
+               {"t", TypeId::kText, true},
+               {"f", TypeId::kBoolean, false},
+               {"ts", TypeId::kTimestamp, false},
                {"LongColumnName17", TypeId::kInt, false}};
   return s;
 }
@@ -91,12 +94,13 @@ bool FastTakes(const std::string& line, size_t max_line_bytes = 1 << 20) {
 }
 
 TEST(FlatLineDecoderTest, TakesPlainFlatObjects) {
-  EXPECT_TRUE(FastTakes(R"({"i":1,"b":-2,"d":3.25,"t":"x","f":true,"ts":"2014-11-01 19:35:41.158","LongColumnName17":7})"));
+  EXPECT_TRUE(
+      FastTakes(R"({"i":1,"b":-2,"d":3.25,"t":"x","f":true,"ts":"2014-11-01 19:35:41.158","LongColumnName17":7})"));
   EXPECT_TRUE(FastTakes(R"({"t":"product4","d":84,"ts":"2014-11-01T19:35:41.158","i":94164})"));  // other order
-  EXPECT_TRUE(FastTakes(R"(  { "t" : "a b" , "i" : -0 , "d" : -0 }  )"));                          // whitespace
-  EXPECT_TRUE(FastTakes("{\"t\":\"a\"}\r"));                                                       // CRLF
+  EXPECT_TRUE(FastTakes(R"(  { "t" : "a b" , "i" : -0 , "d" : -0 }  )"));                         // whitespace
+  EXPECT_TRUE(FastTakes("{\"t\":\"a\"}\r"));                                                      // CRLF
   EXPECT_TRUE(FastTakes(R"({"t":"a","i":null,"d":null,"f":false,"ts":null})"));
-  EXPECT_TRUE(FastTakes(R"({"t":"","ts":1414870541158})"));       // epoch milliseconds
+  EXPECT_TRUE(FastTakes(R"({"t":"","ts":1414870541158})"));      // epoch milliseconds
   EXPECT_TRUE(FastTakes(R"({"t":"é ü 😀","ts":"2020-02-29"})"));  // UTF-8 text, another timestamp form
   EXPECT_TRUE(FastTakes(R"({"t":"a","d":0.1,"b":-123456789012345678})"));
   EXPECT_TRUE(FastTakes(R"({"t":"a","d":9007199254740992})"));  // 2^53
@@ -107,8 +111,8 @@ TEST(FlatLineDecoderTest, TakesPlainFlatObjects) {
 
 TEST(FlatLineDecoderTest, LeavesEverythingElseToTheExactPath) {
   const std::vector<std::string> lines = {
-      "", "   ", "{", "}", "[]", "1", R"("s")", "{}x", R"({"t":"a"} {})", R"({"t":"a"}})",
-      R"({"t":"a",})", R"({"t":"a" "i":1})", R"({"t":"a","i":})", R"({"t":"a")",
+      "", "   ", "{", "}", "[]", "1", R"("s")", "{}x", R"({"t":"a"} {})", R"({"t":"a"}})", R"({"t":"a",})",
+      R"({"t":"a" "i":1})", R"({"t":"a","i":})", R"({"t":"a")",
       // keys: unknown, escaped, case variants, repeated
       R"({"t":"a","x":1})", R"({"t":"a","\u0069":1})", R"({"T":"a"})", R"({"t":"a","t":"b"})",
       R"({"t":"a","i":1,"i":null})", R"({"t":"a","longcolumnname17":1})", R"({"t":"a","LongColumnName1":1})",
@@ -116,15 +120,16 @@ TEST(FlatLineDecoderTest, LeavesEverythingElseToTheExactPath) {
       // values of the wrong type or form
       R"({"t":1})", R"({"t":null})", R"({"i":1})", R"({"t":"a","i":1.5})", R"({"t":"a","i":1e3})",
       R"({"t":"a","i":"1"})", R"({"t":"a","i":01})", R"({"t":"a","i":-})", R"({"t":"a","i":2147483648})",
-      R"({"t":"a","b":1234567890123456789})", R"({"t":"a","d":1e10})", R"({"t":"a","d":1.})",
-      R"({"t":"a","d":.5})", R"({"t":"a","d":9007199254740993})", R"({"t":"a","d":0.00000000000000000000001})",
-      R"({"t":"a","d":12345678901234567890})", R"({"t":"a","d":"1"})", R"({"t":"a","d":+1})",
-      R"({"t":"a","f":1})", R"({"t":"a","f":truex})", R"({"t":"a","f":nul})", R"({"t":"a","i":nullx})",
-      R"({"t":"a","ts":"yesterday"})", R"({"t":"a","ts":"2014-13-01 00:00:00.000"})", R"({"t":"a","ts":[1]})",
-      R"({"t":"a","ts":99999999999999999})", R"({"t":"a","x":{"y":1}})", R"({"t":["a"]})", R"({"t":{"a":1}})",
+      R"({"t":"a","b":1234567890123456789})", R"({"t":"a","d":1e10})", R"({"t":"a","d":1.})", R"({"t":"a","d":.5})",
+      R"({"t":"a","d":9007199254740993})", R"({"t":"a","d":0.00000000000000000000001})",
+      R"({"t":"a","d":12345678901234567890})", R"({"t":"a","d":"1"})", R"({"t":"a","d":+1})", R"({"t":"a","f":1})",
+      R"({"t":"a","f":truex})", R"({"t":"a","f":nul})", R"({"t":"a","i":nullx})", R"({"t":"a","ts":"yesterday"})",
+      R"({"t":"a","ts":"2014-13-01 00:00:00.000"})", R"({"t":"a","ts":[1]})", R"({"t":"a","ts":99999999999999999})",
+      R"({"t":"a","x":{"y":1}})", R"({"t":["a"]})", R"({"t":{"a":1}})",
       // strings: escapes, control characters, invalid UTF-8, unterminated
-      R"({"t":"a\"b"})", R"({"t":"a\\b"})", R"({"t":"\u00e9"})", "{\"t\":\"a\tb\"}", std::string("{\"t\":\"a\0b\"}", 11),
-      "{\"t\":\"\xff\"}", "{\"t\":\"\xc3\"}", "{\"t\":\"a\xed\xa0\x80\"}", R"({"t":"abc)", R"({"t":"abcdefghijklmnop)",
+      R"({"t":"a\"b"})", R"({"t":"a\\b"})", R"({"t":"\u00e9"})", "{\"t\":\"a\tb\"}",
+      std::string("{\"t\":\"a\0b\"}", 11), "{\"t\":\"\xff\"}", "{\"t\":\"\xc3\"}", "{\"t\":\"a\xed\xa0\x80\"}",
+      R"({"t":"abc)", R"({"t":"abcdefghijklmnop)",
       // bytes JSON does not allow between tokens
       "{\"t\":\"a\"}\f", "\f{\"t\":\"a\"}", "{\"t\":\"a\",\v\"i\":1}"};
   for (const std::string& line : lines) EXPECT_FALSE(FastTakes(line)) << line;
@@ -145,7 +150,8 @@ TEST(FlatLineDecoderTest, NumbersAgreeWithTheExactPath) {
     const int frac = static_cast<int>(rng() % 24);
     std::string s = std::to_string(digits);
     if (frac > 0) {
-      if (static_cast<int>(s.size()) <= frac) s.insert(0, static_cast<size_t>(frac + 1 - static_cast<int>(s.size())), '0');
+      if (static_cast<int>(s.size()) <= frac)
+        s.insert(0, static_cast<size_t>(frac + 1 - static_cast<int>(s.size())), '0');
       s.insert(s.size() - static_cast<size_t>(frac), ".");
     }
     std::snprintf(num, sizeof(num), "%s%s", rng() % 3 == 0 ? "-" : "", s.c_str());

@@ -192,7 +192,8 @@ void BM_Stage1Only(benchmark::State& state) {
     for (size_t pos = 0; pos < chunk.size;) {
       size_t len = std::min(kWindow, chunk.size - pos);
       while (len > 0 && chunk.data[pos + len - 1] != '\n') --len;
-      if (impl->stage1(reinterpret_cast<const uint8_t*>(chunk.data + pos), len, simdjson::stage1_mode::streaming_final)) {
+      if (impl->stage1(reinterpret_cast<const uint8_t*>(chunk.data + pos), len,
+                       simdjson::stage1_mode::streaming_final)) {
         state.SkipWithError("stage1");
       }
       structurals += impl->n_structural_indexes;

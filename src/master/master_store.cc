@@ -293,7 +293,6 @@ std::vector<std::shared_ptr<const MasterStore::Offered>> MasterStore::TakeOffere
   return out;
 }
 
-
 Result<PartitionManifest> MasterStore::Claim(int partition) {
   if (partition < 0 || partition >= partitions())
     return Status::InvalidArgument("no partition " + std::to_string(partition));
@@ -321,8 +320,7 @@ Result<PartitionManifest> MasterStore::Claim(int partition) {
     return claimed.status();
   }
   Log("master: claimed partition " + std::to_string(partition) + " at epoch " + std::to_string(claimed->epoch) +
-      " (version " + std::to_string(claimed->version) + ", sealed to " + std::to_string(claimed->content.sealed) +
-      ")");
+      " (version " + std::to_string(claimed->version) + ", sealed to " + std::to_string(claimed->content.sealed) + ")");
   MutexLock l(&mu_);
   latest_[p] = *claimed;
   fenced_[p].clear();
@@ -490,7 +488,8 @@ Status MasterStore::PublishLocked(int p, PartitionContent next) {
           " was published by this process in an earlier attempt whose answer was lost; adopted" +
           (same ? "" : " (it differs from this publish, which is retried on top of it)"));
       if (same) return Status::OK();
-      return Status::IOError("partition " + std::to_string(p) + ": an earlier publish of this process was adopted as version " +
+      return Status::IOError("partition " + std::to_string(p) +
+                             ": an earlier publish of this process was adopted as version " +
                              std::to_string(adopted.version) + "; retry on top of it");
     }
   }
@@ -552,8 +551,7 @@ Status MasterStore::Seal(int partition, uint64_t from, uint64_t to, const std::v
     MutexLock l(&mu_);
     if (!fenced_[static_cast<size_t>(partition)].empty())
       return Status::Fenced(fenced_[static_cast<size_t>(partition)]);
-    if (!owned_[static_cast<size_t>(partition)])
-      return Status::Fenced(NotOwnedReason(partition, store_->Describe()));
+    if (!owned_[static_cast<size_t>(partition)]) return Status::Fenced(NotOwnedReason(partition, store_->Describe()));
     next = latest_[static_cast<size_t>(partition)].content;
   }
   if (from != next.sealed) {

@@ -142,8 +142,7 @@ struct KinesisFeeder::Impl {
           if (s.shard_id == id) shard = &s;
         const int p = ChoosePartition(*shard);
         if (p < 0) {
-          Error("shard " + id + " is not read: every one of the data directory's " +
-                std::to_string(dir->partitions()) +
+          Error("shard " + id + " is not read: every one of the data directory's " + std::to_string(dir->partitions()) +
                 " partitions holds an unfinished shard; read the stream into a new data directory with more "
                 "--partitions");
           continue;
@@ -158,8 +157,8 @@ struct KinesisFeeder::Impl {
       }
       KinesisShardReaderOptions ropts;
       ropts.min_interval_ms = options.min_poll_interval_ms;
-      readers[id] = std::make_unique<KinesisShardReader>(KinesisShardApi::Of(client.get()), id, it->second.seq_n,
-                                                         ropts);
+      readers[id] =
+          std::make_unique<KinesisShardReader>(KinesisShardApi::Of(client.get()), id, it->second.seq_n, ropts);
     }
     return Status::OK();
   }
@@ -193,8 +192,8 @@ struct KinesisFeeder::Impl {
       // Backpressure (the archiver is behind) or a transient log error:
       // the same append again (a duplicate is answered, not appended).
       Error("appending shard " + id + ": " + report.status().ToString() + " (retrying)");
-      std::this_thread::sleep_for(std::chrono::milliseconds(
-          report.status().code() == StatusCode::kUnavailable ? 100 : 1000));
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(report.status().code() == StatusCode::kUnavailable ? 100 : 1000));
     }
   }
 

@@ -105,8 +105,7 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
   sopts.seal_events = options_.dir.seal_events;
   sopts.seal_age = options_.seal_age;
   sopts.decoder = options_.dir.decoder;
-  if (options_.source)
-    sopts.on_reject = [this](int p, uint64_t offset, const Reject& r) { HoldReject(p, offset, r); };
+  if (options_.source) sopts.on_reject = [this](int p, uint64_t offset, const Reject& r) { HoldReject(p, offset, r); };
   speed_ = std::make_unique<SpeedLayer>(plans_, dir_->schema(), dir_->partitions(), sopts, &decoded_);
 
   // The version to serve: the current one if it was computed for these
@@ -527,7 +526,7 @@ Status Pipeline::RunBatch() {
     if (bopts.partitions.empty()) return Status::OK();
   } else {
     bool all_fenced = true;
-  for (int p = 0; p < dir_->partitions(); ++p) all_fenced = all_fenced && !dir_->master()->FencedReason(p).empty();
+    for (int p = 0; p < dir_->partitions(); ++p) all_fenced = all_fenced && !dir_->master()->FencedReason(p).empty();
     if (all_fenced) return Status::Fenced("every partition is owned by another lambdaflow process");
     const Manifest m = dir_->master()->Snapshot();
     auto current = dir_->versions().Current();

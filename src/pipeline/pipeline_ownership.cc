@@ -44,8 +44,8 @@ Result<std::vector<PartitionStart>> Pipeline::OnGain(const std::vector<uint32_t>
     }
     starts.push_back({part, sealed});
     LogLine("group: gained partition " + std::to_string(p) + " (epoch " + std::to_string(dir_->master()->Epoch(p)) +
-            "), reading from the sealed offset " + std::to_string(sealed) + ", speed state rebuilt from W=" +
-            std::to_string(w));
+            "), reading from the sealed offset " + std::to_string(sealed) +
+            ", speed state rebuilt from W=" + std::to_string(w));
   }
   if (Status st = ReinstallServed(); !st.ok()) LogLine("group: serving after a gain: " + st.ToString());
   return starts;

@@ -4,13 +4,11 @@
 
 namespace lf {
 
-void OnKafkaRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
-                      void* opaque);
+void OnKafkaRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts, void* opaque);
 
 // The rebalance callback (membership), served by rd_kafka_consumer_poll
 // inside Poll and by rd_kafka_consumer_close in the destructor.
-void OnKafkaRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
-                      void* opaque) {
+void OnKafkaRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts, void* opaque) {
   auto* self = static_cast<KafkaSource*>(opaque);
   ++self->rebalances_;
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {

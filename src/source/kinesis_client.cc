@@ -62,8 +62,7 @@ int CompareSequenceNumbers(std::string_view a, std::string_view b) {
 }
 
 KinesisClient::KinesisClient(const aws::AwsConfig& config, std::string stream, aws::RetryPolicy retry)
-    : stream_(std::move(stream)),
-      client_(config.Kinesis(), config.credentials, config.region, ClientOptions(retry)) {}
+    : stream_(std::move(stream)), client_(config.Kinesis(), config.credentials, config.region, ClientOptions(retry)) {}
 
 std::string KinesisClient::Describe() const { return "kinesis://" + stream_ + " at " + client_.endpoint().Url(""); }
 
@@ -124,7 +123,8 @@ Result<std::vector<KinesisShard>> KinesisClient::ListShards() {
     simdjson::dom::parser parser;
     simdjson::dom::element doc;
     simdjson::dom::array list;
-    if (parser.parse(answer).get(doc) != simdjson::SUCCESS || doc["Shards"].get_array().get(list) != simdjson::SUCCESS) {
+    if (parser.parse(answer).get(doc) != simdjson::SUCCESS ||
+        doc["Shards"].get_array().get(list) != simdjson::SUCCESS) {
       return Status::Corruption("ListShards on " + Describe() + ": the answer has no Shards list");
     }
     for (simdjson::dom::element s : list) {
@@ -136,7 +136,8 @@ Result<std::vector<KinesisShard>> KinesisClient::ListShards() {
       shard.ending_hash_key = Str(s["HashKeyRange"], "EndingHashKey");
       shard.starting_sequence_number = Str(s["SequenceNumberRange"], "StartingSequenceNumber");
       shard.ending_sequence_number = Str(s["SequenceNumberRange"], "EndingSequenceNumber");
-      if (shard.shard_id.empty()) return Status::Corruption("ListShards on " + Describe() + ": a shard without ShardId");
+      if (shard.shard_id.empty())
+        return Status::Corruption("ListShards on " + Describe() + ": a shard without ShardId");
       shards.push_back(std::move(shard));
     }
     token = Str(doc, "NextToken");
@@ -147,8 +148,8 @@ Result<std::vector<KinesisShard>> KinesisClient::ListShards() {
 
 Result<std::string> KinesisClient::GetShardIterator(const std::string& shard_id, const std::string& type,
                                                     const std::string& sequence_number) {
-  std::string body = "{\"StreamName\":" + Json(stream_) + ",\"ShardId\":" + Json(shard_id) +
-                     ",\"ShardIteratorType\":" + Json(type);
+  std::string body =
+      "{\"StreamName\":" + Json(stream_) + ",\"ShardId\":" + Json(shard_id) + ",\"ShardIteratorType\":" + Json(type);
   if (!sequence_number.empty()) body += ",\"StartingSequenceNumber\":" + Json(sequence_number);
   body += "}";
   ASSIGN_OR_RETURN(std::string answer, Call("GetShardIterator", body));
@@ -177,7 +178,8 @@ Result<KinesisGetRecordsResult> KinesisClient::GetRecords(const std::string& ite
     KinesisRecord rec;
     rec.sequence_number = Str(r, "SequenceNumber");
     rec.partition_key = Str(r, "PartitionKey");
-    ASSIGN_OR_RETURN(rec.data, aws::Base64Decode(Str(r, "Data"), "record " + rec.sequence_number + " of " + Describe()));
+    ASSIGN_OR_RETURN(rec.data,
+                     aws::Base64Decode(Str(r, "Data"), "record " + rec.sequence_number + " of " + Describe()));
     double t = 0;
     if (r["ApproximateArrivalTimestamp"].get_double().get(t) == simdjson::SUCCESS) rec.arrival_seconds = t;
     out.records.push_back(std::move(rec));

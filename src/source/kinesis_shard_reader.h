@@ -38,11 +38,11 @@ struct KinesisShardApi {
 };
 
 struct KinesisShardReaderOptions {
-  int limit = 10000;            // records per GetRecords (Kinesis's maximum)
-  int64_t min_interval_ms = 200;  // between GetRecords of this shard: 5 per second
-  int expired_renewals = 3;     // renewals in a row before an expired iterator is an error
-  std::function<int64_t()> now_ms;             // steady clock when empty
-  std::function<void(int64_t ms)> sleep_ms;    // std::this_thread::sleep_for when empty
+  int limit = 10000;                         // records per GetRecords (Kinesis's maximum)
+  int64_t min_interval_ms = 200;             // between GetRecords of this shard: 5 per second
+  int expired_renewals = 3;                  // renewals in a row before an expired iterator is an error
+  std::function<int64_t()> now_ms;           // steady clock when empty
+  std::function<void(int64_t ms)> sleep_ms;  // std::this_thread::sleep_for when empty
 };
 
 class KinesisShardReader {

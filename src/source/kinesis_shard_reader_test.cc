@@ -99,7 +99,7 @@ TEST(KinesisShardReaderTest, AnExpiredIteratorIsRenewedAfterTheLastRecord) {
   FakeTime time;
   KinesisShardReader r(shard.Api(), "s", "", time.Options());
   std::vector<std::string> data = DrainData(&r, 2);  // d0..d5
-  shard.expire = 1;                                   // the reader paused past the iterator's life
+  shard.expire = 1;                                  // the reader paused past the iterator's life
   for (const auto& d : DrainData(&r, 3)) data.push_back(d);
   EXPECT_EQ(r.renewals(), 1u);
   EXPECT_EQ(shard.iterator_requests.back(), "AFTER_SEQUENCE_NUMBER 105");

@@ -74,7 +74,7 @@ Status SpeedLayer::Rebuild(const MasterStore& master, const std::vector<uint64_t
 }
 
 Result<std::unique_ptr<SpeedLayer::Bucket>> SpeedLayer::SegmentBucket(const MasterStore& master,
-                                                                       const SegmentInfo& seg) {
+                                                                      const SegmentInfo& seg) {
   auto b = std::make_unique<Bucket>();
   b->partition = seg.partition;
   b->from = seg.from;

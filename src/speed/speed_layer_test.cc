@@ -135,9 +135,9 @@ TEST_F(SpeedLayerTest, PartitionsAreDroppedAndRebuiltOneByOne) {
     std::vector<std::string_view> views(lines.begin(), lines.end());
     ASSERT_TRUE(master.Seal(p, from, views).ok());
   };
-  seal(0, 0, 10, 1);   // p0 [0, 10): 10
-  seal(1, 0, 10, 2);   // p1 [0, 10): 20
-  seal(1, 10, 5, 3);   // p1 [10, 15): 15
+  seal(0, 0, 10, 1);  // p0 [0, 10): 10
+  seal(1, 0, 10, 2);  // p1 [0, 10): 20
+  seal(1, 10, 5, 3);  // p1 [10, 15): 15
   SpeedOptions o;
   SpeedLayer speed({plan_.get()}, catalog_.streams[0], 2, o);
   ASSERT_TRUE(speed.Rebuild(master, {0, 0}).ok());

@@ -3,10 +3,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-
-#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -251,7 +250,9 @@ Result<std::string> CachingObjectStore::GetRange(const std::string& key, uint64_
   if (!path.empty()) {
     auto file = fs_->NewRandomAccessFile(path);
     if (file.ok()) {
-      std::string out(static_cast<size_t>(std::min<uint64_t>(length, (*file)->size() > offset ? (*file)->size() - offset : 0)), '\0');
+      std::string out(
+          static_cast<size_t>(std::min<uint64_t>(length, (*file)->size() > offset ? (*file)->size() - offset : 0)),
+          '\0');
       auto n = (*file)->Read(offset, out.size(), out.data());
       if (n.ok()) {
         out.resize(*n);

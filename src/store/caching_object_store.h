@@ -77,8 +77,7 @@ class CachingObjectStore final : public ObjectStore {
   FileSystem* fs() { return fs_; }
 
  private:
-  CachingObjectStore(std::unique_ptr<ObjectStore> remote, FileSystem* fs, std::string dir,
-                     SegmentCacheOptions options)
+  CachingObjectStore(std::unique_ptr<ObjectStore> remote, FileSystem* fs, std::string dir, SegmentCacheOptions options)
       : remote_(std::move(remote)), fs_(fs), dir_(std::move(dir)), options_(options) {}
   Status LoadIndex(const std::string& rel);
   std::string PathOf(const std::string& key) const;
@@ -98,10 +97,10 @@ class CachingObjectStore final : public ObjectStore {
   const SegmentCacheOptions options_;
   mutable std::mutex mu_;
   std::map<std::string, Entry> entries_;  // guarded by mu_
-  uint64_t total_ = 0;                     // guarded by mu_
-  uint64_t clock_ = 0;                     // guarded by mu_
-  uint64_t tmp_seq_ = 0;                   // guarded by mu_
-  uint64_t hits_ = 0, misses_ = 0;         // guarded by mu_
+  uint64_t total_ = 0;                    // guarded by mu_
+  uint64_t clock_ = 0;                    // guarded by mu_
+  uint64_t tmp_seq_ = 0;                  // guarded by mu_
+  uint64_t hits_ = 0, misses_ = 0;        // guarded by mu_
 };
 
 }  // namespace lf

@@ -89,11 +89,8 @@ class S3ObjectWriter final : public ObjectWriter {
       }
     }
     const int number = static_cast<int>(etags_.size()) + 1;
-    aws::AwsRequest req{"PUT",
-                        store_->PathOf(key_),
-                        {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}},
-                        {},
-                        part};
+    aws::AwsRequest req{
+        "PUT", store_->PathOf(key_), {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}}, {}, part};
     ASSIGN_OR_RETURN(aws::AwsClient::Sent sent, store_->Send(req));
     if (sent.response.status != 200) {
       return store_->ErrorOf("upload part " + std::to_string(number) + " of", key_, sent.response);
@@ -178,8 +175,7 @@ S3ObjectStore::S3ObjectStore(const aws::AwsConfig& config, S3Url url, S3ObjectSt
       options_(options),
       bucket_(config.S3For(url_.bucket)),
       describe_("s3://" + url_.bucket + (url_.prefix.empty() ? "" : "/" + url_.prefix)),
-      client_(bucket_.endpoint, config.credentials, config.region,
-              ClientOptions(options)) {}
+      client_(bucket_.endpoint, config.credentials, config.region, ClientOptions(options)) {}
 
 Result<std::unique_ptr<S3ObjectStore>> S3ObjectStore::Open(const aws::AwsConfig& config, const std::string& url,
                                                            S3ObjectStoreOptions options) {
@@ -319,7 +315,8 @@ Result<std::vector<std::string>> S3ObjectStore::List(const std::string& prefix) 
   std::vector<std::string> keys;
   std::string token;
   for (;;) {
-    aws::Params query{{"list-type", "2"}, {"prefix", root + prefix}, {"max-keys", std::to_string(options_.list_page_size)}};
+    aws::Params query{
+        {"list-type", "2"}, {"prefix", root + prefix}, {"max-keys", std::to_string(options_.list_page_size)}};
     if (!token.empty()) query.emplace_back("continuation-token", token);
     ASSIGN_OR_RETURN(aws::AwsClient::Sent sent, client_.Send({"GET", bucket_.bucket_path + "/", query, {}, {}}));
     if (sent.response.status != 200) return ErrorOf("list keys under", prefix, sent.response);

@@ -29,7 +29,8 @@ bool ParseNumber(std::string_view s, T* out) {
 std::string FormatWorkerRecord(const WorkerRecord& r) {
   std::string out(kMagic);
   out += "\nwriter " + r.writer_id + "\naddress " + r.address + "\nupdated_ms " + std::to_string(r.updated_ms) + "\n";
-  for (const auto& [p, epoch] : r.partitions) out += "partition " + std::to_string(p) + " " + std::to_string(epoch) + "\n";
+  for (const auto& [p, epoch] : r.partitions)
+    out += "partition " + std::to_string(p) + " " + std::to_string(epoch) + "\n";
   out += "end\n";
   return out;
 }
@@ -86,8 +87,7 @@ Result<WorkerRecord> ParseWorkerRecord(std::string_view text, const std::string&
 }
 
 Status WorkerDirectory::Publish(const WorkerRecord& r) {
-  if (!ValidWriterId(r.writer_id))
-    return Status::InvalidArgument("worker record: bad writer id '" + r.writer_id + "'");
+  if (!ValidWriterId(r.writer_id)) return Status::InvalidArgument("worker record: bad writer id '" + r.writer_id + "'");
   if (r.address.empty() || r.address.find_first_of("\n ") != std::string::npos)
     return Status::InvalidArgument("worker record: bad address '" + r.address + "'");
   return store_->Replace(Key(r.writer_id), FormatWorkerRecord(r));
@@ -126,8 +126,7 @@ std::map<uint32_t, PartitionOwner> WorkerDirectory::Owners(const std::vector<Wor
     if (r.updated_ms < now_ms - max_age_ms) continue;
     for (const auto& [p, epoch] : r.partitions) {
       auto it = owners.find(p);
-      if (it == owners.end() || epoch > it->second.epoch ||
-          (epoch == it->second.epoch && r.updated_ms > updated[p])) {
+      if (it == owners.end() || epoch > it->second.epoch || (epoch == it->second.epoch && r.updated_ms > updated[p])) {
         owners[p] = {r.writer_id, r.address, epoch};
         updated[p] = r.updated_ms;
       }

@@ -102,8 +102,7 @@ class KinesisRunTest : public ::testing::Test {
   void TearDown() override {
     if (server_) server_->Kill9();
     if (HasFailure()) {
-      for (int i = 1; i <= starts_; ++i)
-        std::fprintf(stderr, "---- run %d:\n%s", i, ReadFile(ErrPath(i)).c_str());
+      for (int i = 1; i <= starts_; ++i) std::fprintf(stderr, "---- run %d:\n%s", i, ReadFile(ErrPath(i)).c_str());
     }
   }
   std::filesystem::path ErrPath(int i) const { return dir_.path() / ("run-" + std::to_string(i) + ".err"); }
@@ -111,11 +110,11 @@ class KinesisRunTest : public ::testing::Test {
 
   void StartRun() {
     std::string error;
-    server_ = ServerProcess::Start(LAMBDAFLOW_BIN,
-                                   {"run", "--data", Data().string(), "--listen", "127.0.0.1:0", "--source",
-                                    "kinesis://events", "--seal-events=500", "--seal-age=0.3", "--batch-interval=0.4",
-                                    "--micro-batch-ms=20"},
-                                   ErrPath(++starts_), seconds(20), &error);
+    server_ = ServerProcess::Start(
+        LAMBDAFLOW_BIN,
+        {"run", "--data", Data().string(), "--listen", "127.0.0.1:0", "--source", "kinesis://events",
+         "--seal-events=500", "--seal-age=0.3", "--batch-interval=0.4", "--micro-batch-ms=20"},
+        ErrPath(++starts_), seconds(20), &error);
     ASSERT_NE(server_, nullptr) << error;
     http_ = std::make_unique<httplib::Client>(server_->host(), server_->port());
     http_->set_read_timeout(20, 0);

@@ -11,9 +11,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "aws/node_helper.h"
@@ -155,7 +155,8 @@ TEST_F(KinesisTest, ASplitShowsAsParentLinksAndClosesTheParent) {
 TEST_F(KinesisTest, ReadersFollowASplitParentFirstAndReadEveryRecordOnce) {
   auto k = CreateStream("resharded", 1);
   KinesisProducer producer([&](const std::vector<KinesisPutEntry>& b) { return k->PutRecords(b); });
-  for (int i = 0; i < 300; ++i) ASSERT_TRUE(producer.Add({std::to_string(90000 + i), "before " + std::to_string(i)}).ok());
+  for (int i = 0; i < 300; ++i)
+    ASSERT_TRUE(producer.Add({std::to_string(90000 + i), "before " + std::to_string(i)}).ok());
   ASSERT_TRUE(producer.Flush().ok());
   auto shards = k->ListShards();
   ASSERT_TRUE(shards.ok() && shards->size() == 1u);
@@ -165,7 +166,8 @@ TEST_F(KinesisTest, ReadersFollowASplitParentFirstAndReadEveryRecordOnce) {
     if (status.ok() && *status == "ACTIVE") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  for (int i = 0; i < 300; ++i) ASSERT_TRUE(producer.Add({std::to_string(90000 + i), "after " + std::to_string(i)}).ok());
+  for (int i = 0; i < 300; ++i)
+    ASSERT_TRUE(producer.Add({std::to_string(90000 + i), "after " + std::to_string(i)}).ok());
   ASSERT_TRUE(producer.Flush().ok());
 
   // Read as a source would: readable shards only, each until it has nothing

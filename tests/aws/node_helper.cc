@@ -25,8 +25,9 @@ std::unique_ptr<NodeHelper> NodeHelper::Start(const std::vector<std::string>& no
                                               std::string* skip, std::string* error) {
   const std::string node = LF_NODE;
   if (node.empty() || !std::filesystem::exists(node)) {
-    *skip = "node is not installed: the AWS emulator tests need node, s3rver and kinesalite "
-            "(scripts/install-deps.sh)";
+    *skip =
+        "node is not installed: the AWS emulator tests need node, s3rver and kinesalite "
+        "(scripts/install-deps.sh)";
     return nullptr;
   }
   const std::string dir = LF_AWS_TEST_DIR;

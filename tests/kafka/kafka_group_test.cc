@@ -145,7 +145,8 @@ TEST_F(KafkaGroupTest, PartitionsSplitAndMoveAtLambdaflowsOffsetsExactlyOnce) {
   ASSERT_EQ(Produce(0, 800), 800);
   auto a = Join("a");
   ASSERT_NE(a, nullptr);
-  ASSERT_TRUE(PollUntil({a.get()}, [&] { return Set(*a).size() == 8 && read_.size() == 800; }, seconds(30)))
+  ASSERT_TRUE(PollUntil(
+      {a.get()}, [&] { return Set(*a).size() == 8 && read_.size() == 800; }, seconds(30)))
       << "a owns " << Set(*a).size() << ", read " << read_.size();
   EXPECT_EQ(a->gained, 8u);
   // A second member joins: the cooperative assignor moves some partitions
@@ -154,8 +155,7 @@ TEST_F(KafkaGroupTest, PartitionsSplitAndMoveAtLambdaflowsOffsetsExactlyOnce) {
   ASSERT_NE(b, nullptr);
   ASSERT_TRUE(PollUntil(
       {a.get(), b.get()},
-      [&] { return !Set(*b).empty() && Set(*a).size() + Set(*b).size() == 8 && a->revoked == b->gained; },
-      seconds(30)))
+      [&] { return !Set(*b).empty() && Set(*a).size() + Set(*b).size() == 8 && a->revoked == b->gained; }, seconds(30)))
       << "a owns " << Set(*a).size() << ", b owns " << Set(*b).size();
   for (uint32_t p : Set(*a)) EXPECT_EQ(Set(*b).count(p), 0u) << "partition " << p << " owned twice";
   EXPECT_EQ(a->gained, 8u);  // a never gave up and retook a partition it kept
@@ -163,11 +163,14 @@ TEST_F(KafkaGroupTest, PartitionsSplitAndMoveAtLambdaflowsOffsetsExactlyOnce) {
   EXPECT_EQ(b->lost, 0u);
   EXPECT_EQ(Assign(b.get()).code(), StatusCode::kInvalidArgument);
   ASSERT_EQ(Produce(800, 800), 800);
-  ASSERT_TRUE(PollUntil({a.get(), b.get()}, [&] { return read_.size() == 1600; }, seconds(30))) << read_.size();
+  ASSERT_TRUE(PollUntil(
+      {a.get(), b.get()}, [&] { return read_.size() == 1600; }, seconds(30)))
+      << read_.size();
   // b leaves: its partitions go back to a at the positions b reached.
   b.reset();
   ASSERT_EQ(Produce(1600, 400), 400);
-  ASSERT_TRUE(PollUntil({a.get()}, [&] { return Set(*a).size() == 8 && read_.size() == 2000; }, seconds(30)))
+  ASSERT_TRUE(PollUntil(
+      {a.get()}, [&] { return Set(*a).size() == 8 && read_.size() == 2000; }, seconds(30)))
       << "a owns " << Set(*a).size() << ", read " << read_.size();
   std::set<std::string> values;
   for (const auto& [at, v] : read_) values.insert(v);
@@ -187,16 +190,19 @@ TEST_F(KafkaGroupTest, AStalledMemberLearnsItsPartitionsWereLost) {
   // partitions to a.
   // (a reads them again from where the "store" says, 0: what b read was
   // never handed over.)
-  ASSERT_TRUE(PollUntil({a.get()}, [&] { return Set(*a).size() == 8; }, seconds(30), /*once=*/false))
+  ASSERT_TRUE(PollUntil(
+      {a.get()}, [&] { return Set(*a).size() == 8; }, seconds(30), /*once=*/false))
       << Set(*a).size();
   for (uint32_t p : b_had) EXPECT_EQ(owner_[p], "a");
   // When b polls again, it is told they were lost (not handed over), and
   // rejoins the group.
-  ASSERT_TRUE(PollUntil({b.get()}, [&] { return b->lost == b_had.size(); }, seconds(30)))
+  ASSERT_TRUE(PollUntil(
+      {b.get()}, [&] { return b->lost == b_had.size(); }, seconds(30)))
       << "b lost " << b->lost << " of " << b_had.size();
   EXPECT_EQ(b->revoked, 0u);
-  ASSERT_TRUE(PollUntil({a.get(), b.get()}, [&] { return !Set(*b).empty() && Set(*a).size() + Set(*b).size() == 8; },
-                        seconds(30), /*once=*/false));
+  ASSERT_TRUE(PollUntil(
+      {a.get(), b.get()}, [&] { return !Set(*b).empty() && Set(*a).size() + Set(*b).size() == 8; }, seconds(30),
+      /*once=*/false));
 }
 
 // The ownership protocol end to end, without the pipeline: members claim
@@ -243,12 +249,10 @@ TEST_F(KafkaGroupTest, ClaimsInTheStoreFenceAStalledMember) {
       for (uint32_t p : Set(*m)) sum += *m->source->Position(p);
     return sum == want;
   };
-  ASSERT_TRUE(PollUntil({a.get(), b.get()},
-                        [&] {
-                          return !Set(*a).empty() && !Set(*b).empty() && Set(*a).size() + Set(*b).size() == 8 &&
-                                 caught_up(400);
-                        },
-                        seconds(30), /*once=*/false))
+  ASSERT_TRUE(PollUntil(
+      {a.get(), b.get()},
+      [&] { return !Set(*a).empty() && !Set(*b).empty() && Set(*a).size() + Set(*b).size() == 8 && caught_up(400); },
+      seconds(30), /*once=*/false))
       << "a owns " << Set(*a).size() << ", b owns " << Set(*b).size() << ", read " << read_.size();
   // Each seals what its partitions hold so far.
   auto seal_read = [&](Member* m, MasterStore* master) {
@@ -270,7 +274,8 @@ TEST_F(KafkaGroupTest, ClaimsInTheStoreFenceAStalledMember) {
   ASSERT_EQ(Produce(400, 400), 400);
   // b stalls; a gains b's partitions by claims and reads them from what b
   // sealed: every record exactly once.
-  ASSERT_TRUE(PollUntil({a.get()}, [&] { return Set(*a).size() == 8 && read_.size() == 800; }, seconds(30)))
+  ASSERT_TRUE(PollUntil(
+      {a.get()}, [&] { return Set(*a).size() == 8 && read_.size() == 800; }, seconds(30)))
       << "a owns " << Set(*a).size() << ", read " << read_.size();
   for (uint32_t p : b_had) {
     EXPECT_TRUE(ma.Owns(static_cast<int>(p)));
@@ -286,7 +291,8 @@ TEST_F(KafkaGroupTest, ClaimsInTheStoreFenceAStalledMember) {
   EXPECT_EQ((*reader)->Snapshot().sealed[q], sealed_before);
   // When it polls, the group tells it the partitions were lost; it owns
   // nothing it could publish.
-  ASSERT_TRUE(PollUntil({b.get()}, [&] { return b->lost == b_had.size(); }, seconds(30), /*once=*/false));
+  ASSERT_TRUE(PollUntil(
+      {b.get()}, [&] { return b->lost == b_had.size(); }, seconds(30), /*once=*/false));
   for (uint32_t p : b_had) EXPECT_FALSE(mb.Owns(static_cast<int>(p)));
 }
 

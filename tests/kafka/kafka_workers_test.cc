@@ -147,7 +147,7 @@ void LoadEvents(Db& db, const std::vector<Rec>& recs) {
 const char* kRevenueSql =
     "SELECT ProductName, COUNT(*), SUM(price), MIN(price), MAX(price), AVG(price), SUM(ABS(price)), AVG(ABS(price)) "
     "FROM events WHERE {cover} GROUP BY ProductName ORDER BY ProductName";
-const std::vector<OutCol> kRevenueCols = {{"ProductName", Kind::kText},       {"orders", Kind::kInt},
+const std::vector<OutCol> kRevenueCols = {{"ProductName", Kind::kText},        {"orders", Kind::kInt},
                                           {"revenue", Kind::kDoubleApprox, 6}, {"min_price", Kind::kDoubleExact},
                                           {"max_price", Kind::kDoubleExact},   {"avg_price", Kind::kDoubleApprox, 7}};
 
@@ -227,11 +227,11 @@ class KafkaWorkersTest : public ::testing::Test {
 
   std::unique_ptr<ServerProcess> StartWorker(const std::string& name) {
     std::string error;
-    auto s = ServerProcess::Start(LAMBDAFLOW_BIN,
-                                  {"run", "--data", (dir_.path() / name).string(), "--store",
-                                   (dir_.path() / "store").string(), "--listen", "127.0.0.1:0", "--source",
-                                   cluster_->Url("events"), "--group", "lf-workers", "--config", config_.string()},
-                                  dir_.path() / (name + ".err"), seconds(30), &error);
+    auto s = ServerProcess::Start(
+        LAMBDAFLOW_BIN,
+        {"run", "--data", (dir_.path() / name).string(), "--store", (dir_.path() / "store").string(), "--listen",
+         "127.0.0.1:0", "--source", cluster_->Url("events"), "--group", "lf-workers", "--config", config_.string()},
+        dir_.path() / (name + ".err"), seconds(30), &error);
     EXPECT_NE(s, nullptr) << error;
     return s;
   }
@@ -343,7 +343,8 @@ TEST_F(KafkaWorkersTest, TwoWorkersSplitThePartitionsAndEachAnswersExactly) {
   CheckAll(db, during_b, "worker b");
   CheckAll(db, finals, "final answers");
   ExpectChainsCover(ends);
-  if (getenv("LF_PRINT_WORKER_LOGS")) std::fprintf(stderr, "%s\n----\n%s\n", a->StderrText().c_str(), b->StderrText().c_str());
+  if (getenv("LF_PRINT_WORKER_LOGS"))
+    std::fprintf(stderr, "%s\n----\n%s\n", a->StderrText().c_str(), b->StderrText().c_str());
   EXPECT_NE(a->StderrText().find("group: gained partition"), std::string::npos) << a->StderrText();
   EXPECT_NE(b->StderrText().find("group: gained partition"), std::string::npos) << b->StderrText();
 }
@@ -370,7 +371,7 @@ TEST_F(KafkaWorkersTest, KillNineOfOneWorkerMovesItsPartitionsLosingAndDoublingN
   ASSERT_EQ(recs.size(), 30000u);
   std::vector<Answer> finals;
   ASSERT_TRUE(WaitCovered({a.get()}, ends, seconds(60), &finals)) << "the survivor never caught up\n"
-                                                                   << a->StderrText();
+                                                                  << a->StderrText();
   Db db;
   LoadEvents(db, recs);
   CheckAll(db, qa.Stop(), "the survivor while partitions moved");

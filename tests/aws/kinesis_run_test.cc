@@ -21,6 +21,7 @@
 
 #include "aws/node_helper.h"
 #include "source/kinesis_client.h"
+#include "testing/example_view_cases.h"
 #include "testing/oracle_support.h"
 #include "testing/server_process.h"
 
@@ -35,34 +36,7 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-struct ViewCase {
-  std::string view, sql;
-  std::vector<OutCol> cols;
-};
-
-// The example views in SQLite over the events an answer covers ({cover}).
-const std::vector<ViewCase>& Cases() {
-  static const std::vector<ViewCase> cases = {
-      {"revenue_by_product",
-       "SELECT ProductName, COUNT(*), SUM(price), MIN(price), MAX(price), AVG(price), SUM(ABS(price)), AVG(ABS(price)) "
-       "FROM events WHERE {cover} GROUP BY ProductName ORDER BY ProductName",
-       {{"ProductName", Kind::kText},
-        {"orders", Kind::kInt},
-        {"revenue", Kind::kDoubleApprox, 6},
-        {"min_price", Kind::kDoubleExact},
-        {"max_price", Kind::kDoubleExact},
-        {"avg_price", Kind::kDoubleApprox, 7}}},
-      {"orders_by_zip_hour",
-       "SELECT zipcode, (timestamp / 3600000) * 3600000 AS hour, COUNT(*), SUM(price), COUNT(DISTINCT ProductName), "
-       "SUM(ABS(price)) FROM events WHERE {cover} GROUP BY zipcode, hour ORDER BY zipcode, hour",
-       {{"zipcode", Kind::kInt},
-        {"hour", Kind::kTimestamp},
-        {"orders", Kind::kInt},
-        {"revenue", Kind::kDoubleApprox, 5},
-        {"products", Kind::kApprox5}}},
-  };
-  return cases;
-}
+using ViewCase = ExampleViewCase;
 
 struct Answer {
   std::string view, tsv;
@@ -128,7 +102,7 @@ class KinesisRunTest : public ::testing::Test {
 
   // Takes one answer of each view (kept for the comparison at the end).
   void TakeAnswers() {
-    for (const ViewCase& c : Cases()) {
+    for (const ViewCase& c : ExampleViewCases()) {
       auto res = http_->Get("/v1/views/" + c.view + "?format=tsv");
       if (!res || res->status != 200) continue;
       answers_.push_back({c.view, res->body, ParseList(res->get_header_value("X-Lambdaflow-Speed-Watermark"))});
@@ -272,7 +246,7 @@ TEST_F(KinesisRunTest, SplitKillRestartResumesExactlyAndAnswersMatchSqlite) {
   // Every answer against SQLite over exactly the events it covers.
   int compared = 0;
   for (const Answer& a : answers_) {
-    for (const ViewCase& c : Cases()) {
+    for (const ViewCase& c : ExampleViewCases()) {
       if (c.view != a.view) continue;
       std::string sql = c.sql;
       sql.replace(sql.find("{cover}"), 7, Cover(a.speed));

@@ -26,6 +26,7 @@
 #include "kafka/mock_cluster.h"
 #include "kafka/topic_readback.h"
 #include "source/kafka_producer.h"
+#include "testing/example_view_cases.h"
 #include "testing/oracle_support.h"
 #include "testing/server_process.h"
 
@@ -50,46 +51,8 @@ using test::LoadEvents;
 using test::ReadTopic;
 using test::Rec;
 
-// The example views in SQLite over the events an answer covers ({cover}).
-struct ViewCase {
-  std::string view, sql;
-  std::vector<OutCol> cols;
-};
-
-const std::vector<ViewCase>& ExampleViewCases() {
-  static const std::vector<ViewCase> cases = {
-      {"revenue_by_product",
-       "SELECT ProductName, COUNT(*), SUM(price), MIN(price), MAX(price), AVG(price), SUM(ABS(price)), AVG(ABS(price)) "
-       "FROM events WHERE {cover} GROUP BY ProductName ORDER BY ProductName",
-       {{"ProductName", Kind::kText},
-        {"orders", Kind::kInt},
-        {"revenue", Kind::kDoubleApprox, 6},
-        {"min_price", Kind::kDoubleExact},
-        {"max_price", Kind::kDoubleExact},
-        {"avg_price", Kind::kDoubleApprox, 7}}},
-      {"orders_by_zip_hour",
-       "SELECT zipcode, (timestamp / 3600000) * 3600000 AS hour, COUNT(*), SUM(price), COUNT(DISTINCT ProductName), "
-       "SUM(ABS(price)) FROM events WHERE {cover} GROUP BY zipcode, hour ORDER BY zipcode, hour",
-       {{"zipcode", Kind::kInt},
-        {"hour", Kind::kTimestamp},
-        {"orders", Kind::kInt},
-        {"revenue", Kind::kDoubleApprox, 5},
-        {"products", Kind::kApprox5}}},
-      {"price_bands_by_day",
-       "SELECT (timestamp / 86400000) * 86400000 AS day, "
-       "CASE WHEN price < 20 THEN 'low' WHEN price < 60 THEN 'mid' ELSE 'high' END AS band, COUNT(*), "
-       "COUNT(*) FILTER (WHERE price >= 50), "
-       "SUM(price) FILTER (WHERE ProductName IN ('product1', 'product2', 'product3')), "
-       "SUM(ABS(price)) FILTER (WHERE ProductName IN ('product1', 'product2', 'product3')) "
-       "FROM events WHERE {cover} AND zipcode BETWEEN 90000 AND 96999 GROUP BY day, band ORDER BY day, band",
-       {{"day", Kind::kTimestamp},
-        {"band", Kind::kText},
-        {"orders", Kind::kInt},
-        {"big_orders", Kind::kInt},
-        {"top3_revenue", Kind::kDoubleApprox, 5}}},
-  };
-  return cases;
-}
+using test::ExampleViewCases;
+using ViewCase = test::ExampleViewCase;
 
 std::string Cover(const std::vector<uint64_t>& s) {
   std::string c = "(0";

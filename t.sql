@@ -1,1 +1,0 @@
-CREATE VIEW a AS SELECT x_1 AS c1, (1 NOT BETWEEN (x_1 - x_1) AND (X_1 - 100)) AS w, (x_1 - 100) AS m, COUNT(*) AS n FROM s GROUP BY 1,2,3;

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "common/format.h"
+#include "common/record_buffer.h"
 #include "store/shared_store.h"
 
 namespace lf {
@@ -403,20 +404,12 @@ Status DataDir::SealRange(int p, uint64_t to) {
                               std::to_string(from));
   }
   // Records are copied out of the log: views are valid only per call.
-  std::string storage;
-  std::vector<size_t> ends;
+  RecordBuffer records;
   RETURN_IF_ERROR(log_->Read(p, from, to, [&](uint64_t, std::string_view rec) {
-    storage.append(rec);
-    ends.push_back(storage.size());
+    records.Add(rec);
     return Status::OK();
   }));
-  std::vector<std::string_view> records;
-  size_t begin = 0;
-  for (size_t e : ends) {
-    records.emplace_back(storage.data() + begin, e - begin);
-    begin = e;
-  }
-  RETURN_IF_ERROR(master_->Seal(p, from, records));
+  RETURN_IF_ERROR(master_->Seal(p, from, records.views()));
   return log_->ReclaimBelow(p, to);
 }
 

@@ -5,6 +5,7 @@
 // ranges from it, and a restart resumes every partition from lambdaflow's
 // own manifest and speed state (never from the source's committed offsets).
 #include "common/format.h"
+#include "common/record_buffer.h"
 #include "pipeline/pipeline.h"
 
 namespace lf {
@@ -57,20 +58,12 @@ Status Pipeline::StartSource() {
 
 Status Pipeline::SealFromSource(const OffsetRange& r) {
   // Records are copied out of the tail (it keeps growing meanwhile).
-  std::string storage;
-  std::vector<size_t> ends;
+  RecordBuffer records;
   RETURN_IF_ERROR(feed_->tail().Read(r.partition, r.from, r.to, [&](uint64_t, std::string_view rec) {
-    storage.append(rec);
-    ends.push_back(storage.size());
+    records.Add(rec);
     return Status::OK();
   }));
-  std::vector<std::string_view> records;
-  size_t begin = 0;
-  for (size_t e : ends) {
-    records.emplace_back(storage.data() + begin, e - begin);
-    begin = e;
-  }
-  RETURN_IF_ERROR(dir_->master()->Seal(r.partition, r.from, r.to, records));
+  RETURN_IF_ERROR(dir_->master()->Seal(r.partition, r.from, r.to, records.views()));
   feed_->Sealed(r.partition, r.to);
   // The range's dead letters, once: after the seal (a failed seal is
   // retried), each naming the topic, the partition and the offset (its

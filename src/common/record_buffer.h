@@ -1,0 +1,38 @@
+// RecordBuffer: records copied out of a reader whose views are valid only
+// during its callback (the log, a source's tail), kept contiguous, and then
+// handed on as views in the order they were added (e.g. to
+// MasterStore::Seal). The views are valid until the buffer changes or dies.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lf {
+
+class RecordBuffer {
+ public:
+  void Add(std::string_view record) {
+    storage_.append(record);
+    ends_.push_back(storage_.size());
+  }
+  size_t size() const { return ends_.size(); }
+  // One view per record added.
+  std::vector<std::string_view> views() const {
+    std::vector<std::string_view> out;
+    out.reserve(ends_.size());
+    size_t begin = 0;
+    for (size_t e : ends_) {
+      out.emplace_back(storage_.data() + begin, e - begin);
+      begin = e;
+    }
+    return out;
+  }
+
+ private:
+  std::string storage_;
+  std::vector<size_t> ends_;
+};
+
+}  // namespace lf

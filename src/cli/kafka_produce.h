@@ -3,20 +3,11 @@
 // keyed by zipcode, with a report like the HTTP producer's.
 #pragma once
 
-#include <atomic>
-#include <cstdint>
-#include <string>
+#include "cli/stream_produce_options.h"
 
 namespace lf::cli {
 
-struct KafkaProduceOptions {
-  std::string url;
-  int64_t count = 10000;  // 0: no limit (until interrupted)
-  double rate = 0;        // events per second; 0: as fast as possible
-  uint64_t seed = 1;
-  std::string report_json;
-  const std::atomic<bool>* interrupted = nullptr;
-};
+using KafkaProduceOptions = StreamProduceOptions;
 
 // Returns the exit code; the report goes to stderr.
 int RunKafkaProduce(const KafkaProduceOptions& o);

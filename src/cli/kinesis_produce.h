@@ -5,20 +5,11 @@
 // AWS's environment variables (AWS_ENDPOINT_URL_KINESIS for an emulator).
 #pragma once
 
-#include <atomic>
-#include <cstdint>
-#include <string>
+#include "cli/stream_produce_options.h"
 
 namespace lf::cli {
 
-struct KinesisProduceOptions {
-  std::string url;
-  int64_t count = 10000;  // 0: no limit (until interrupted)
-  double rate = 0;        // events per second; 0: as fast as possible
-  uint64_t seed = 1;
-  std::string report_json;
-  const std::atomic<bool>* interrupted = nullptr;
-};
+using KinesisProduceOptions = StreamProduceOptions;
 
 // Returns the exit code; the report goes to stderr.
 int RunKinesisProduce(const KinesisProduceOptions& o);

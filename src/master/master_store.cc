@@ -623,8 +623,11 @@ Status MasterStore::Seal(int partition, uint64_t from, uint64_t to, const std::v
       }
       RETURN_IF_ERROR(builder.Finish());
       rejected = builder.rejected();
-      // Durable before the version naming it exists.
-      return cols->Commit();
+      // Derived data: it need not be durable before the version naming it
+      // exists (only the raw object and the manifest version are synced).
+      // A crash that loses its bytes leaves it missing or damaged, and
+      // ScanSegment rebuilds it from the raw segment.
+      return cols->CommitDerived();
     };
     ObjectWritableFile raw_file(raw.get());
     RawSegmentWriter raw_writer(&raw_file, options_.zstd_level);
@@ -730,7 +733,7 @@ Status MasterStore::RebuildSidecar(const SegmentInfo& seg, const std::string& wh
     RETURN_IF_ERROR(ReadRawSegment(store_->NewReader(seg.raw_name), seg,
                                    [&](uint64_t, std::string_view event) { return builder.Add(event); }));
     RETURN_IF_ERROR(builder.Finish());
-    Status committed = cols->Commit();
+    Status committed = cols->CommitDerived();  // derived, as at the seal
     if (committed.code() == StatusCode::kAlreadyExists) return Status::OK();  // another process rebuilt it
     RETURN_IF_ERROR(committed);
     if (builder.rejected() > 0) {

@@ -32,9 +32,12 @@ class LocalObjectWriter final : public ObjectWriter {
     return file_->Append(data);
   }
 
-  Status Commit() override {
+  Status Commit() override { return CommitAs(/*durable=*/true); }
+  Status CommitDerived() override { return CommitAs(/*durable=*/false); }
+
+  Status CommitAs(bool durable) {
     if (!file_) return Status::Internal("commit object " + key_ + ": the writer is finished");
-    Status st = CommitLocked();
+    Status st = CommitLocked(durable);
     file_.reset();
     // Linked or not, the temp name goes: a linked object keeps its own name.
     (void)store_->fs()->Remove(temp_);
@@ -51,9 +54,9 @@ class LocalObjectWriter final : public ObjectWriter {
   uint64_t size() const override { return file_ ? file_->size() : 0; }
 
  private:
-  Status CommitLocked() {
+  Status CommitLocked(bool durable) {
     FileSystem* fs = store_->fs();
-    RETURN_IF_ERROR(file_->Sync());
+    if (durable) RETURN_IF_ERROR(file_->Sync());
     RETURN_IF_ERROR(file_->Close());
     const std::string final_path = JoinPath(store_->root(), key_);
     const std::string dir = DirName(final_path);
@@ -63,7 +66,7 @@ class LocalObjectWriter final : public ObjectWriter {
       return Status::AlreadyExists("object " + key_ + " in " + store_->Describe() + " already exists");
     }
     RETURN_IF_ERROR(link);
-    return fs->SyncDir(dir);
+    return durable ? fs->SyncDir(dir) : Status::OK();
   }
 
   LocalObjectStore* const store_;

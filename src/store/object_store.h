@@ -50,6 +50,12 @@ class ObjectWriter {
   // that key exists (the appended bytes are discarded, the existing object
   // is unchanged). After Commit, whatever its outcome, the writer is done.
   virtual Status Commit() = 0;
+  // Commit for derived data that can be rebuilt from durable objects: the
+  // object is published as by Commit, but neither its bytes nor its name
+  // need be durable when this returns (a crash may leave it missing,
+  // short or zero-filled; its readers must detect that and rebuild it).
+  // Saves the syncs of a local directory; by default it is Commit.
+  virtual Status CommitDerived() { return Commit(); }
   virtual void Abort() = 0;
   // Bytes appended so far.
   virtual uint64_t size() const = 0;

@@ -41,6 +41,7 @@ class StatesOf final : public AggregateStates {
   void Resize(size_t groups) override {
     if (groups > states_.size()) states_.resize(groups);
   }
+  void Reserve(size_t groups) override { states_.reserve(groups); }
 
   void Update(const uint32_t* groups, const uint32_t* rows, size_t count, const Vector* arg) override {
     State* s = states_.data();

@@ -43,6 +43,8 @@ class AggregateStates {
   virtual size_t size() const = 0;
   // Grows to `groups` states; new states are initialized (empty).
   virtual void Resize(size_t groups) = 0;
+  // Makes room for `groups` states without creating them (a size hint).
+  virtual void Reserve(size_t groups) { (void)groups; }
   // For k in [0, count): updates state groups[k] with row rows[k] of `arg`.
   // `arg` is nullptr for COUNT(*). NULL inputs are ignored (as in SQL).
   virtual void Update(const uint32_t* groups, const uint32_t* rows, size_t count, const Vector* arg) = 0;

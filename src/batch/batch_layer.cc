@@ -5,12 +5,16 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "plan/result_format.h"
 
 namespace lf {
 namespace {
+
+// Views expected to hold fewer groups than this grow as they go.
+constexpr uint64_t kReserveMinGroups = 1u << 16;
 
 double Since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -83,6 +87,26 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
   }
   const double load_secs = Since(start);
 
+  // Size hints: the groups a view had in the last version, spread over the
+  // segments that version covered. A state sized for the groups it will
+  // hold skips the rehashes and copies of growing by doubling.
+  std::optional<BatchVersion> current_for_sizing;
+  const BatchVersion* sizing = previous ? &*previous : nullptr;
+  if (!sizing && options.full) {
+    auto current = versions_.Current();
+    if (current.ok() && *current) {
+      current_for_sizing = std::move(**current);
+      sizing = &*current_for_sizing;
+    }
+  }
+  auto groups_hint = [&](size_t i, size_t nsegments) -> size_t {
+    if (!sizing || sizing->segments.empty()) return 0;
+    const VersionView* v = sizing->FindView(plans[i]->name());
+    if (!v || v->plan_fingerprint != plans[i]->fingerprint()) return 0;
+    const uint64_t hint = std::min<uint64_t>(v->groups, v->groups * nsegments / sizing->segments.size());
+    return hint >= kReserveMinGroups ? static_cast<size_t>(hint) : 0;
+  };
+
   // Scan the segments some view still needs, in parallel.
   const auto scan_start = std::chrono::steady_clock::now();
   size_t lowest = segments.size();
@@ -102,7 +126,11 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
   Status error;
   std::vector<std::vector<std::unique_ptr<ViewState>>> partial(nthreads);
   auto worker = [&](size_t t) {
-    for (const auto& p : plans) partial[t].push_back(p->NewState());
+    for (size_t i = 0; i < plans.size(); ++i) {
+      partial[t].push_back(plans[i]->NewState());
+      const size_t mine = (segments.size() - first[i] + nthreads - 1) / nthreads;  // segments this thread may scan
+      if (const size_t hint = groups_hint(i, mine)) partial[t].back()->Reserve(hint);
+    }
     for (size_t s = next++; s < segments.size(); s = next++) {
       // A full run also proves the raw events intact: the sidecars it scans
       // are derived from them, and damage must never go unnoticed.
@@ -137,6 +165,8 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
         // once more.
         if (t == 0 && !loaded[i]) {
           states[i] = std::move(partial[t][i]);
+          if (nthreads > 1)
+            if (const size_t hint = groups_hint(i, segments.size() - first[i])) states[i]->Reserve(hint);
           continue;
         }
         states[i]->Combine(*partial[t][i]);

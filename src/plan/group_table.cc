@@ -320,6 +320,24 @@ void GroupTable::CopyFrom(const GroupTable& other) {
   size_ = other.size_;
 }
 
+void GroupTable::Reserve(size_t groups) {
+  while ((groups + 1) * 2 > slots_.size()) Grow();
+  for (Vector& k : keys_) {
+    k.valid.reserve(groups);
+    switch (PhysicalOf(k.type)) {
+      case PhysicalType::kInt64:
+        k.ints.reserve(groups);
+        break;
+      case PhysicalType::kDouble:
+        k.dbls.reserve(groups);
+        break;
+      case PhysicalType::kString:
+        k.strs.reserve(groups);
+        break;
+    }
+  }
+}
+
 size_t GroupTable::MemoryUsage() const {
   size_t bytes = slots_.capacity() * sizeof(uint64_t) + arena_.bytes_reserved();
   for (const auto& k : keys_)

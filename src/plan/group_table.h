@@ -35,6 +35,10 @@ class GroupTable {
 
   size_t MemoryUsage() const;
 
+  // Sizes the slots for `groups` groups (at most half full) and reserves
+  // the key columns, so that growing to that many does not rehash.
+  void Reserve(size_t groups);
+
   // Makes this table (empty, of the same key types) a copy of `other`:
   // same groups under the same ids, its own copy of the key bytes.
   void CopyFrom(const GroupTable& other);

@@ -3,6 +3,8 @@
 #include <numeric>
 #include <random>
 #include <set>
+#include <tuple>
+#include <unordered_map>
 
 #include "plan/expr_eval.h"
 #include "plan/group_table.h"
@@ -114,6 +116,59 @@ TEST(GroupTable, TextKeysThatLookAlikeStayApart) {
     }
   }
   EXPECT_EQ(table.size(), texts.size() + 1);
+}
+
+// Two integer keys drawn from small ranges (many repeats and hash-slot
+// collisions) with NULLs in either: the table's group ids equal those of a
+// std::unordered_map numbering tuples in order of first sight, whether or
+// not the table was sized up front (Reserve), and Find agrees.
+TEST(GroupTable, IntegerKeysMatchAReferenceMapWithAndWithoutReserve) {
+  using Tuple = std::tuple<bool, int64_t, bool, int64_t>;  // (valid, value) per key
+  struct TupleHash {
+    size_t operator()(const Tuple& t) const {
+      return std::hash<int64_t>()(std::get<1>(t) * 31 + std::get<3>(t)) ^ (std::get<0>(t) << 1) ^ std::get<2>(t);
+    }
+  };
+  for (size_t reserve : {size_t{0}, size_t{100}, size_t{70000}}) {
+    SCOPED_TRACE("reserve " + std::to_string(reserve));
+    GroupTable table({TypeId::kInt, TypeId::kTimestamp});
+    if (reserve) table.Reserve(reserve);
+    std::unordered_map<Tuple, uint32_t, TupleHash> reference;
+    std::mt19937_64 rng(11);
+    Batch batch({TypeId::kInt, TypeId::kTimestamp});
+    std::vector<uint32_t> rows(Batch::kCapacity), gids(Batch::kCapacity);
+    std::iota(rows.begin(), rows.end(), 0u);
+    std::vector<const Vector*> keys = {&batch.columns[0], &batch.columns[1]};
+    for (int round = 0; round < 60; ++round) {
+      batch.Clear();
+      batch.size = Batch::kCapacity;
+      std::vector<Tuple> tuples(batch.size);
+      for (size_t k = 0; k < batch.size; ++k) {
+        // Values 0 (also what a NULL is stored as) and negatives included.
+        const bool va = rng() % 10 != 0, vb = rng() % 10 != 0;
+        const int64_t a = va ? static_cast<int64_t>(rng() % 300) - 20 : 0;
+        const int64_t b = vb ? static_cast<int64_t>(rng() % 200) * 3'600'000 : 0;
+        if (va) batch.columns[0].SetInt(k, a);
+        else batch.columns[0].SetNull(k);
+        if (vb) batch.columns[1].SetInt(k, b);
+        else batch.columns[1].SetNull(k);
+        tuples[k] = {va, a, vb, b};
+      }
+      table.FindOrInsert(keys, rows.data(), batch.size, gids.data());
+      for (size_t k = 0; k < batch.size; ++k) {
+        auto [it, fresh] = reference.try_emplace(tuples[k], static_cast<uint32_t>(reference.size()));
+        ASSERT_EQ(gids[k], it->second) << "round " << round << " row " << k << (fresh ? " (new)" : "");
+        ASSERT_EQ(table.Find(keys, static_cast<uint32_t>(k)), static_cast<int64_t>(it->second));
+      }
+      ASSERT_EQ(table.size(), reference.size());
+    }
+    // A tuple never inserted is not found.
+    batch.Clear();
+    batch.size = 1;
+    batch.columns[0].SetInt(0, 1'000'000);
+    batch.columns[1].SetNull(0);
+    EXPECT_EQ(table.Find(keys, 0), -1);
+  }
 }
 
 // Random splits of random input: combining partial view states equals one

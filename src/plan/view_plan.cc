@@ -437,6 +437,12 @@ Result<ViewResult> ViewState::Finalize() const {
   return result;
 }
 
+void ViewState::Reserve(size_t groups) {
+  groups_.Reserve(groups);
+  for (auto& s : states_)
+    if (s) s->Reserve(groups);
+}
+
 size_t ViewState::MemoryUsage() const {
   size_t bytes = groups_.MemoryUsage();
   for (const auto& s : states_)

@@ -100,6 +100,9 @@ class ViewState {
   Status Deserialize(std::string_view image);
 
   size_t num_groups() const { return groups_.size(); }
+  // Makes room for `groups` groups (a size hint: a state known to grow that
+  // large skips the rehashes and copies of growing by doubling).
+  void Reserve(size_t groups);
   size_t MemoryUsage() const;
 
   // Group ids in ascending key order (NULLs first), as FinalizeBatches

@@ -17,6 +17,13 @@ class RecordBuffer {
     storage_.append(record);
     ends_.push_back(storage_.size());
   }
+  // Room for `records` records of `bytes` in all, so that filling the
+  // buffer does not copy it while it grows (a guess above the real size
+  // costs address space, not memory: untouched pages are never faulted in).
+  void Reserve(size_t records, size_t bytes) {
+    storage_.reserve(bytes);
+    ends_.reserve(records);
+  }
   size_t size() const { return ends_.size(); }
   // One view per record added.
   std::vector<std::string_view> views() const {

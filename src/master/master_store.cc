@@ -733,7 +733,8 @@ Status MasterStore::RebuildSidecar(const SegmentInfo& seg, const std::string& wh
     RETURN_IF_ERROR(ReadRawSegment(store_->NewReader(seg.raw_name), seg,
                                    [&](uint64_t, std::string_view event) { return builder.Add(event); }));
     RETURN_IF_ERROR(builder.Finish());
-    Status committed = cols->CommitDerived();  // derived, as at the seal
+    // Derived data, committed without a sync as at the seal.
+    Status committed = cols->CommitDerived();
     if (committed.code() == StatusCode::kAlreadyExists) return Status::OK();  // another process rebuilt it
     RETURN_IF_ERROR(committed);
     if (builder.rejected() > 0) {

@@ -148,10 +148,14 @@ TEST(GroupTable, IntegerKeysMatchAReferenceMapWithAndWithoutReserve) {
         const bool va = rng() % 10 != 0, vb = rng() % 10 != 0;
         const int64_t a = va ? static_cast<int64_t>(rng() % 300) - 20 : 0;
         const int64_t b = vb ? static_cast<int64_t>(rng() % 200) * 3'600'000 : 0;
-        if (va) batch.columns[0].SetInt(k, a);
-        else batch.columns[0].SetNull(k);
-        if (vb) batch.columns[1].SetInt(k, b);
-        else batch.columns[1].SetNull(k);
+        if (va)
+          batch.columns[0].SetInt(k, a);
+        else
+          batch.columns[0].SetNull(k);
+        if (vb)
+          batch.columns[1].SetInt(k, b);
+        else
+          batch.columns[1].SetNull(k);
         tuples[k] = {va, a, vb, b};
       }
       table.FindOrInsert(keys, rows.data(), batch.size, gids.data());

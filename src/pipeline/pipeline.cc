@@ -114,7 +114,10 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
   const Manifest m = dir_->master()->Snapshot();
   if (!version && !m.segments.empty()) {
     LogLine("batch: the current version does not match the views; recomputing");
-    ASSIGN_OR_RETURN(BatchRunReport report, batch_->RunOnce(BatchRunOptions{.threads = options_.batch_threads}));
+    // Pieces are checked before they are referenced again: a damaged one
+    // may be why the version did not load.
+    ASSIGN_OR_RETURN(BatchRunReport report,
+                     batch_->RunOnce(BatchRunOptions{.threads = options_.batch_threads, .verify = true}));
     ++batch_runs_;
     batch_run_seconds_.Observe(report.seconds);
     ASSIGN_OR_RETURN(PendingVersion loaded, LoadVersion(report.version));
@@ -183,13 +186,11 @@ Result<Pipeline::PendingVersion> Pipeline::LoadVersion(const BatchVersion& versi
   PendingVersion p;
   p.version = version;
   for (const ViewPlan* plan : plans_) {
-    const VersionView* vv = version.FindView(plan->name());
-    if (!vv)
+    const int vi = version.ViewIndex(plan->name());
+    if (vi < 0)
       return Status::Corruption("batch version " + std::to_string(version.number) + " has no view '" + plan->name() +
                                 "'");
-    ASSIGN_OR_RETURN(std::string image, dir_->versions().ReadViewFile(version, *vv, /*state=*/true));
-    auto state = plan->NewState();
-    RETURN_IF_ERROR(state->Deserialize(image));
+    ASSIGN_OR_RETURN(auto state, dir_->versions().ReadPieces(*plan, version.PiecesOf(static_cast<size_t>(vi))));
     p.states.push_back(std::move(state));
   }
   return p;
@@ -556,7 +557,7 @@ Status Pipeline::RunBatch() {
   // most once a minute (it lists the store).
   if (const auto now = std::chrono::steady_clock::now(); now >= next_gc_) {
     next_gc_ = now + std::chrono::minutes(1);
-    auto gc = dir_->master()->CollectGarbage();
+    auto gc = dir_->versions().CollectGarbage();
     if (!gc.ok()) LogLine("garbage collection: " + gc.status().ToString() + " (retried after a later batch run)");
   }
   MutexLock lock(&mu_);

@@ -610,7 +610,28 @@ TEST_F(PipelineTest, PreviousReleaseDirectoryIsMigratedOnce) {
     }
     ASSERT_TRUE(fs_->WriteFileAtomic(data + "/master/MANIFEST", EncodeManifest(old)).ok());
     ASSERT_FALSE(c.batch_key.empty());
-    sfs::copy(data + "/" + c.batch_key, data + "/batch/v00000000000000000001");
+    // The previous release wrote format 1: one state per view, named by the
+    // view (here the version's one piece per view of its one partition).
+    {
+      const std::string folder = data + "/batch/v00000000000000000001";
+      sfs::create_directories(folder);
+      auto text = fs_->ReadFile(data + "/" + c.batch_key + "/VERSION");
+      ASSERT_TRUE(text.ok());
+      auto v = DecodeVersion(*text, "VERSION", c.batch_key);
+      ASSERT_TRUE(v.ok()) << v.status().ToString();
+      v->format = 1;
+      for (size_t i = 0; i < v->views.size(); ++i) {
+        auto pieces = v->PiecesOf(i, 0);
+        ASSERT_EQ(pieces.size(), 1u);
+        VersionView& w = v->views[i];
+        w.groups = pieces[0]->groups;
+        w.state_bytes = pieces[0]->bytes;
+        w.state_hash = pieces[0]->hash;
+        sfs::copy_file(data + "/" + pieces[0]->key, folder + "/" + StateFileName(w.name));
+        sfs::copy_file(data + "/" + c.batch_key + "/" + TsvFileName(w.name), folder + "/" + TsvFileName(w.name));
+      }
+      ASSERT_TRUE(fs_->WriteFileAtomic(folder + "/VERSION", EncodeVersion(*v)).ok());
+    }
     ASSERT_TRUE(fs_->WriteFileAtomic(data + "/batch/CURRENT", "v00000000000000000001\n").ok());
     sfs::remove_all(data + "/manifest");
     sfs::remove_all(data + "/segments");

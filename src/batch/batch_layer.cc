@@ -261,6 +261,7 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
   version.created_ms = NowMs();
   version.views_hash = views_hash_;
   version.schema_fingerprint = master_->schema_fingerprint();
+  version.full = options.full;
   version.watermark = manifest.sealed;
   version.segments = segments;
   const bool write_tsv = every && (options.full || options.tsv || !any_previous);
@@ -287,10 +288,15 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
         list.push_back(std::move(piece));
         in_memory.push_back(std::move(state));
       }
-      // Compaction: merge adjacent runs of pieces of one tier.
+      // Compaction: merge adjacent runs of pieces of one tier. The run's new
+      // piece is left out (it joins a merge in a later run), so that a
+      // merged piece covers only ranges a reader of the previous version
+      // already holds: `run` swaps a version in by reading its new pieces
+      // alone.
       const auto compact_start = std::chrono::steady_clock::now();
       std::vector<uint64_t> spans;
-      for (const auto& piece : list) spans.push_back(piece.to - piece.from);
+      for (size_t k = 0; k < list.size(); ++k)
+        if (!in_memory[k]) spans.push_back(list[k].to - list[k].from);
       const auto runs = CompactionRuns(spans, options.compact_fanout, options.compact_base);
       for (auto r = runs.rbegin(); r != runs.rend(); ++r) {
         auto merged = plans[i]->NewState();

@@ -48,12 +48,17 @@ TEST(BatchVersion, RoundTrip) {
   EXPECT_EQ(back->views[0].rows, 49u);
   EXPECT_TRUE(back->views[0].has_tsv);
   EXPECT_EQ(back->pieces, v.pieces);
+  EXPECT_FALSE(back->full);
   EXPECT_EQ(back->timings[0].first, "scan");
   // Without a TSV no tsv line.
   v.views[0].has_tsv = false;
   back = DecodeVersion(EncodeVersion(v), "VERSION");
   ASSERT_TRUE(back.ok());
   EXPECT_FALSE(back->views[0].has_tsv);
+  v.full = true;
+  back = DecodeVersion(EncodeVersion(v), "VERSION");
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->full);
 }
 
 // Format 1 (one state over every partition) is still read: its state is a

@@ -94,6 +94,7 @@ std::string EncodeVersion(const BatchVersion& v) {
   o << "created_ms " << v.created_ms << "\n";
   o << "views_hash " << Hex(v.views_hash) << "\n";
   o << "schema " << Hex(v.schema_fingerprint) << "\n";
+  if (v.format != 1 && v.full) o << "full\n";
   for (size_t p = 0; p < v.watermark.size(); ++p) o << "watermark " << p << " " << v.watermark[p] << "\n";
   for (const auto& s : v.segments)
     o << "segment " << s.partition << " " << s.from << " " << s.to << " " << Hex(s.raw_hash) << "\n";
@@ -188,6 +189,8 @@ Result<BatchVersion> DecodeVersion(std::string_view data, const std::string& fil
       std::string h;
       f >> h;
       ok = ParseU64(h, kind == "schema" ? &v.schema_fingerprint : &v.views_hash, 16);
+    } else if (kind == "full" && v.format == 2) {
+      v.full = true;
     } else if (kind == "watermark") {
       size_t p;
       uint64_t w;

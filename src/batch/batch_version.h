@@ -64,6 +64,9 @@ struct BatchVersion {
   std::vector<VersionSegment> segments;
   std::vector<VersionView> views;
   std::vector<VersionPiece> pieces;  // format 1: synthesized from its state files
+  // Computed from the raw segments (`batch --full`): its pieces are not
+  // derived from earlier pieces, so a reader holding those reloads.
+  bool full = false;
   std::vector<std::pair<std::string, double>> timings;  // phase -> seconds
   std::string key;                                      // where it is in the store (not part of the encoding)
 

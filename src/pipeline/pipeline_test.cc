@@ -164,6 +164,50 @@ TEST_F(PipelineTest, BatchVersionBetweenMicroBatchesDropsExactlyTheCoveredBucket
   CheckEquation("after the swap");
 }
 
+// A swap reads only the pieces the new version adds: the others are the
+// ones loaded (or merges of them by compaction). A --full version is read
+// whole. The owned-state API answers as the served views.
+TEST_F(PipelineTest, SwapReadsOnlyTheNewPieces) {
+  Start();
+  const uint64_t views = plans_.size();
+  Send(120);
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  ASSERT_TRUE(pipeline_->RunBatchForTesting().ok());
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  EXPECT_EQ(pipeline_->last_swap().pieces_read, views);
+  CheckEquation("first version");
+  for (int round = 0; round < 8; ++round) {
+    Send(60);
+    ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+    ASSERT_TRUE(pipeline_->RunBatchForTesting().ok());
+    ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+    const Pipeline::SwapStats s = pipeline_->last_swap();
+    EXPECT_TRUE(s.delta) << "round " << round;
+    EXPECT_EQ(s.pieces_read, views) << "round " << round;  // one new piece per view
+    EXPECT_GE(s.pieces_total, 2 * views) << "round " << round;
+    CheckEquation("round " + std::to_string(round));
+  }
+  // The owned state of every view (all partitions are owned) is the
+  // served one, and a partition's batch-only state covers its W.
+  for (size_t v = 0; v < plans_.size(); ++v) {
+    auto owned = pipeline_->OwnedState(v);
+    ASSERT_TRUE(owned.ok()) << owned.status().ToString();
+    ASSERT_EQ(owned->partitions.size(), 1u);
+    const Coverage c = pipeline_->served().coverage();
+    EXPECT_EQ(owned->partitions[0].batch, c.batch[0]);
+    EXPECT_EQ(owned->partitions[0].speed, c.speed[0]);
+    auto rows = owned->state->Finalize();
+    ASSERT_TRUE(rows.ok());
+    EXPECT_EQ(rows->rows, Expected(c.speed[0])[v].rows) << plans_[v]->name();
+    auto batch = pipeline_->PartitionBatchOnly(v, 0);
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    EXPECT_EQ(batch->batch, c.batch[0]);
+    auto batch_rows = batch->state->Finalize();
+    ASSERT_TRUE(batch_rows.ok());
+    EXPECT_EQ(batch_rows->rows, Expected(c.batch[0])[v].rows) << plans_[v]->name();
+  }
+}
+
 TEST_F(PipelineTest, RandomInterleavingsKeepTheEquation) {
   Start();
   std::mt19937 rng(42);

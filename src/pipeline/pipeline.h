@@ -141,6 +141,29 @@ struct PipelineStats {
   std::string last_error;  // of the batch or archiver loop; empty when none
 };
 
+// What one partition of an answer covers (several workers, ownership.md).
+struct PartitionCoverage {
+  int partition = 0;
+  uint64_t epoch = 0;  // the owner epoch of the partition's latest manifest version this process knows
+  uint64_t batch = 0;  // W[p]
+  uint64_t speed = 0;  // S[p]
+};
+
+// One view over the partitions this process owns: their batch pieces ⊕
+// their speed state, with per partition its epoch, W and S.
+struct OwnedViewState {
+  std::unique_ptr<ViewState> state;           // Serialize() gives a view_state.md image
+  std::vector<PartitionCoverage> partitions;  // one per owned partition, ascending
+};
+
+// One partition's batch-only state, from the version its chain names.
+struct PartitionBatchState {
+  int partition = 0;
+  uint64_t batch = 0;    // W[p]
+  uint64_t version = 0;  // the number of the version its chain names; 0: none
+  std::unique_ptr<ViewState> state;
+};
+
 class Pipeline {
  public:
   // Opens (creating when needed) the data directory and starts every
@@ -197,6 +220,24 @@ class Pipeline {
   const Histogram& micro_batch_seconds() const { return micro_batch_seconds_; }
   const Histogram& batch_run_seconds() const { return batch_run_seconds_; }
 
+  // For a query gathered from several workers (ownership.md §5): view
+  // `view` (an index of served()) over the partitions this process owns —
+  // batch ⊕ speed, taken together with their epochs, W and S under the
+  // speed loop's lock. Without a consumer group every partition is owned.
+  Result<OwnedViewState> OwnedState(size_t view) const;
+  // Partition p's batch-only state of `view` from the version p's manifest
+  // chain names now (re-read from the store; pieces cached by key).
+  Result<PartitionBatchState> PartitionBatchOnly(size_t view, int partition) const;
+  // What the last swap of a batch version read (for tests and the log).
+  struct SwapStats {
+    uint64_t pieces_read = 0;   // pieces read from the store
+    uint64_t pieces_total = 0;  // pieces the version lists for the served partitions
+    bool delta = false;         // only the new pieces were read and combined in
+    double read_seconds = 0;    // reading and combining them (batch thread)
+    double install_seconds = 0; // combining into the served batch part, copying it, merging the speed state
+  };
+  SwapStats last_swap() const;
+
   // Test hooks: run one micro-batch, or one batch recompute and its swap,
   // now (on the calling thread; only while the loops are paused, see
   // PipelineOptions: a zero micro_batch / batch_interval of -1 ms disables
@@ -208,16 +249,77 @@ class Pipeline {
   Result<AcceptReport> AcceptImpl(std::string_view body, const std::optional<ProducerBatch>& producer,
                                   std::optional<int> partition,
                                   const std::function<std::string(uint64_t line)>* rejects_input);
+  // A batch version read for the speed thread to swap in (pipeline_batch.cc).
   struct PendingVersion {
     BatchVersion version;
-    ViewStates states;  // loaded from the version's files
+    // delta: `states` hold only the version's pieces beyond the batch part
+    // `base` (BatchPart::id) covers; else every piece of the version.
+    bool delta = false;
+    uint64_t base = 0;
+    ViewStates states;
+    SwapStats stats;
+  };
+  // The served batch part: per view the ⊕ of the pieces of the version
+  // served, for the partitions `in` (every partition, or a member's own),
+  // each up to `to[p]`. Changed by the speed thread under speed_mu_; its
+  // descriptor (id, to, in) is read by the batch thread under
+  // batch_part_mu_.
+  struct BatchPart {
+    uint64_t id = 0;  // 0: nothing loaded yet
+    std::vector<uint64_t> to;
+    std::vector<bool> in;
+    ViewStates states;
+    // Per partition in `in`: the pieces (every view) its states hold, as the
+    // latest version lists them (to rebuild `states` when one is lost).
+    std::vector<std::vector<VersionPiece>> pieces;
+  };
+  // A member's partition owned elsewhere: its batch-only states from the
+  // version its own chain names (another worker's, or this one's before it
+  // lost it), served with S[p] = W[p].
+  struct OtherPartition {
+    std::string key;  // the version's key; empty: no version
+    uint64_t number = 0;
+    uint64_t watermark = 0;  // W[p]
+    std::vector<VersionPiece> pieces;
+    ViewStates states;
+  };
+  // Read by the batch thread, installed by the speed thread: `delta` adds
+  // `states` to the partition's states of version `base_key`.
+  struct PendingOther {
+    int partition = 0;
+    bool delta = false;
+    std::string base_key;
+    OtherPartition other;
   };
 
   Pipeline(FileSystem* fs, PipelineOptions options);
   Status Init(const std::string& dir, const std::string& views_path);
   Result<std::optional<PendingVersion>> LoadServableVersion();
-  Result<PendingVersion> LoadVersion(const BatchVersion& version);
+  // Reads every piece of `version` (a full load).
+  Result<PendingVersion> LoadVersion(const BatchVersion& version, const std::vector<bool>& partitions);
+  // Reads what swapping `version` in needs: only its pieces beyond the
+  // served batch part when the others are those (or merges of those),
+  // else every piece (LoadVersion).
+  Result<PendingVersion> PrepareVersion(const BatchVersion& version);
   Status InstallVersion(PendingVersion pending);
+  // Serves a copy of the batch part ⊕ the other partitions' batch-only
+  // states ⊕ the speed state; W from them, S from the speed layer, the
+  // rest of `coverage` as given. Under speed_mu_.
+  void ServeBatchPart(Coverage coverage);
+  // A member: partition p's batch part as its chain names it now — reusing
+  // `have` (its states of version have->key) when the new version only
+  // adds pieces to it (then the result is a delta).
+  Result<PendingOther> ReadOther(int p, const OtherPartition* have) const;
+  // A member's batch thread: the other partitions whose chains name a new
+  // version, read for the speed thread to install.
+  void RefreshOthers();
+  void InstallOthers(std::vector<PendingOther> others);
+  // Rebuilds the batch part's states from the pieces of the partitions in
+  // it (after one left). Under speed_mu_.
+  Status RebuildBatchPart();
+  // Partition p's pieces of `v` for this process's plans, `view` set to the
+  // plan's index (a version may list its views in another order).
+  std::vector<VersionPiece> PlanPieces(const BatchVersion& v, int p) const;
   // Appends `records` (with their decoded `rows`, may be empty) to
   // partition `p`; fills `range` and `duplicate`. With `wait`, returns once
   // the range is durable (a duplicate: always).
@@ -281,7 +383,15 @@ class Pipeline {
   std::deque<OffsetRange> to_seal_ GUARDED_BY(mu_);
   std::string last_error_ GUARDED_BY(mu_);
   std::optional<BatchVersion> served_version_;  // speed thread only
-  Mutex speed_mu_;                              // one micro-batch or swap at a time
+  BatchPart batch_part_;                        // under speed_mu_
+  std::map<int, OtherPartition> others_;        // under speed_mu_ (members only)
+  std::vector<PendingOther> pending_others_ GUARDED_BY(mu_);
+  mutable Mutex batch_part_mu_;
+  uint64_t batch_part_id_ GUARDED_BY(batch_part_mu_) = 0;
+  std::vector<uint64_t> batch_part_to_ GUARDED_BY(batch_part_mu_);
+  std::vector<bool> batch_part_in_ GUARDED_BY(batch_part_mu_);
+  SwapStats last_swap_ GUARDED_BY(batch_part_mu_);
+  mutable Mutex speed_mu_;                      // one micro-batch or swap at a time
   // Sealing a segment and a batch run each need a few hundred MB for a
   // while (records, compressed and columnar files; states, images): they
   // take turns, so that peak memory is the larger of the two, not the sum.

@@ -43,6 +43,7 @@ Result<std::vector<PartitionStart>> Pipeline::OnGain(const std::vector<uint32_t>
       continue;
     }
     starts.push_back({part, sealed});
+    partitions_gained_.fetch_add(1, std::memory_order_relaxed);
     LogLine("group: gained partition " + std::to_string(p) + " (epoch " + std::to_string(dir_->master()->Epoch(p)) +
             "), reading from the sealed offset " + std::to_string(sealed) +
             ", speed state rebuilt from W=" + std::to_string(w));
@@ -68,6 +69,7 @@ void Pipeline::OnLose(const std::vector<uint32_t>& revoked, bool lost) {
     const uint64_t w = served_->coverage().batch[static_cast<size_t>(p)];
     speed_->DropPartition(p, w);
     feed_->ResetPartition(p, w, /*active=*/false);
+    (lost ? partitions_lost_ : partitions_revoked_).fetch_add(1, std::memory_order_relaxed);
     LogLine(std::string("group: ") + (lost ? "lost" : "revoked") + " partition " + std::to_string(p) +
             "; served from the batch version alone (W=S=" + std::to_string(w) + ") from now on");
   }
@@ -108,6 +110,15 @@ bool Pipeline::PrepareMemberSwap(const BatchVersion& v) {
     feed_->ResetPartition(p, w, /*active=*/false);
   }
   return true;
+}
+
+void Pipeline::AddMemberStats(PipelineStats* s) const {
+  if (!options_.member) return;
+  s->owned.assign(static_cast<size_t>(dir_->partitions()), false);
+  for (int p : dir_->master()->Owned()) s->owned[static_cast<size_t>(p)] = true;
+  s->partitions_gained = partitions_gained_.load(std::memory_order_relaxed);
+  s->partitions_revoked = partitions_revoked_.load(std::memory_order_relaxed);
+  s->partitions_lost = partitions_lost_.load(std::memory_order_relaxed);
 }
 
 std::vector<int> Pipeline::MemberBatchPartitions(std::vector<uint64_t>* run_sealed) {

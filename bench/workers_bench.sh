@@ -112,6 +112,15 @@ covered() {
     sed -n 's/^X-Lambdaflow-Speed-Watermark: *//Ip' | tr -d '\r' | tr ',' '\n' | awk '{s+=$1} END {print s+0}'
 }
 
+# cpu_seconds PID...: user+system CPU seconds of each process so far.
+cpu_seconds() {
+  local p tck
+  tck=$(getconf CLK_TCK)
+  for p in "$@"; do
+    awk -v t="$tck" '{printf "%.2f ", ($14 + $15) / t}' "/proc/$p/stat"
+  done
+}
+
 for n in $counts; do
   echo "topic w$n 8" >&9
   sleep 0.2
@@ -135,19 +144,24 @@ for n in $counts; do
   # 2. freshness at $rate events/s, polled at the first worker.
   load=$(loadavg)
   if ((profile && n == 3)); then
-    perf record -q -F 499 -g -o "$work/perf.data" -p "$(IFS=,; echo "${worker_pids[*]}")" -- sleep "$seconds" \
+    perf record -q -F 499 -o "$work/perf.data" -p "$(IFS=,; echo "${worker_pids[*]}")" -- sleep "$seconds" \
       >/dev/null 2>&1 &
     perf_pid=$!
   fi
+  cpu_before=$(cpu_seconds "${worker_pids[@]}")
   "$kafka_load" --brokers "$bootstrap" --topic "w$n" --port "$front" --rate "$rate" --seconds "$seconds" \
     >"$work/fresh-$n.json"
+  cpu_after=$(cpu_seconds "${worker_pids[@]}")
   echo "$n worker(s) freshness at worker 1: $(cat "$work/fresh-$n.json") (load average $load)"
+  echo "  CPU seconds per worker during it (user+system; worker 1 first): $(python3 -c "
+b, a = '$cpu_before'.split(), '$cpu_after'.split()
+print(' '.join(f'{float(y) - float(x):.2f}' for x, y in zip(b, a)))")"
   if ((profile && n == 3)); then
     wait "$perf_pid" || true
-    perf report -i "$work/perf.data" --no-children --sort comm,sym --stdio 2>/dev/null | grep -v '^#' |
-      grep '%' | head -40 >"$work/perf.txt" || true
-    echo "profile of the 3 workers during the freshness run (self time, top symbols):"
-    sed 's/^/  /' "$work/perf.txt"
+    echo "profile of the 3 workers during the freshness run (share of samples by library, then the top symbols):"
+    perf report -i "$work/perf.data" --sort dso --stdio 2>/dev/null | grep '%' | grep -v '^#' | head -8 | sed 's/^/  /' || true
+    perf report -i "$work/perf.data" --sort dso,sym --stdio 2>/dev/null | grep '%' | grep -v '^#' | head -25 |
+      sed 's/^/  /' || true
   fi
 
   # 3. query latency through worker 1 (a non-owner of most partitions when n > 1).

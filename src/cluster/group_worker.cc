@@ -102,23 +102,47 @@ Result<Partial> GroupWorker::FetchOne(const std::string& address, const std::str
   req.method = "GET";
   req.url = "http://" + address + "/v1/internal/partial?view=" + PercentEncode(view);
   if (!options_.token.empty()) req.headers.emplace_back("Authorization", "Bearer " + options_.token);
+  // A transport failure (refused, reset, timed out) is Unavailable or
+  // DeadlineExceeded; an answer that is not a partial is Conflict (the
+  // worker is alive: it is asked again next time).
   ASSIGN_OR_RETURN(aws::HttpResponse res, http_.Perform(req));
   if (res.status != 200)
-    return Status::Unavailable("worker " + address + " answered " + std::to_string(res.status) + ": " +
+    return Status(StatusCode::kConflict, "worker " + address + " answered " + std::to_string(res.status) + ": " +
                                res.body.substr(0, 300));
   return DecodePartial(res.body, "worker " + address);
 }
 
 std::vector<Result<Partial>> GroupWorker::Fetch(const std::vector<std::string>& addresses, const std::string& view) {
   std::vector<std::optional<Result<Partial>>> out(addresses.size());
+  std::vector<size_t> ask;
+  {
+    MutexLock lock(&pause_mu_);
+    const auto now = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < addresses.size(); ++i) {
+      auto it = paused_.find(addresses[i]);
+      if (it != paused_.end() && now < it->second) {
+        out[i].emplace(Status::Unavailable("worker " + addresses[i] +
+                                           " did not answer a moment ago: not asked again yet"));
+      } else {
+        ask.push_back(i);
+      }
+    }
+  }
   std::vector<std::thread> threads;
-  for (size_t i = 1; i < addresses.size(); ++i)
-    threads.emplace_back([&, i] { out[i].emplace(FetchOne(addresses[i], view)); });
-  if (!addresses.empty()) out[0].emplace(FetchOne(addresses[0], view));  // the first on this thread
+  for (size_t k = 1; k < ask.size(); ++k)
+    threads.emplace_back([&, i = ask[k]] { out[i].emplace(FetchOne(addresses[i], view)); });
+  if (!ask.empty()) out[ask[0]].emplace(FetchOne(addresses[ask[0]], view));  // the first on this thread
   for (auto& t : threads) t.join();
   std::vector<Result<Partial>> results;
+  MutexLock lock(&pause_mu_);
+  for (size_t i : ask) {
+    const StatusCode code = out[i]->ok() ? StatusCode::kOk : out[i]->status().code();
+    // No answer at all (refused, reset, timed out): pause asking it.
+    if (code == StatusCode::kDeadlineExceeded || code == StatusCode::kUnavailable)
+      paused_[addresses[i]] = std::chrono::steady_clock::now() + options_.unanswered_pause;
+  }
   for (auto& r : out) results.push_back(std::move(*r));
-  fetched_.fetch_add(addresses.size(), std::memory_order_relaxed);
+  fetched_.fetch_add(ask.size(), std::memory_order_relaxed);
   return results;
 }
 

@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,10 @@ struct GroupWorkerOptions {
   std::chrono::milliseconds directory_cache{1000};
   std::chrono::milliseconds epoch_cache{200};
   std::chrono::milliseconds fetch_timeout{1500};
+  // A worker that did not answer (refused, timed out) is not asked again
+  // for this long: a stopped worker costs one query one timeout, not every
+  // query (its partitions are answered without it meanwhile).
+  std::chrono::milliseconds unanswered_pause{3000};
   GatherOptions gather;
   std::function<void(const std::string&)> log;
 };
@@ -111,6 +116,9 @@ class GroupWorker final : public GatherBackend {
     bool valid GUARDED_BY(mu) = false;
   };
   std::vector<std::unique_ptr<ChainReader>> chains_;
+
+  Mutex pause_mu_;
+  std::map<std::string, std::chrono::steady_clock::time_point> paused_ GUARDED_BY(pause_mu_);  // address → until
 
   std::atomic<uint64_t> gathers_{0}, local_only_{0}, fetched_{0}, refused_{0}, from_batch_{0}, fallbacks_{0};
   Mutex note_mu_;

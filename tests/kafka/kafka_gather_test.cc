@@ -4,7 +4,10 @@
 // at random while events stream in, equals SQLite over exactly the
 // prefixes it reports. A kill -9 moves a worker's partitions and its
 // restart rejoins the group; a late joiner takes partitions from the
-// others. Nothing is lost or doubled: the chains' segments stay contiguous.
+// others; a worker stopped past the session timeout is fenced while the
+// others answer without it. Nothing is lost or doubled: the chains' segments stay contiguous.
+#include <signal.h>
+
 #include "kafka/group_workers.h"
 
 namespace lf {
@@ -159,6 +162,55 @@ TEST_F(KafkaGatherTest, ALateJoinerTakesPartitionsFromTheOthers) {
   CheckAll(db, queries.Stop(), "answers of random workers around the join");
   CheckAll(db, finals, "final answers");
   ExpectChainsCover(ends);
+}
+
+// A zombie among three: c stopped (SIGSTOP) past the session timeout, its
+// partitions move to a and b; queries to a and b meanwhile still answer in
+// time and exactly (a stopped owner does not answer: its partitions are
+// answered without it); continued, c learns its partitions were lost,
+// publishes nothing for them, and rejoins the answers.
+TEST_F(KafkaGatherTest, AStoppedWorkerOfThreeIsFencedAndTheOthersAnswerMeanwhile) {
+  auto a = StartWorker("a");
+  auto b = StartWorker("b");
+  auto c = StartWorker("c");
+  ASSERT_TRUE(a && b && c);
+  std::atomic<int> produced{-1};
+  std::thread producer([&] { produced = Produce(30000, 36, 8000); });
+  const auto deadline = Clock::now() + seconds(30);
+  while (Clock::now() < deadline && CountGains(*c) == 0) std::this_thread::sleep_for(milliseconds(50));
+  std::this_thread::sleep_for(milliseconds(1000));
+  const size_t gains_before = CountGains(*a) + CountGains(*b);
+  ASSERT_EQ(kill(c->pid(), SIGSTOP), 0);
+  std::vector<Answer> during;
+  {
+    RandomQueryLoop queries({a.get(), b.get()}, 36);
+    const auto moved_by = Clock::now() + seconds(30);
+    while (Clock::now() < moved_by && CountGains(*a) + CountGains(*b) == gains_before)
+      std::this_thread::sleep_for(milliseconds(100));
+    during = queries.Stop();
+  }
+  const bool moved = CountGains(*a) + CountGains(*b) > gains_before;
+  ASSERT_EQ(kill(c->pid(), SIGCONT), 0);
+  ASSERT_TRUE(moved) << "the stopped worker's partitions never moved\n" << Logs({a.get(), b.get()});
+  EXPECT_GT(during.size(), 10u) << "the others hardly answered while a worker was stopped";
+  const std::vector<const ServerProcess*> all = {a.get(), b.get(), c.get()};
+  RandomQueryLoop queries(all, 37);
+  producer.join();
+  ASSERT_EQ(produced.load(), 0) << ReadFile(dir_.path() / "produce.err");
+  std::vector<uint64_t> ends;
+  const std::vector<Rec> recs = ReadTopic(cluster_->bootstrap(), "events", kPartitions, &ends);
+  ASSERT_EQ(recs.size(), 30000u);
+  std::vector<Answer> finals;
+  ASSERT_TRUE(WaitEachCovers(all, ends, seconds(60), &finals)) << Logs(all);
+  Db db;
+  LoadEvents(db, recs);
+  CheckAll(db, during, "answers while a worker was stopped");
+  CheckAll(db, queries.Stop(), "answers after it continued");
+  CheckAll(db, finals, "final answers");
+  ExpectChainsCover(ends);
+  const std::string cerr = c->StderrText();
+  EXPECT_TRUE(cerr.find("group: lost partition") != std::string::npos || cerr.find("fenced") != std::string::npos)
+      << cerr;
 }
 
 }  // namespace

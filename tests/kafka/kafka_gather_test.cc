@@ -74,6 +74,16 @@ TEST_F(KafkaGatherTest, ThreeWorkersAnswerForEveryPartitionAtAnyOfThem) {
   EXPECT_TRUE(WaitOwnedOnce(all, seconds(20), &owners)) << owners;
   // Each of the three owns some partition: the answers were gathered.
   for (const ServerProcess* w : all) EXPECT_GT(CountGains(*w), 0u) << w->StderrText();
+  // What they ask each other: the partial over the partitions one owns.
+  httplib::Client http(a->host(), a->port());
+  auto partial = http.Get("/v1/internal/partial?view=revenue_by_product");
+  ASSERT_TRUE(partial);
+  EXPECT_EQ(partial->status, 200) << partial->body;
+  EXPECT_EQ(partial->get_header_value("Content-Type"), "application/vnd.lambdaflow.partial");
+  EXPECT_EQ(partial->body.rfind("lambdaflow-partial 1\nwriter ", 0), 0u) << partial->body.substr(0, 200);
+  auto unknown = http.Get("/v1/internal/partial?view=nope");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
   Db db;
   LoadEvents(db, recs);
   CheckAll(db, during, "answers of random workers while events arrived");

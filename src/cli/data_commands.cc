@@ -202,6 +202,7 @@ struct BatchArgs {
   StoreFlags store;
   std::string views;
   bool full = false;
+  bool tsv = false;
   bool no_seal = false;
   int threads = 0;
   bool quiet = false;
@@ -218,6 +219,7 @@ Status RunBatch(const BatchArgs& a) {
   BatchLayer layer(dir->catalog(), dir->stream(), dir->views_text(), dir->master());
   BatchRunOptions ro;
   ro.full = a.full;
+  ro.tsv = a.tsv;
   ro.threads = a.threads;
   ProgressCounters counters;
   ro.progress = &counters;
@@ -226,7 +228,7 @@ Status RunBatch(const BatchArgs& a) {
   progress.Stop();
   ASSIGN_OR_RETURN(BatchRunReport r, std::move(run));
   // Older manifest versions and unnamed objects, after their grace period.
-  auto gc = dir->master()->CollectGarbage();
+  auto gc = dir->versions().CollectGarbage();
   if (!gc.ok()) std::fprintf(stderr, "lambdaflow batch: garbage collection: %s\n", gc.status().ToString().c_str());
   std::string timings;
   for (const auto& [phase, secs] : r.version.timings) {
@@ -236,11 +238,14 @@ Status RunBatch(const BatchArgs& a) {
   }
   std::fprintf(stderr,
                "lambdaflow batch: sealed %llu event(s); version %llu, watermark %s, %zu view(s); %llu segment(s) "
-               "scanned, %llu reused, %llu rows; %.3f s (%s)\n",
+               "scanned, %llu reused, %llu rows; pieces: %llu written, %llu reused, %llu merged%s; %.3f s (%s)\n",
                static_cast<unsigned long long>(sealed), static_cast<unsigned long long>(r.version.number),
                Watermarks(r.version.watermark).c_str(), r.version.views.size(),
                static_cast<unsigned long long>(r.segments_scanned), static_cast<unsigned long long>(r.segments_reused),
-               static_cast<unsigned long long>(r.rows_scanned), r.seconds, timings.c_str() + 1);
+               static_cast<unsigned long long>(r.rows_scanned), static_cast<unsigned long long>(r.pieces_written),
+               static_cast<unsigned long long>(r.pieces_reused), static_cast<unsigned long long>(r.pieces_merged),
+               r.version.views.empty() || !r.version.views[0].has_tsv ? "" : "; TSVs written", r.seconds,
+               timings.c_str() + 1);
   return Status::OK();
 }
 
@@ -258,17 +263,26 @@ bool IsBareViewName(const std::string& what) {
   return !what.empty() && what.find_first_of(" \t\n(") == std::string::npos;
 }
 
-// The latest published version, with its views finalized on demand.
+// The batch part of every partition (each from the version its own chain
+// names), with its views finalized on demand.
 class ServedVersion {
  public:
   static Result<std::unique_ptr<ServedVersion>> Load(DataDir* dir) {
     auto v = std::make_unique<ServedVersion>();
     v->dir_ = dir;
-    ASSIGN_OR_RETURN(auto current, dir->versions().Current());
-    if (!current)
+    ASSIGN_OR_RETURN(v->by_partition_, dir->versions().CurrentByPartition());
+    for (const auto& pv : v->by_partition_) {
+      if (!pv) continue;
+      if (v->version_.number < pv->number) v->version_ = *pv;
+    }
+    if (v->version_.number == 0)
       return Status::NotFound("no batch version in '" + dir->path() + "' yet; run `lambdaflow batch --data " +
                               dir->path() + "`");
-    v->version_ = std::move(*current);
+    // What the answer covers: each partition's W from its own version.
+    const Manifest m = dir->master()->Snapshot();
+    v->version_.watermark = m.first;
+    for (size_t p = 0; p < v->by_partition_.size() && p < m.first.size(); ++p)
+      if (v->by_partition_[p]) v->version_.watermark[p] = v->by_partition_[p]->watermark[p];
     for (const auto& view : dir->catalog().views) {
       ASSIGN_OR_RETURN(auto plan, ViewPlan::Compile(view));
       v->plans_.push_back(std::move(plan));
@@ -278,13 +292,16 @@ class ServedVersion {
 
   const BatchVersion& version() const { return version_; }
 
-  // The stored TSV of a view, or "" when the name is not a current view.
+  // The stored TSV of a view when every partition's chain names one version
+  // that wrote it, or "" (then the view is computed from the pieces).
   Result<std::string> ReadTsv(std::string_view name) {
+    for (const auto& pv : by_partition_)
+      if (!pv || pv->key != by_partition_[0]->key) return std::string();
     for (const auto& plan : plans_) {
       if (!sql::IdentifierMatches(plan->name(), name, false)) continue;
-      const VersionView* vv = version_.FindView(plan->name());
-      if (!vv || vv->plan_fingerprint != plan->fingerprint()) return std::string();
-      return dir_->versions().ReadViewFile(version_, *vv, false);
+      const VersionView* vv = by_partition_[0]->FindView(plan->name());
+      if (!vv || vv->plan_fingerprint != plan->fingerprint() || !vv->has_tsv) return std::string();
+      return dir_->versions().ReadViewFile(*by_partition_[0], *vv, false);
     }
     return std::string();
   }
@@ -294,14 +311,8 @@ class ServedVersion {
       if (sql::IdentifierMatches(r->name, name, false)) return r.get();
     for (const auto& plan : plans_) {
       if (!sql::IdentifierMatches(plan->name(), name, false)) continue;
-      const VersionView* vv = version_.FindView(plan->name());
-      if (!vv || vv->plan_fingerprint != plan->fingerprint())
-        return Status::NotFound("view '" + plan->name() + "' changed since batch version " +
-                                std::to_string(version_.number) + "; run `lambdaflow batch --data " + dir_->path() +
-                                "` to recompute it");
-      ASSIGN_OR_RETURN(std::string image, dir_->versions().ReadViewFile(version_, *vv, true));
-      auto state = plan->NewState();
-      RETURN_IF_ERROR(state->Deserialize(image));
+      ASSIGN_OR_RETURN(auto pieces, DatasetPieces(by_partition_, plan->name(), plan->fingerprint()));
+      ASSIGN_OR_RETURN(auto state, dir_->versions().ReadPieces(*plan, pieces));
       ASSIGN_OR_RETURN(ViewResult result, state->Finalize());
       results_.push_back(std::make_unique<ViewResult>(std::move(result)));
       return results_.back().get();
@@ -311,7 +322,8 @@ class ServedVersion {
 
  private:
   DataDir* dir_ = nullptr;
-  BatchVersion version_;
+  std::vector<std::optional<BatchVersion>> by_partition_;
+  BatchVersion version_;  // the newest named, with every partition's own W
   std::vector<std::unique_ptr<ViewPlan>> plans_;
   std::vector<std::unique_ptr<ViewResult>> results_;
 };
@@ -688,7 +700,8 @@ void RegisterDataCommands(CLI::App& app, int* exit_code) {
     auto* cmd = app.add_subcommand("batch", "Seal the log and recompute every view from the master dataset");
     AddStoreFlags(cmd, &a->store, true);
     cmd->add_option("--views", a->views, "Use (and store) this views file instead of the stored one");
-    cmd->add_flag("--full", a->full, "Ignore cached states: recompute from the segments");
+    cmd->add_flag("--full", a->full, "Ignore cached states: recompute from the segments (and write every view's TSV)");
+    cmd->add_flag("--tsv", a->tsv, "Also write every view's TSV into the version (as --full does)");
     cmd->add_flag("--no-seal", a->no_seal, "Do not seal the log's tail first");
     cmd->add_option("--threads", a->threads, "Worker threads (default: one per core)");
     cmd->add_flag("-q,--quiet", a->quiet, kQuietHelp);

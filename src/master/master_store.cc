@@ -658,7 +658,8 @@ Status MasterStore::Seal(int partition, uint64_t from, uint64_t to, const std::v
   return st;
 }
 
-Status MasterStore::PublishBatch(const std::vector<uint64_t>& watermark, const std::string& key) {
+Status MasterStore::PublishBatch(const std::vector<uint64_t>& watermark, const std::string& key,
+                                 const std::vector<int>& only) {
   if (!writer()) return Status::Internal("PublishBatch on a read-only master dataset");
   if (watermark.size() != static_cast<size_t>(partitions())) {
     return Status::InvalidArgument("a batch version of " + std::to_string(watermark.size()) +
@@ -666,6 +667,7 @@ Status MasterStore::PublishBatch(const std::vector<uint64_t>& watermark, const s
   }
   std::string fenced;
   for (int p = 0; p < partitions(); ++p) {
+    if (!only.empty() && std::find(only.begin(), only.end(), p) == only.end()) continue;
     MutexLock pl(partition_mu_[static_cast<size_t>(p)].get());
     PartitionContent next;
     {
@@ -861,7 +863,8 @@ Status MasterStore::VerifyRawChecksum(const SegmentInfo& seg) const {
   return Status::OK();
 }
 
-Result<GarbageReport> MasterStore::CollectGarbage(uint64_t keep_versions, int64_t grace_ms) {
+Result<GarbageReport> MasterStore::CollectGarbage(uint64_t keep_versions, int64_t grace_ms,
+                                                  const BatchReferences& references) {
   if (!writer()) return Status::Internal("garbage collection on a read-only master dataset");
   GarbageReport report;
   // 1. Old manifest versions.
@@ -910,7 +913,22 @@ Result<GarbageReport> MasterStore::CollectGarbage(uint64_t keep_versions, int64_
       name_all(m.content);
     }
   }
-  // 4. Decided against in-memory state under mu_, so that no object of a
+  {
+    MutexLock l(&mu_);
+    for (const auto& m : latest_) name_all(m.content);
+  }
+  // 4. What the kept batch versions reference outside their folders.
+  if (references) {
+    std::unordered_set<std::string> seen;
+    const std::vector<std::string> prefixes = keep_prefixes;
+    for (const std::string& prefix : prefixes) {
+      const std::string key = prefix.substr(0, prefix.size() - 1);
+      if (!seen.insert(key).second) continue;
+      ASSIGN_OR_RETURN(std::vector<std::string> used, references(key));
+      for (auto& k : used) keep.insert(std::move(k));
+    }
+  }
+  // 5. Decided against in-memory state under mu_, so that no object of a
   // seal or rebuild in progress is taken.
   std::vector<std::string> removed;
   {

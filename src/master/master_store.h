@@ -163,11 +163,13 @@ class MasterStore {
   // Rows offered and not yet taken by a seal or dropped (for tests).
   uint64_t offered_rows() const;
 
-  // Publishes, in every partition's chain, the batch version `key` covering
-  // [first[p], watermark[p]) (watermark[p] <= sealed[p]). Partitions this
-  // writer lost are skipped; the result is then Fenced naming them, after
-  // the others were published.
-  Status PublishBatch(const std::vector<uint64_t>& watermark, const std::string& key);
+  // Publishes, in the chains of `only` (empty: every partition), the batch
+  // version `key` covering [first[p], watermark[p]) (watermark[p] <=
+  // sealed[p]). Partitions another writer owns are skipped; those this
+  // writer lost too, and the result is then Fenced naming them, after the
+  // others were published.
+  Status PublishBatch(const std::vector<uint64_t>& watermark, const std::string& key,
+                      const std::vector<int>& only = {});
 
   // Non-empty once another writer claimed the partition: why this one
   // stopped writing it.
@@ -231,8 +233,14 @@ class MasterStore {
   // under segments/, batch/ and the previous release's folders that no kept
   // version names, that are older than `grace_ms` (by the time in their
   // name; the previous release's names carry none and count as old) and
-  // that no seal or rebuild of this process is writing.
-  Result<GarbageReport> CollectGarbage(uint64_t keep_versions = 16, int64_t grace_ms = 10 * 60 * 1000);
+  // that no seal or rebuild of this process is writing. `references`, when
+  // given, names the objects outside its folder a kept batch version uses
+  // (its pieces written by older versions: batch/batch_version.h); they are
+  // kept too, and an error from it stops the collection before anything of
+  // batch/ is deleted.
+  using BatchReferences = std::function<Result<std::vector<std::string>>(const std::string& version_key)>;
+  Result<GarbageReport> CollectGarbage(uint64_t keep_versions = 16, int64_t grace_ms = 10 * 60 * 1000,
+                                       const BatchReferences& references = {});
 
   ObjectStore* store() const { return store_; }
   uint64_t schema_fingerprint() const { return fingerprint_; }

@@ -114,7 +114,10 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
   const Manifest m = dir_->master()->Snapshot();
   if (!version && !m.segments.empty()) {
     LogLine("batch: the current version does not match the views; recomputing");
-    ASSIGN_OR_RETURN(BatchRunReport report, batch_->RunOnce(BatchRunOptions{.threads = options_.batch_threads}));
+    // Pieces are checked before they are referenced again: a damaged one
+    // may be why the version did not load.
+    ASSIGN_OR_RETURN(BatchRunReport report,
+                     batch_->RunOnce(BatchRunOptions{.threads = options_.batch_threads, .verify = true}));
     ++batch_runs_;
     batch_run_seconds_.Observe(report.seconds);
     ASSIGN_OR_RETURN(PendingVersion loaded, LoadVersion(report.version));
@@ -122,29 +125,35 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
   }
   std::vector<uint64_t> w = version ? version->version.watermark : m.first;
   RETURN_IF_ERROR(speed_->Rebuild(*dir_->master(), w));
-  if (!version) {
-    PendingVersion empty;
-    empty.states = NewViewStates(plans_);
-    empty.version.watermark = w;
-    version = std::move(empty);
-    version->version.number = 0;
+  const bool real = version.has_value();
+  {
+    MutexLock speed_lock(&speed_mu_);
+    batch_part_.states = real ? std::move(version->states) : NewViewStates(plans_);
+    batch_part_.to = w;
+    batch_part_.in.assign(w.size(), true);
+    batch_part_.id = 1;
+    MutexLock lock(&batch_part_mu_);
+    batch_part_id_ = batch_part_.id;
+    batch_part_to_ = batch_part_.to;
+    batch_part_in_ = batch_part_.in;
+    if (real) last_swap_ = version->stats;
+    Coverage c;
+    c.batch = w;
+    if (real) {
+      c.batch_version = version->version.number;
+      c.batch_created_ms = version->version.created_ms;
+      served_version_ = version->version;
+    }
+    c.caught_up_ms = WallMs();
+    lock.Unlock();
+    ServeBatchPart(std::move(c));
   }
-  const bool real = version->version.number > 0;
-  Coverage c;
-  c.batch = w;
-  c.speed = speed_->watermark();
-  if (real) {
-    c.batch_version = version->version.number;
-    c.batch_created_ms = version->version.created_ms;
-    served_version_ = version->version;
-  }
-  ViewStates states = std::move(version->states);
-  speed_->CombineInto(&states);
-  c.caught_up_ms = WallMs();
-  served_->Install(std::move(states), std::move(c));
   LogLine("serving batch version " + (real ? std::to_string(version->version.number) : std::string("none")) +
           " (W=" + WatermarkText(w) + "), speed layer rebuilt to S=" + WatermarkText(speed_->watermark()) + " with " +
-          std::to_string(speed_->num_buckets()) + " buckets");
+          std::to_string(speed_->num_buckets()) + " buckets" +
+          (real ? ", " + std::to_string(version->stats.pieces_read) + " pieces read in " +
+                      std::to_string(static_cast<int64_t>(version->stats.read_seconds * 1000)) + " ms"
+                : std::string()));
   if (options_.source) {
     RETURN_IF_ERROR(StartSource());
   } else {
@@ -153,46 +162,6 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
   }
   // Catch up with the log's unsealed tail before serving.
   return MicroBatch();
-}
-
-Result<std::optional<Pipeline::PendingVersion>> Pipeline::LoadServableVersion() {
-  auto current = dir_->versions().Current();
-  if (!current.ok()) {
-    LogLine("batch: the current version is unreadable (" + current.status().ToString() + "); recomputing");
-    return std::optional<PendingVersion>();
-  }
-  if (!*current) return std::optional<PendingVersion>();
-  const BatchVersion& v = **current;
-  if (v.schema_fingerprint != dir_->master()->schema_fingerprint() ||
-      v.watermark.size() != static_cast<size_t>(dir_->partitions()))
-    return std::optional<PendingVersion>();
-  for (const ViewPlan* plan : plans_) {
-    const VersionView* vv = v.FindView(plan->name());
-    if (!vv || vv->plan_fingerprint != plan->fingerprint()) return std::optional<PendingVersion>();
-  }
-  auto loaded = LoadVersion(v);
-  if (!loaded.ok()) {
-    LogLine("batch: version " + std::to_string(v.number) + " is damaged (" + loaded.status().ToString() +
-            "); recomputing");
-    return std::optional<PendingVersion>();
-  }
-  return std::optional<PendingVersion>(std::move(*loaded));
-}
-
-Result<Pipeline::PendingVersion> Pipeline::LoadVersion(const BatchVersion& version) {
-  PendingVersion p;
-  p.version = version;
-  for (const ViewPlan* plan : plans_) {
-    const VersionView* vv = version.FindView(plan->name());
-    if (!vv)
-      return Status::Corruption("batch version " + std::to_string(version.number) + " has no view '" + plan->name() +
-                                "'");
-    ASSIGN_OR_RETURN(std::string image, dir_->versions().ReadViewFile(version, *vv, /*state=*/true));
-    auto state = plan->NewState();
-    RETURN_IF_ERROR(state->Deserialize(image));
-    p.states.push_back(std::move(state));
-  }
-  return p;
 }
 
 // ---- ingest ----
@@ -424,26 +393,6 @@ Status Pipeline::MicroBatch() {
   return Status::OK();
 }
 
-Status Pipeline::InstallVersion(PendingVersion pending) {
-  // The new served states: the version's, plus every bucket it does not
-  // cover; the buckets it covers are dropped in the same step.
-  const BatchVersion& v = pending.version;
-  if (served_version_ && v.number <= served_version_->number) return Status::OK();
-  if (options_.member && !PrepareMemberSwap(v)) return Status::OK();
-  RETURN_IF_ERROR(speed_->DropBelow(v.watermark));
-  speed_->CombineInto(&pending.states);
-  Coverage c = served_->coverage();
-  c.batch = v.watermark;
-  c.speed = speed_->watermark();
-  c.batch_version = v.number;
-  c.batch_created_ms = v.created_ms;
-  served_->Install(std::move(pending.states), std::move(c));
-  served_version_ = v;
-  LogLine("serving batch version " + std::to_string(v.number) + " (W=" + WatermarkText(v.watermark) + "); " +
-          std::to_string(speed_->num_buckets()) + " speed buckets remain");
-  return Status::OK();
-}
-
 void Pipeline::SpeedLoop() {
   MutexLock lock(&mu_);
   while (!stop_) {
@@ -545,7 +494,7 @@ Status Pipeline::RunBatch() {
   BatchRunReport report = std::move(run).value();
   ++batch_runs_;
   batch_run_seconds_.Observe(report.seconds);
-  ASSIGN_OR_RETURN(PendingVersion loaded, LoadVersion(report.version));
+  ASSIGN_OR_RETURN(PendingVersion loaded, PrepareVersion(report.version));
   heavy.Unlock();
   LogLine("batch: version " + std::to_string(report.version.number) + " (W=" + WatermarkText(report.version.watermark) +
           ") in " + std::to_string(static_cast<int64_t>(report.seconds * 1000)) + " ms, " +
@@ -556,7 +505,7 @@ Status Pipeline::RunBatch() {
   // most once a minute (it lists the store).
   if (const auto now = std::chrono::steady_clock::now(); now >= next_gc_) {
     next_gc_ = now + std::chrono::minutes(1);
-    auto gc = dir_->master()->CollectGarbage();
+    auto gc = dir_->versions().CollectGarbage();
     if (!gc.ok()) LogLine("garbage collection: " + gc.status().ToString() + " (retried after a later batch run)");
   }
   MutexLock lock(&mu_);

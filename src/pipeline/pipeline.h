@@ -147,6 +147,29 @@ struct PipelineStats {
   uint64_t partitions_gained = 0, partitions_revoked = 0, partitions_lost = 0;
 };
 
+// What one partition of an answer covers (several workers, ownership.md).
+struct PartitionCoverage {
+  int partition = 0;
+  uint64_t epoch = 0;  // the owner epoch of the partition's latest manifest version this process knows
+  uint64_t batch = 0;  // W[p]
+  uint64_t speed = 0;  // S[p]
+};
+
+// One view over the partitions this process owns: their batch pieces ⊕
+// their speed state, with per partition its epoch, W and S.
+struct OwnedViewState {
+  std::unique_ptr<ViewState> state;           // Serialize() gives a view_state.md image
+  std::vector<PartitionCoverage> partitions;  // one per owned partition, ascending
+};
+
+// One partition's batch-only state, from the version its chain names.
+struct PartitionBatchState {
+  int partition = 0;
+  uint64_t batch = 0;    // W[p]
+  uint64_t version = 0;  // the number of the version its chain names; 0: none
+  std::unique_ptr<ViewState> state;
+};
+
 class Pipeline {
  public:
   // Opens (creating when needed) the data directory and starts every
@@ -203,6 +226,24 @@ class Pipeline {
   const Histogram& micro_batch_seconds() const { return micro_batch_seconds_; }
   const Histogram& batch_run_seconds() const { return batch_run_seconds_; }
 
+  // For a query gathered from several workers (ownership.md §5): view
+  // `view` (an index of served()) over the partitions this process owns —
+  // batch ⊕ speed, taken together with their epochs, W and S under the
+  // speed loop's lock. Without a consumer group every partition is owned.
+  Result<OwnedViewState> OwnedState(size_t view) const;
+  // Partition p's batch-only state of `view` from the version p's manifest
+  // chain names now (re-read from the store; pieces cached by key).
+  Result<PartitionBatchState> PartitionBatchOnly(size_t view, int partition) const;
+  // What the last swap of a batch version read (for tests and the log).
+  struct SwapStats {
+    uint64_t pieces_read = 0;   // pieces read from the store
+    uint64_t pieces_total = 0;  // pieces the version lists for the served partitions
+    bool delta = false;         // only the new pieces were read and combined in
+    double read_seconds = 0;    // reading and combining them (batch thread)
+    double install_seconds = 0; // combining into the served batch part, copying it, merging the speed state
+  };
+  SwapStats last_swap() const;
+
   // Test hooks: run one micro-batch, or one batch recompute and its swap,
   // now (on the calling thread; only while the loops are paused, see
   // PipelineOptions: a zero micro_batch / batch_interval of -1 ms disables
@@ -214,16 +255,41 @@ class Pipeline {
   Result<AcceptReport> AcceptImpl(std::string_view body, const std::optional<ProducerBatch>& producer,
                                   std::optional<int> partition,
                                   const std::function<std::string(uint64_t line)>* rejects_input);
+  // A batch version read for the speed thread to swap in (pipeline_batch.cc).
   struct PendingVersion {
     BatchVersion version;
-    ViewStates states;  // loaded from the version's files
+    // delta: `states` hold only the version's pieces beyond the batch part
+    // `base` (BatchPart::id) covers; else every piece of the version.
+    bool delta = false;
+    uint64_t base = 0;
+    ViewStates states;
+    SwapStats stats;
+  };
+  // The served batch part: per view the ⊕ of the pieces of the version
+  // served, for the partitions `in` (every partition, or a member's own),
+  // each up to `to[p]`. Changed by the speed thread under speed_mu_; its
+  // descriptor (id, to, in) is read by the batch thread under
+  // batch_part_mu_.
+  struct BatchPart {
+    uint64_t id = 0;  // 0: nothing loaded yet
+    std::vector<uint64_t> to;
+    std::vector<bool> in;
+    ViewStates states;
   };
 
   Pipeline(FileSystem* fs, PipelineOptions options);
   Status Init(const std::string& dir, const std::string& views_path);
   Result<std::optional<PendingVersion>> LoadServableVersion();
+  // Reads every piece of `version` (a full load).
   Result<PendingVersion> LoadVersion(const BatchVersion& version);
+  // Reads what swapping `version` in needs: only its pieces beyond the
+  // served batch part when the others are those (or merges of those),
+  // else every piece (LoadVersion).
+  Result<PendingVersion> PrepareVersion(const BatchVersion& version);
   Status InstallVersion(PendingVersion pending);
+  // Serves a copy of the batch part ⊕ the speed state with `coverage`'s
+  // watermarks for the batch (S from the speed layer). Under speed_mu_.
+  void ServeBatchPart(Coverage coverage);
   // Appends `records` (with their decoded `rows`, may be empty) to
   // partition `p`; fills `range` and `duplicate`. With `wait`, returns once
   // the range is durable (a duplicate: always).
@@ -289,7 +355,13 @@ class Pipeline {
   std::deque<OffsetRange> to_seal_ GUARDED_BY(mu_);
   std::string last_error_ GUARDED_BY(mu_);
   std::optional<BatchVersion> served_version_;  // speed thread only
-  Mutex speed_mu_;                              // one micro-batch or swap at a time
+  BatchPart batch_part_;                        // under speed_mu_
+  mutable Mutex batch_part_mu_;
+  uint64_t batch_part_id_ GUARDED_BY(batch_part_mu_) = 0;
+  std::vector<uint64_t> batch_part_to_ GUARDED_BY(batch_part_mu_);
+  std::vector<bool> batch_part_in_ GUARDED_BY(batch_part_mu_);
+  SwapStats last_swap_ GUARDED_BY(batch_part_mu_);
+  mutable Mutex speed_mu_;                      // one micro-batch or swap at a time
   // Sealing a segment and a batch run each need a few hundred MB for a
   // while (records, compressed and columnar files; states, images): they
   // take turns, so that peak memory is the larger of the two, not the sum.

@@ -77,16 +77,8 @@ void Pipeline::OnLose(const std::vector<uint32_t>& revoked, bool lost) {
 }
 
 Status Pipeline::ReinstallServed() {
-  PendingVersion current;
-  if (served_version_) {
-    ASSIGN_OR_RETURN(current, LoadVersion(*served_version_));
-  } else {
-    current.states = NewViewStates(plans_);
-  }
-  speed_->CombineInto(&current.states);
-  Coverage c = served_->coverage();
-  c.speed = speed_->watermark();
-  served_->Install(std::move(current.states), std::move(c));
+  // The batch part is held in memory: a copy of it ⊕ the speed state.
+  ServeBatchPart(served_->coverage());
   return Status::OK();
 }
 

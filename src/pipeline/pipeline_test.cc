@@ -164,6 +164,50 @@ TEST_F(PipelineTest, BatchVersionBetweenMicroBatchesDropsExactlyTheCoveredBucket
   CheckEquation("after the swap");
 }
 
+// A swap reads only the pieces the new version adds: the others are the
+// ones loaded (or merges of them by compaction). A --full version is read
+// whole. The owned-state API answers as the served views.
+TEST_F(PipelineTest, SwapReadsOnlyTheNewPieces) {
+  Start();
+  const uint64_t views = plans_.size();
+  Send(120);
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  ASSERT_TRUE(pipeline_->RunBatchForTesting().ok());
+  ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+  EXPECT_EQ(pipeline_->last_swap().pieces_read, views);
+  CheckEquation("first version");
+  for (int round = 0; round < 8; ++round) {
+    Send(60);
+    ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+    ASSERT_TRUE(pipeline_->RunBatchForTesting().ok());
+    ASSERT_TRUE(pipeline_->RunMicroBatchForTesting().ok());
+    const Pipeline::SwapStats s = pipeline_->last_swap();
+    EXPECT_TRUE(s.delta) << "round " << round;
+    EXPECT_EQ(s.pieces_read, views) << "round " << round;  // one new piece per view
+    EXPECT_GE(s.pieces_total, 2 * views) << "round " << round;
+    CheckEquation("round " + std::to_string(round));
+  }
+  // The owned state of every view (all partitions are owned) is the
+  // served one, and a partition's batch-only state covers its W.
+  for (size_t v = 0; v < plans_.size(); ++v) {
+    auto owned = pipeline_->OwnedState(v);
+    ASSERT_TRUE(owned.ok()) << owned.status().ToString();
+    ASSERT_EQ(owned->partitions.size(), 1u);
+    const Coverage c = pipeline_->served().coverage();
+    EXPECT_EQ(owned->partitions[0].batch, c.batch[0]);
+    EXPECT_EQ(owned->partitions[0].speed, c.speed[0]);
+    auto rows = owned->state->Finalize();
+    ASSERT_TRUE(rows.ok());
+    EXPECT_EQ(rows->rows, Expected(c.speed[0])[v].rows) << plans_[v]->name();
+    auto batch = pipeline_->PartitionBatchOnly(v, 0);
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    EXPECT_EQ(batch->batch, c.batch[0]);
+    auto batch_rows = batch->state->Finalize();
+    ASSERT_TRUE(batch_rows.ok());
+    EXPECT_EQ(batch_rows->rows, Expected(c.batch[0])[v].rows) << plans_[v]->name();
+  }
+}
+
 TEST_F(PipelineTest, RandomInterleavingsKeepTheEquation) {
   Start();
   std::mt19937 rng(42);
@@ -610,7 +654,28 @@ TEST_F(PipelineTest, PreviousReleaseDirectoryIsMigratedOnce) {
     }
     ASSERT_TRUE(fs_->WriteFileAtomic(data + "/master/MANIFEST", EncodeManifest(old)).ok());
     ASSERT_FALSE(c.batch_key.empty());
-    sfs::copy(data + "/" + c.batch_key, data + "/batch/v00000000000000000001");
+    // The previous release wrote format 1: one state per view, named by the
+    // view (here the version's one piece per view of its one partition).
+    {
+      const std::string folder = data + "/batch/v00000000000000000001";
+      sfs::create_directories(folder);
+      auto text = fs_->ReadFile(data + "/" + c.batch_key + "/VERSION");
+      ASSERT_TRUE(text.ok());
+      auto v = DecodeVersion(*text, "VERSION", c.batch_key);
+      ASSERT_TRUE(v.ok()) << v.status().ToString();
+      v->format = 1;
+      for (size_t i = 0; i < v->views.size(); ++i) {
+        auto pieces = v->PiecesOf(i, 0);
+        ASSERT_EQ(pieces.size(), 1u);
+        VersionView& w = v->views[i];
+        w.groups = pieces[0]->groups;
+        w.state_bytes = pieces[0]->bytes;
+        w.state_hash = pieces[0]->hash;
+        sfs::copy_file(data + "/" + pieces[0]->key, folder + "/" + StateFileName(w.name));
+        sfs::copy_file(data + "/" + c.batch_key + "/" + TsvFileName(w.name), folder + "/" + TsvFileName(w.name));
+      }
+      ASSERT_TRUE(fs_->WriteFileAtomic(folder + "/VERSION", EncodeVersion(*v)).ok());
+    }
     ASSERT_TRUE(fs_->WriteFileAtomic(data + "/batch/CURRENT", "v00000000000000000001\n").ok());
     sfs::remove_all(data + "/manifest");
     sfs::remove_all(data + "/segments");

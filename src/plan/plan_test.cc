@@ -243,6 +243,33 @@ TEST(ViewState, CloneIsAnIndependentCopy) {
   EXPECT_EQ(merged->rows, grown->rows);
 }
 
+// Regression: quantiles of one argument share one sketch, so the second
+// aggregate has no state of its own; cloning such a state crashed.
+TEST(ViewState, CloneOfSharedQuantileStates) {
+  auto c = sql::CompileViews(
+      "CREATE STREAM s (k TEXT, x INT, t TEXT NOT NULL);"
+      "CREATE VIEW v AS SELECT k, APPROX_QUANTILE(x, 0.5) AS med, APPROX_QUANTILE(x, 0.9) AS p90 FROM s GROUP BY k;",
+      "v.sql");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto plan = ViewPlan::Compile(c->views[0]);
+  ASSERT_TRUE(plan.ok());
+  auto state = (*plan)->NewState();
+  Batch batch(c->streams[0].types());
+  for (int i = 0; i < 100; ++i) {
+    const size_t r = batch.size++;
+    batch.columns[0].SetString(r, batch.arena.Copy("k" + std::to_string(i % 3)));
+    batch.columns[1].SetInt(r, i);
+    batch.columns[2].SetString(r, batch.arena.Copy("t"));
+  }
+  state->Consume(batch);
+  auto want = state->Finalize();
+  ASSERT_TRUE(want.ok());
+  auto got = state->Clone()->Finalize();
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->rows, want->rows);
+  EXPECT_EQ((*plan)->NewState()->Clone()->num_groups(), 0u);
+}
+
 }  // namespace
 }  // namespace lf
 

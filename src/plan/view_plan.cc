@@ -108,7 +108,9 @@ void ViewState::Combine(const ViewState& other) {
 std::unique_ptr<ViewState> ViewState::Clone() const {
   auto copy = plan_.NewState();
   copy->groups_.CopyFrom(groups_);
-  for (size_t i = 0; i < states_.size(); ++i) copy->states_[i] = states_[i]->Clone();
+  // Aggregates that read another one's states (ViewPlan::state_of) have none.
+  for (size_t i = 0; i < states_.size(); ++i)
+    if (states_[i]) copy->states_[i] = states_[i]->Clone();
   MutexLock lock(&order_mu_);
   MutexLock copy_lock(&copy->order_mu_);  // the copy is not shared yet; this only satisfies the analysis
   copy->order_ = order_;

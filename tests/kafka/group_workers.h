@@ -147,6 +147,8 @@ struct GroupView {
   std::string writer;
   std::vector<std::string> owners;
   std::vector<bool> self;
+  uint64_t from_batch = 0;  // partitions its gathers answered from their batch states alone
+  uint64_t fallbacks = 0;   // reads it answered from its own states alone
 };
 inline std::optional<GroupView> ReadGroup(const ServerProcess& s) {
   httplib::Client c(s.host(), s.port());
@@ -164,6 +166,9 @@ inline std::optional<GroupView> ReadGroup(const ServerProcess& s) {
   g.writer = writer;
   simdjson::dom::array parts;
   if (group["partitions"].get(parts) != simdjson::SUCCESS) return std::nullopt;
+  if (group["gathers"]["partitions_from_batch"].get(g.from_batch) != simdjson::SUCCESS ||
+      group["gathers"]["fallbacks"].get(g.fallbacks) != simdjson::SUCCESS)
+    return std::nullopt;
   for (simdjson::dom::element p : parts) {
     std::string_view owner;
     bool self = false;

@@ -115,11 +115,18 @@ TEST_F(KafkaGatherTest, KillNineOfOneOfThreeMovesItsPartitionsAndItsRestartRejoi
                                                              << Logs({a.get(), b.get()});
     during = queries.Stop();
   }
+  // Until they did, the killed worker's partitions were answered from their
+  // batch states alone (its record still named it; it did not answer).
+  auto ga = ReadGroup(*a), gb = ReadGroup(*b);
+  ASSERT_TRUE(ga && gb);
+  EXPECT_GT(ga->from_batch + gb->from_batch, 0u) << "no partition was answered from its batch state";
   // Restarted on its data directory, it rejoins and gains partitions again.
   auto c2 = StartWorker("c", "c2");
   ASSERT_NE(c2, nullptr);
   const std::vector<const ServerProcess*> all = {a.get(), b.get(), c2.get()};
   RandomQueryLoop queries(all, 33);
+  const auto rejoined_by = Clock::now() + seconds(30);
+  while (Clock::now() < rejoined_by && CountGains(*c2) == 0) std::this_thread::sleep_for(milliseconds(100));
   producer.join();
   ASSERT_EQ(produced.load(), 0) << ReadFile(dir_.path() / "produce.err");
   std::vector<uint64_t> ends;

@@ -4,8 +4,8 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
-#include <unistd.h>
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -386,7 +386,8 @@ int RunServer(const RunSettings& settings) {
   waiter.join();
   if (feeder) feeder->Stop();
   if (group) {
-    if (Status st = group->Stop(); !st.ok()) LogLine("group: this worker's directory record was not removed: " + st.ToString());
+    if (Status st = group->Stop(); !st.ok())
+      LogLine("group: this worker's directory record was not removed: " + st.ToString());
   }
   Status stopped = (*pipeline)->Stop();
   if (!served.ok()) return ReportError(served);

@@ -81,8 +81,8 @@ Result<Gathered> Gather(GatherBackend* backend, const ViewPlan& plan, size_t vie
       }
       auto latest = backend->ChainEpoch(c.partition);
       if (!latest.ok()) {
-        why = "the chain of partition " + std::to_string(c.partition) + " could not be read: " +
-              latest.status().ToString();
+        why = "the chain of partition " + std::to_string(c.partition) +
+              " could not be read: " + latest.status().ToString();
         break;
       }
       if (c.epoch < *latest) {

@@ -107,8 +107,8 @@ Result<Partial> GroupWorker::FetchOne(const std::string& address, const std::str
   // worker is alive: it is asked again next time).
   ASSIGN_OR_RETURN(aws::HttpResponse res, http_.Perform(req));
   if (res.status != 200)
-    return Status(StatusCode::kConflict, "worker " + address + " answered " + std::to_string(res.status) + ": " +
-                               res.body.substr(0, 300));
+    return Status(StatusCode::kConflict,
+                  "worker " + address + " answered " + std::to_string(res.status) + ": " + res.body.substr(0, 300));
   return DecodePartial(res.body, "worker " + address);
 }
 
@@ -121,8 +121,8 @@ std::vector<Result<Partial>> GroupWorker::Fetch(const std::vector<std::string>& 
     for (size_t i = 0; i < addresses.size(); ++i) {
       auto it = paused_.find(addresses[i]);
       if (it != paused_.end() && now < it->second) {
-        out[i].emplace(Status::Unavailable("worker " + addresses[i] +
-                                           " did not answer a moment ago: not asked again yet"));
+        out[i].emplace(
+            Status::Unavailable("worker " + addresses[i] + " did not answer a moment ago: not asked again yet"));
       } else {
         ask.push_back(i);
       }
@@ -240,7 +240,8 @@ std::string GroupWorker::StatusJson() {
   out += ",\"heartbeats\":" + std::to_string(heartbeat_->publishes()) +
          ",\"heartbeat_failures\":" + std::to_string(heartbeat_->failures());
   out += ",\"gathers\":{\"local_only\":" + std::to_string(local_only_.load()) +
-         ",\"gathered\":" + std::to_string(gathers_.load()) + ",\"partials_fetched\":" + std::to_string(fetched_.load()) +
+         ",\"gathered\":" + std::to_string(gathers_.load()) +
+         ",\"partials_fetched\":" + std::to_string(fetched_.load()) +
          ",\"partials_refused\":" + std::to_string(refused_.load()) +
          ",\"partitions_from_batch\":" + std::to_string(from_batch_.load()) +
          ",\"fallbacks\":" + std::to_string(fallbacks_.load());

@@ -51,11 +51,11 @@ void SplitField(std::string_view line, std::string_view* field, std::string_view
 
 std::string EncodePartial(const Partial& p) {
   std::string out(kMagic);
-  out += "\nwriter " + p.writer_id + "\nview " + p.view + "\nfingerprint " + Hex64(p.fingerprint) +
-         "\ncaught_up_ms " + std::to_string(p.caught_up_ms < 0 ? 0 : p.caught_up_ms) + "\n";
+  out += "\nwriter " + p.writer_id + "\nview " + p.view + "\nfingerprint " + Hex64(p.fingerprint) + "\ncaught_up_ms " +
+         std::to_string(p.caught_up_ms < 0 ? 0 : p.caught_up_ms) + "\n";
   for (const PartitionCover& c : p.partitions)
-    out += "partition " + std::to_string(c.partition) + " " + std::to_string(c.epoch) + " " +
-           std::to_string(c.batch) + " " + std::to_string(c.speed) + "\n";
+    out += "partition " + std::to_string(c.partition) + " " + std::to_string(c.epoch) + " " + std::to_string(c.batch) +
+           " " + std::to_string(c.speed) + "\n";
   out += "state " + std::to_string(p.state.size()) + "\n";
   out += p.state;
   out += "end\n";
@@ -123,8 +123,8 @@ Result<Partial> DecodePartial(std::string_view bytes, const std::string& what) {
   }
   uint64_t n = 0;
   if (!ParseCanonical(value, &n)) return bad("bad state length");
-  if (bytes.size() < n) return bad("truncated state (" + std::to_string(bytes.size()) + " of " +
-                                   std::to_string(n) + " bytes)");
+  if (bytes.size() < n)
+    return bad("truncated state (" + std::to_string(bytes.size()) + " of " + std::to_string(n) + " bytes)");
   p.state = bytes.substr(0, n);
   bytes.remove_prefix(n);
   if (bytes != "end\n") return bad("expected 'end' right after the state and nothing after it");

@@ -26,10 +26,10 @@ struct PartitionCover {
 };
 
 struct Partial {
-  std::string writer_id;     // [A-Za-z0-9._:-]{1,128}, as in manifest versions
-  std::string view;          // the view's name (no newline), as the catalog spells it
-  uint64_t fingerprint = 0;  // ViewPlan::fingerprint() of the plan the state was built by
-  int64_t caught_up_ms = 0;  // wall clock when the worker's S last equalled the source's end
+  std::string writer_id;                   // [A-Za-z0-9._:-]{1,128}, as in manifest versions
+  std::string view;                        // the view's name (no newline), as the catalog spells it
+  uint64_t fingerprint = 0;                // ViewPlan::fingerprint() of the plan the state was built by
+  int64_t caught_up_ms = 0;                // wall clock when the worker's S last equalled the source's end
   std::vector<PartitionCover> partitions;  // ascending, each once
   std::string state;                       // ViewState::Serialize image (docs/formats/view_state.md)
   bool operator==(const Partial&) const = default;

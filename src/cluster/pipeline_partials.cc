@@ -14,9 +14,7 @@ class PipelineLocalPartials final : public LocalPartials {
  public:
   explicit PipelineLocalPartials(Pipeline* p) : p_(p) {}
 
-  bool OwnsAll() override {
-    return static_cast<int>(p_->data_dir()->master()->Owned().size()) == p_->partitions();
-  }
+  bool OwnsAll() override { return static_cast<int>(p_->data_dir()->master()->Owned().size()) == p_->partitions(); }
 
   Result<LocalPartial> Owned(size_t view) override {
     ASSIGN_OR_RETURN(OwnedViewState owned, p_->OwnedState(view));

@@ -51,8 +51,8 @@ class Api : public HttpHandler {
 
   // The routes, for metrics labels: "/v1/events", ..., "/", "other".
   static constexpr std::array<const char*, 11> kRoutes = {
-      "/v1/events", "/v1/views", "/v1/query", "/v1/status", "/v1/history", "/v1/rejects",
-      "/healthz",   "/metrics",  "/",         "/v1/internal/partial",       "other"};
+      "/v1/events", "/v1/views", "/v1/query", "/v1/status",           "/v1/history", "/v1/rejects",
+      "/healthz",   "/metrics",  "/",         "/v1/internal/partial", "other"};
 
  private:
   struct ViewInfo {

@@ -111,9 +111,12 @@ static void AppendSourceJson(const PipelineStats& s, const Coverage& c, std::str
     if (p) out->push_back(',');
     *out += "{\"partition\":" + std::to_string(p) + ",\"position\":" + std::to_string(sp.position) +
             ",\"high_watermark\":" + std::to_string(sp.high_watermark) +
-            ",\"log_start\":" + std::to_string(sp.log_start) + ",\"lag\":" +
-            (owned ? std::to_string(sp.high_watermark > speed ? sp.high_watermark - speed : 0) : "null") +
-            (s.owned.empty() ? "" : owned ? ",\"owned\":true" : ",\"owned\":false") + ",\"paused\":" + (sp.paused ? "true" : "false") + ",\"lost\":";
+            ",\"log_start\":" + std::to_string(sp.log_start) +
+            ",\"lag\":" + (owned ? std::to_string(sp.high_watermark > speed ? sp.high_watermark - speed : 0) : "null") +
+            (s.owned.empty() ? ""
+             : owned         ? ",\"owned\":true"
+                             : ",\"owned\":false") +
+            ",\"paused\":" + (sp.paused ? "true" : "false") + ",\"lost\":";
     if (sp.lost) {
       *out += "{\"from\":" + std::to_string(sp.lost_from) + ",\"to\":" + std::to_string(sp.lost_to) + ",\"message\":";
       AppendJsonString(sp.lost_message, out);
@@ -262,15 +265,13 @@ std::string MetricsText(const Pipeline& p, const std::string& http_metrics) {
            PerPartition("lambdaflow_source_paused", paused));
     if (!s.owned.empty()) {
       std::vector<uint64_t> owned(s.owned.begin(), s.owned.end());
-      Metric("lambdaflow_partition_owned", "gauge",
-             "1 while this worker of a group (run --group) owns the partition.",
+      Metric("lambdaflow_partition_owned", "gauge", "1 while this worker of a group (run --group) owns the partition.",
              PerPartition("lambdaflow_partition_owned", owned));
       Metric("lambdaflow_rebalanced_partitions_total", "counter",
              "Partitions this worker of a group gained, had revoked, or lost at rebalances.",
              "lambdaflow_rebalanced_partitions_total{kind=\"gained\"} " + std::to_string(s.partitions_gained) +
                  "\nlambdaflow_rebalanced_partitions_total{kind=\"revoked\"} " + std::to_string(s.partitions_revoked) +
-                 "\nlambdaflow_rebalanced_partitions_total{kind=\"lost\"} " + std::to_string(s.partitions_lost) +
-                 "\n");
+                 "\nlambdaflow_rebalanced_partitions_total{kind=\"lost\"} " + std::to_string(s.partitions_lost) + "\n");
     }
     Metric("lambdaflow_source_transient_errors_total", "counter",
            "Transient source errors (brokers down, timeouts), retried by the source.",

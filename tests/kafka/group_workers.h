@@ -44,9 +44,10 @@ inline constexpr int kPartitions = 8;
 inline constexpr const char* kRevenueSql =
     "SELECT ProductName, COUNT(*), SUM(price), MIN(price), MAX(price), AVG(price), SUM(ABS(price)), AVG(ABS(price)) "
     "FROM events WHERE {cover} GROUP BY ProductName ORDER BY ProductName";
-inline const std::vector<OutCol> kRevenueCols = {{"ProductName", Kind::kText},        {"orders", Kind::kInt},
-                                          {"revenue", Kind::kDoubleApprox, 6}, {"min_price", Kind::kDoubleExact},
-                                          {"max_price", Kind::kDoubleExact},   {"avg_price", Kind::kDoubleApprox, 7}};
+inline const std::vector<OutCol> kRevenueCols = {
+    {"ProductName", Kind::kText},        {"orders", Kind::kInt},
+    {"revenue", Kind::kDoubleApprox, 6}, {"min_price", Kind::kDoubleExact},
+    {"max_price", Kind::kDoubleExact},   {"avg_price", Kind::kDoubleApprox, 7}};
 
 inline std::vector<uint64_t> ParseList(const std::string& text) {
   std::vector<uint64_t> v;
@@ -187,8 +188,8 @@ class KafkaWorkersTest : public ::testing::Test {
     ASSERT_NE(cluster_, nullptr) << error;
     config_ = dir_.path() / "run.toml";
     WriteFile(config_,
-                    "seal_events = 2000\nseal_age = 1\nbatch_interval = 1\nmicro_batch_ms = 20\n"
-                    "group_session_ms = 3000\n[kafka]\n\"fetch.wait.max.ms\" = \"20\"\n");
+              "seal_events = 2000\nseal_age = 1\nbatch_interval = 1\nmicro_batch_ms = 20\n"
+              "group_session_ms = 3000\n[kafka]\n\"fetch.wait.max.ms\" = \"20\"\n");
   }
 
   // Worker `name` (data directory `name`, stderr `log`.err, `name`.err by default).
@@ -204,9 +205,9 @@ class KafkaWorkersTest : public ::testing::Test {
   }
 
   int Produce(int count, int seed, int rate) {
-    return RunShell(std::string(LAMBDAFLOW_BIN) + " produce --quiet --to " + cluster_->Url("events") +
-                          " --count " + std::to_string(count) + " --seed " + std::to_string(seed) + " --rate " +
-                          std::to_string(rate) + " 2>>" + ShellQuote((dir_.path() / "produce.err").string()));
+    return RunShell(std::string(LAMBDAFLOW_BIN) + " produce --quiet --to " + cluster_->Url("events") + " --count " +
+                    std::to_string(count) + " --seed " + std::to_string(seed) + " --rate " + std::to_string(rate) +
+                    " 2>>" + ShellQuote((dir_.path() / "produce.err").string()));
   }
 
   // The shared store's chains, read as a reader: per partition its segments

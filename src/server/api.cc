@@ -205,8 +205,16 @@ Api::Api(Pipeline* p, GuardOptions guard)
     latency_.push_back(std::make_unique<Histogram>(Histogram::LatencyBounds()));
 }
 
+// The internal route exists only for a worker of a group: a single
+// process answers, counts and reports it as it always did (an unknown path).
+size_t Api::RouteOf(const std::string& path) const {
+  const size_t route = Match(path).index;
+  return !group_ && kRoutes[route] == std::string_view("/v1/internal/partial") ? kRoutes.size() - 1 : route;
+}
+
 std::optional<HttpResponse> Api::Screen(const HttpRequest& head) {
-  const Route route = Match(head.path);
+  Route route = Match(head.path);
+  if (!group_ && head.path == "/v1/internal/partial") route.allow = nullptr;
   if (!route.allow) return ErrorResponse(404, "not_found", "no such endpoint: " + head.method + " " + head.path);
   if (!Allows(route.allow, head.method)) {
     HttpResponse res = ErrorResponse(
@@ -299,7 +307,7 @@ HttpResponse Api::Error(int status, std::string_view code, std::string detail) {
 }
 
 void Api::Answered(const HttpRequest& req, int status, double seconds) {
-  const size_t route = req.path.empty() ? kRoutes.size() - 1 : Match(req.path).index;
+  const size_t route = req.path.empty() ? kRoutes.size() - 1 : RouteOf(req.path);
   latency_[route]->Observe(seconds);
   MutexLock lock(&mu_);
   ++requests_[{route, status}];
@@ -318,8 +326,9 @@ std::string Api::HttpMetrics() {
   }
   std::string samples;
   for (size_t r = 0; r < kRoutes.size(); ++r)
-    AppendHistogramSamples(&samples, "lambdaflow_http_request_duration_seconds",
-                           std::string("route=\"") + kRoutes[r] + "\"", latency_[r]->Read());
+    if (group_ || kRoutes[r] != std::string_view("/v1/internal/partial"))
+      AppendHistogramSamples(&samples, "lambdaflow_http_request_duration_seconds",
+                             std::string("route=\"") + kRoutes[r] + "\"", latency_[r]->Read());
   AppendMetric(&out, "lambdaflow_http_request_duration_seconds", "histogram",
                "Time from a request's first byte read to its answer written, by route.", samples);
   return out;

@@ -74,6 +74,8 @@ class Api : public HttpHandler {
   // The view of GET /v1/views/{name} (-1 when unknown) and whether the
   // request is a key lookup.
   int ViewOf(const std::string& name) const;
+  // The metrics route of a path (index into kRoutes).
+  size_t RouteOf(const std::string& path) const;
   bool IsKeyLookup(int view, const HttpRequest& req) const;
   std::string HttpMetrics();
 

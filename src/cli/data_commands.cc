@@ -603,7 +603,17 @@ Status RunStatus(const StatusArgs& a) {
   std::vector<uint64_t> log_end;
   if (dir->log())
     for (int p = 0; p < dir->log()->partitions(); ++p) log_end.push_back(dir->log()->end_offset(p));
-  ASSIGN_OR_RETURN(auto current, dir->versions().Current());
+  ASSIGN_OR_RETURN(auto by_partition, dir->versions().CurrentByPartition());
+  // "The" version is the newest any chain names; each partition's W is from
+  // the version its own chain names (several workers publish for theirs).
+  std::optional<BatchVersion> current;
+  for (const auto& v : by_partition)
+    if (v && (!current || v->number > current->number)) current = *v;
+  if (current) {
+    current->watermark = m.first;
+    for (size_t p = 0; p < by_partition.size() && p < m.first.size(); ++p)
+      if (by_partition[p]) current->watermark[p] = by_partition[p]->watermark[p];
+  }
   const int64_t now =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();

@@ -109,28 +109,53 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
   speed_ = std::make_unique<SpeedLayer>(plans_, dir_->schema(), dir_->partitions(), sopts, &decoded_);
 
   // The version to serve: the current one if it was computed for these
-  // views, else a fresh run over the master dataset.
-  ASSIGN_OR_RETURN(std::optional<PendingVersion> version, LoadServableVersion());
+  // views, else a fresh run over the master dataset. A member owns nothing
+  // yet: every partition from the version its own chain names.
+  std::optional<PendingVersion> version;
   const Manifest m = dir_->master()->Snapshot();
-  if (!version && !m.segments.empty()) {
-    LogLine("batch: the current version does not match the views; recomputing");
-    // Pieces are checked before they are referenced again: a damaged one
-    // may be why the version did not load.
-    ASSIGN_OR_RETURN(BatchRunReport report,
-                     batch_->RunOnce(BatchRunOptions{.threads = options_.batch_threads, .verify = true}));
-    ++batch_runs_;
-    batch_run_seconds_.Observe(report.seconds);
-    ASSIGN_OR_RETURN(PendingVersion loaded, LoadVersion(report.version));
-    version = std::move(loaded);
+  std::vector<uint64_t> w = m.first;
+  if (options_.member) {
+    MutexLock speed_lock(&speed_mu_);
+    for (int p = 0; p < dir_->partitions(); ++p) {
+      auto other = ReadOther(p, nullptr);
+      if (!other.ok()) {
+        LogLine("group: partition " + std::to_string(p) + "'s batch version not read (" +
+                other.status().ToString() + "); served from its first offset");
+        OtherPartition empty;
+        empty.watermark = m.first[static_cast<size_t>(p)];
+        empty.states = NewViewStates(plans_);
+        others_[p] = std::move(empty);
+      } else {
+        others_[p] = std::move(other->other);
+      }
+      w[static_cast<size_t>(p)] = others_[p].watermark;
+    }
+  } else {
+    ASSIGN_OR_RETURN(version, LoadServableVersion());
+    if (!version && !m.segments.empty()) {
+      LogLine("batch: the current version does not match the views; recomputing");
+      // Pieces are checked before they are referenced again: a damaged one
+      // may be why the version did not load.
+      ASSIGN_OR_RETURN(BatchRunReport report,
+                       batch_->RunOnce(BatchRunOptions{.threads = options_.batch_threads, .verify = true}));
+      ++batch_runs_;
+      batch_run_seconds_.Observe(report.seconds);
+      ASSIGN_OR_RETURN(PendingVersion loaded,
+                       LoadVersion(report.version, std::vector<bool>(m.first.size(), true)));
+      version = std::move(loaded);
+    }
+    if (version) w = version->version.watermark;
   }
-  std::vector<uint64_t> w = version ? version->version.watermark : m.first;
   RETURN_IF_ERROR(speed_->Rebuild(*dir_->master(), w));
   const bool real = version.has_value();
   {
     MutexLock speed_lock(&speed_mu_);
     batch_part_.states = real ? std::move(version->states) : NewViewStates(plans_);
     batch_part_.to = w;
-    batch_part_.in.assign(w.size(), true);
+    batch_part_.in.assign(w.size(), !options_.member);
+    batch_part_.pieces.assign(w.size(), {});
+    if (real)
+      for (size_t p = 0; p < w.size(); ++p) batch_part_.pieces[p] = PlanPieces(version->version, static_cast<int>(p));
     batch_part_.id = 1;
     MutexLock lock(&batch_part_mu_);
     batch_part_id_ = batch_part_.id;
@@ -381,11 +406,14 @@ Status Pipeline::MicroBatch() {
     cv_.NotifyAll();
   }
   std::optional<PendingVersion> pending;
+  std::vector<PendingOther> others;
   {
     MutexLock lock(&mu_);
     pending.swap(pending_);
+    others.swap(pending_others_);
   }
   if (pending) RETURN_IF_ERROR(InstallVersion(std::move(*pending)));
+  if (!others.empty()) InstallOthers(std::move(others));
   speed_buckets_ = speed_->num_buckets();
   speed_handed_over_ = speed_->events_handed_over();
   speed_decoded_ = speed_->events_decoded();
@@ -470,6 +498,8 @@ Status Pipeline::RunBatch() {
   bopts.threads = options_.batch_threads;
   std::vector<uint64_t> run_sealed;
   if (options_.member) {
+    // The partitions owned elsewhere: their chains' newest versions.
+    RefreshOthers();
     // A group member computes only what it owns now (pipeline_ownership.cc).
     bopts.partitions = MemberBatchPartitions(&run_sealed);
     if (bopts.partitions.empty()) return Status::OK();

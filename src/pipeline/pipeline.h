@@ -275,21 +275,57 @@ class Pipeline {
     std::vector<uint64_t> to;
     std::vector<bool> in;
     ViewStates states;
+    // Per partition in `in`: the pieces (every view) its states hold, as the
+    // latest version lists them (to rebuild `states` when one is lost).
+    std::vector<std::vector<VersionPiece>> pieces;
+  };
+  // A member's partition owned elsewhere: its batch-only states from the
+  // version its own chain names (another worker's, or this one's before it
+  // lost it), served with S[p] = W[p].
+  struct OtherPartition {
+    std::string key;  // the version's key; empty: no version
+    uint64_t number = 0;
+    uint64_t watermark = 0;  // W[p]
+    std::vector<VersionPiece> pieces;
+    ViewStates states;
+  };
+  // Read by the batch thread, installed by the speed thread: `delta` adds
+  // `states` to the partition's states of version `base_key`.
+  struct PendingOther {
+    int partition = 0;
+    bool delta = false;
+    std::string base_key;
+    OtherPartition other;
   };
 
   Pipeline(FileSystem* fs, PipelineOptions options);
   Status Init(const std::string& dir, const std::string& views_path);
   Result<std::optional<PendingVersion>> LoadServableVersion();
   // Reads every piece of `version` (a full load).
-  Result<PendingVersion> LoadVersion(const BatchVersion& version);
+  Result<PendingVersion> LoadVersion(const BatchVersion& version, const std::vector<bool>& partitions);
   // Reads what swapping `version` in needs: only its pieces beyond the
   // served batch part when the others are those (or merges of those),
   // else every piece (LoadVersion).
   Result<PendingVersion> PrepareVersion(const BatchVersion& version);
   Status InstallVersion(PendingVersion pending);
-  // Serves a copy of the batch part ⊕ the speed state with `coverage`'s
-  // watermarks for the batch (S from the speed layer). Under speed_mu_.
+  // Serves a copy of the batch part ⊕ the other partitions' batch-only
+  // states ⊕ the speed state; W from them, S from the speed layer, the
+  // rest of `coverage` as given. Under speed_mu_.
   void ServeBatchPart(Coverage coverage);
+  // A member: partition p's batch part as its chain names it now — reusing
+  // `have` (its states of version have->key) when the new version only
+  // adds pieces to it (then the result is a delta).
+  Result<PendingOther> ReadOther(int p, const OtherPartition* have) const;
+  // A member's batch thread: the other partitions whose chains name a new
+  // version, read for the speed thread to install.
+  void RefreshOthers();
+  void InstallOthers(std::vector<PendingOther> others);
+  // Rebuilds the batch part's states from the pieces of the partitions in
+  // it (after one left). Under speed_mu_.
+  Status RebuildBatchPart();
+  // Partition p's pieces of `v` for this process's plans, `view` set to the
+  // plan's index (a version may list its views in another order).
+  std::vector<VersionPiece> PlanPieces(const BatchVersion& v, int p) const;
   // Appends `records` (with their decoded `rows`, may be empty) to
   // partition `p`; fills `range` and `duplicate`. With `wait`, returns once
   // the range is durable (a duplicate: always).
@@ -356,6 +392,8 @@ class Pipeline {
   std::string last_error_ GUARDED_BY(mu_);
   std::optional<BatchVersion> served_version_;  // speed thread only
   BatchPart batch_part_;                        // under speed_mu_
+  std::map<int, OtherPartition> others_;        // under speed_mu_ (members only)
+  std::vector<PendingOther> pending_others_ GUARDED_BY(mu_);
   mutable Mutex batch_part_mu_;
   uint64_t batch_part_id_ GUARDED_BY(batch_part_mu_) = 0;
   std::vector<uint64_t> batch_part_to_ GUARDED_BY(batch_part_mu_);

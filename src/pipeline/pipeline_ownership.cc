@@ -2,8 +2,10 @@
 // docs/formats/ownership.md): the rebalance callbacks, run on the source
 // thread inside Poll, claim and release partitions in the master store and
 // rebuild or drop their speed state; the batch loop computes only the
-// partitions owned; a partition not owned is served from the batch version
-// alone (S[p] = W[p]).
+// partitions owned; a partition not owned is served from the version its
+// own chain names alone (S[p] = W[p]). A gained partition's batch part is
+// the previous owner's pieces, so its speed state is rebuilt only from
+// their W[p].
 #include <algorithm>
 
 #include "common/format.h"
@@ -27,26 +29,59 @@ Result<std::vector<PartitionStart>> Pipeline::OnGain(const std::vector<uint32_t>
   MutexLock speed_lock(&speed_mu_);
   for (uint32_t part : gained) {
     const int p = static_cast<int>(part);
+    const auto i = static_cast<size_t>(p);
     auto claimed = dir_->master()->Claim(p);
     if (!claimed.ok()) {
       LogLine("group: partition " + std::to_string(p) + " not taken: " + claimed.status().ToString());
       continue;
     }
     const uint64_t sealed = claimed->content.sealed;
-    const uint64_t w = served_->coverage().batch[static_cast<size_t>(p)];
+    // Its batch part: the pieces of the version its chain names (the
+    // previous owner's), held already when it was served from them.
+    OtherPartition batch;
+    auto held = others_.find(p);
+    if (held != others_.end() && held->second.key == claimed->content.batch_key) {
+      batch = std::move(held->second);
+    } else {
+      auto read = ReadOther(p, nullptr);
+      if (read.ok()) {
+        batch = std::move(read->other);
+      } else {
+        LogLine("group: partition " + std::to_string(p) + "'s batch version not read (" + read.status().ToString() +
+                "); its speed state starts at its first offset");
+        batch.watermark = claimed->content.start;
+        batch.states = NewViewStates(plans_);
+      }
+    }
+    const uint64_t w = batch.watermark;
     feed_->ResetPartition(p, sealed, /*active=*/true);
     if (Status st = speed_->RebuildPartition(*dir_->master(), p, w); !st.ok()) {
       LogLine("group: partition " + std::to_string(p) + " not taken: rebuilding its speed state: " + st.ToString());
       dir_->master()->Release(p);
       speed_->DropPartition(p, w);
       feed_->ResetPartition(p, w, /*active=*/false);
+      others_[p] = std::move(batch);
       continue;
     }
+    for (size_t v = 0; v < plans_.size(); ++v) batch_part_.states[v]->Combine(*batch.states[v]);
+    batch_part_.in[i] = true;
+    batch_part_.to[i] = w;
+    batch_part_.pieces[i] = std::move(batch.pieces);
+    ++batch_part_.id;
+    others_.erase(p);
     starts.push_back({part, sealed});
     partitions_gained_.fetch_add(1, std::memory_order_relaxed);
     LogLine("group: gained partition " + std::to_string(p) + " (epoch " + std::to_string(dir_->master()->Epoch(p)) +
-            "), reading from the sealed offset " + std::to_string(sealed) +
-            ", speed state rebuilt from W=" + std::to_string(w));
+            "), reading from the sealed offset " + std::to_string(sealed) + "; batch part W=" + std::to_string(w) +
+            " from " + (batch.key.empty() ? std::string("no version") : "version " + std::to_string(batch.number)) +
+            " of its chain, speed state rebuilt from W=" + std::to_string(w) + " (" + std::to_string(sealed - w) +
+            " offsets read from the master dataset)");
+  }
+  {
+    MutexLock lock(&batch_part_mu_);
+    batch_part_id_ = batch_part_.id;
+    batch_part_to_ = batch_part_.to;
+    batch_part_in_ = batch_part_.in;
   }
   if (Status st = ReinstallServed(); !st.ok()) LogLine("group: serving after a gain: " + st.ToString());
   return starts;
@@ -54,8 +89,10 @@ Result<std::vector<PartitionStart>> Pipeline::OnGain(const std::vector<uint32_t>
 
 void Pipeline::OnLose(const std::vector<uint32_t>& revoked, bool lost) {
   MutexLock speed_lock(&speed_mu_);
+  bool rebuild = false;
   for (uint32_t part : revoked) {
     const int p = static_cast<int>(part);
+    const auto i = static_cast<size_t>(p);
     dir_->master()->Release(p);
     {
       MutexLock lock(&mu_);
@@ -66,13 +103,31 @@ void Pipeline::OnLose(const std::vector<uint32_t>& revoked, bool lost) {
       MutexLock lock(&held_rejects_mu_);
       std::erase_if(held_rejects_, [&](const auto& kv) { return kv.first.first == p; });
     }
-    const uint64_t w = served_->coverage().batch[static_cast<size_t>(p)];
+    rebuild = rebuild || batch_part_.in[i];
+    batch_part_.in[i] = false;
+    batch_part_.pieces[i].clear();
+    // From now on its batch-only part, from the version its chain names.
+    auto read = ReadOther(p, nullptr);
+    if (read.ok()) {
+      others_[p] = std::move(read->other);
+    } else {
+      LogLine("group: partition " + std::to_string(p) + "'s batch version not read (" + read.status().ToString() +
+              "); served from its first offset until the next refresh");
+      OtherPartition empty;
+      empty.watermark = dir_->master()->Snapshot().first[i];
+      empty.states = NewViewStates(plans_);
+      others_[p] = std::move(empty);
+    }
+    const uint64_t w = others_[p].watermark;
     speed_->DropPartition(p, w);
     feed_->ResetPartition(p, w, /*active=*/false);
     (lost ? partitions_lost_ : partitions_revoked_).fetch_add(1, std::memory_order_relaxed);
     LogLine(std::string("group: ") + (lost ? "lost" : "revoked") + " partition " + std::to_string(p) +
-            "; served from the batch version alone (W=S=" + std::to_string(w) + ") from now on");
+            "; served from its chain's batch version alone (W=S=" + std::to_string(w) + ") from now on");
   }
+  // The batch part without the lost partitions' pieces.
+  if (rebuild)
+    if (Status st = RebuildBatchPart(); !st.ok()) LogLine("group: rebuilding the batch part: " + st.ToString());
   if (Status st = ReinstallServed(); !st.ok()) LogLine("group: serving after a loss: " + st.ToString());
 }
 
@@ -95,12 +150,8 @@ bool Pipeline::PrepareMemberSwap(const BatchVersion& v) {
       }
     }
   }
-  for (int p = 0; p < dir_->partitions(); ++p) {
-    if (dir_->master()->Owns(p)) continue;
-    const uint64_t w = v.watermark[static_cast<size_t>(p)];
-    speed_->DropPartition(p, w);
-    feed_->ResetPartition(p, w, /*active=*/false);
-  }
+  // Partitions owned elsewhere are served from their chains' versions
+  // (others_), not from this one.
   return true;
 }
 

@@ -57,13 +57,23 @@ TEST_F(KafkaWorkersTest, KillNineOfOneWorkerMovesItsPartitionsLosingAndDoublingN
   ASSERT_NE(b, nullptr);
   std::atomic<int> produced{-1};
   std::thread producer([&] { produced = Produce(30000, 22, 8000); });
-  // Killed once it has gained partitions and sealed some of them.
+  // Killed once it has gained partitions and published a batch version
+  // for some of them.
   const auto deadline = Clock::now() + seconds(30);
-  while (Clock::now() < deadline && b->StderrText().find("group: gained partition") == std::string::npos)
+  while (Clock::now() < deadline && b->StderrText().find("batch: version") == std::string::npos)
     std::this_thread::sleep_for(milliseconds(50));
-  std::this_thread::sleep_for(milliseconds(1500));
+  std::this_thread::sleep_for(milliseconds(500));
   const size_t gains_before = CountGains(*a);
   b->Kill9();
+  // b's last version's W per partition (of those it owned, W > first).
+  std::vector<uint64_t> b_w;
+  {
+    const std::string text = b->StderrText();
+    const size_t at = text.rfind("batch: version");
+    ASSERT_NE(at, std::string::npos) << text;
+    const size_t w = text.find("(W=", at) + 3;
+    b_w = ParseList(text.substr(w, text.find(')', w) - w));
+  }
   QueryLoop qa(*a);
   producer.join();
   ASSERT_EQ(produced.load(), 0) << test::ReadFile(dir_.path() / "produce.err");
@@ -79,6 +89,26 @@ TEST_F(KafkaWorkersTest, KillNineOfOneWorkerMovesItsPartitionsLosingAndDoublingN
   CheckAll(db, finals, "the survivor's final answer");
   EXPECT_EQ(finals[0].speed, ends);
   EXPECT_GT(CountGains(*a), gains_before) << "the survivor gained nothing after the kill\n" << a->StderrText();
+  // The survivor took b's batch pieces of what it gained: its speed state
+  // was rebuilt from b's W, not from the first offset (no full re-read).
+  {
+    const std::string text = a->StderrText();
+    size_t at = 0;
+    for (size_t k = 0; k < gains_before; ++k) at = text.find("group: gained partition", at) + 1;
+    size_t taken = 0;
+    for (at = text.find("group: gained partition", at); at != std::string::npos;
+         at = text.find("group: gained partition", at + 1)) {
+      const std::string line = text.substr(at, text.find('\n', at) - at);
+      const size_t p = std::stoul(line.substr(std::string("group: gained partition ").size()));
+      const size_t wat = line.find("batch part W=");
+      ASSERT_NE(wat, std::string::npos) << line;
+      const uint64_t w = std::stoull(line.substr(wat + 13));
+      ASSERT_LT(p, b_w.size());
+      EXPECT_GE(w, b_w[p]) << "partition " << p << " rebuilt from below b's batch watermark: " << line;
+      if (b_w[p] > 0) ++taken;
+    }
+    EXPECT_GT(taken, 0u) << "no gained partition had a batch version of b's\n" << text;
+  }
   ExpectChainsCover(ends);
 }
 

@@ -79,6 +79,16 @@ Result<std::vector<WorkerRecord>> GroupWorker::Directory() {
   const auto now = std::chrono::steady_clock::now();
   if (dir_cache_ && now - dir_read_ < options_.directory_cache) return *dir_cache_;
   ASSIGN_OR_RETURN(std::vector<WorkerRecord> records, directory_.List());
+  // A killed worker's record stays behind (a restart has a new writer id):
+  // one not replaced for options_.forget_after is removed, best effort. A
+  // worker that was only paused that long publishes its record again at
+  // its next heartbeat.
+  const int64_t forget_before = NowMs() - options_.forget_after.count();
+  std::erase_if(records, [&](const WorkerRecord& r) {
+    if (r.updated_ms >= forget_before || r.writer_id == writer_id_) return false;
+    (void)directory_.Remove(r.writer_id);
+    return true;
+  });
   dir_cache_ = records;
   dir_read_ = now;
   return records;

@@ -51,6 +51,9 @@ struct GroupWorkerOptions {
   std::string token;    // sent to other workers as a bearer token when not empty
   std::chrono::milliseconds heartbeat{2000};
   std::chrono::milliseconds directory_cache{1000};
+  // A directory record not replaced for this long (a killed worker's) is
+  // removed by the next reader.
+  std::chrono::milliseconds forget_after{10 * 60 * 1000};
   std::chrono::milliseconds epoch_cache{200};
   std::chrono::milliseconds fetch_timeout{1500};
   // A worker that did not answer (refused, timed out) is not asked again

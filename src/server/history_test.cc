@@ -53,8 +53,7 @@ TEST(History, AGroupMembersSamplesCarryItsPartitionsAndRebalances) {
   s.lost = 0;
   h.Add(s);
   const std::string json = h.Json(1000);
-  EXPECT_NE(json.find(",\"owned\":[1,3],\"rebalances\":{\"gained\":3,\"revoked\":1,\"lost\":0}}"),
-            std::string::npos)
+  EXPECT_NE(json.find(",\"owned\":[1,3],\"rebalances\":{\"gained\":3,\"revoked\":1,\"lost\":0}}"), std::string::npos)
       << json;
 }
 

@@ -167,8 +167,13 @@ TEST_F(KafkaGatherTest, ALateJoinerTakesPartitionsFromTheOthers) {
   producer.join();
   ASSERT_EQ(produced.load(), 0) << ReadFile(dir_.path() / "produce.err");
   EXPECT_GT(CountGains(*c), 0u) << "the late joiner gained nothing\n" << Logs(all);
+  // a or b gave partitions up: revoked by the rebalance, or, when a loaded
+  // machine made them miss a heartbeat, lost and taken back in part.
   const std::string ab = a->StderrText() + b->StderrText();
-  EXPECT_NE(ab.find("group: revoked partition"), std::string::npos) << "nothing was revoked from a or b\n" << ab;
+  EXPECT_TRUE(ab.find("group: revoked partition") != std::string::npos ||
+              ab.find("group: lost partition") != std::string::npos)
+      << "a and b gave nothing up\n"
+      << ab;
   recs = ReadTopic(cluster_->bootstrap(), "events", kPartitions, &ends);
   ASSERT_EQ(recs.size(), 24000u);
   ASSERT_TRUE(WaitEachCovers(all, ends, seconds(60), &finals)) << Logs(all);

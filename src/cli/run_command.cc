@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -20,6 +21,7 @@
 #include "cli/cli_util.h"
 #include "cli/command.h"
 #include "cli/example_views.h"
+#include "cluster/group_worker.h"
 #include "common/file_system.h"
 #include "common/format.h"
 #include "pipeline/kinesis_feeder.h"
@@ -60,6 +62,8 @@ struct RunSettings {
   KafkaSettings kafka;  // the [kafka] table of the config file
   uint64_t max_tail_bytes = uint64_t{256} << 20;
   int64_t group_session_ms = 10000;  // with --group: how long the group waits for a silent member
+  std::string advertise;             // with --group: HOST:PORT other workers reach this one at (empty: --listen's)
+  int64_t gather_timeout_ms = 1500;  // with --group: how long a query waits for another worker's partial
 };
 
 // One setting: its TOML key, its flag, and how a TOML value is stored.
@@ -330,6 +334,33 @@ int RunServer(const RunSettings& settings) {
     (void)(*pipeline)->Stop();
     return ReportError(st);
   }
+  // --group: this worker's record in the workers' directory, and the
+  // gathering of queries from the other workers (cluster/group_worker.h).
+  std::unique_ptr<GroupWorker> group;
+  if (popts->member) {
+    GroupWorkerOptions g;
+    g.address = settings.advertise;
+    if (g.address.empty()) {
+      std::string host = sopts->host;
+      if (host == "0.0.0.0" || host == "::" || host.empty()) {
+        char name[256] = {};
+        host = gethostname(name, sizeof(name) - 1) == 0 ? name : "localhost";
+      }
+      if (host.find(':') != std::string::npos) host = "[" + host + "]";
+      g.address = host + ":" + std::to_string(server.port());
+    }
+    g.token = settings.token;
+    g.fetch_timeout = std::chrono::milliseconds(settings.gather_timeout_ms);
+    g.gather.directory_max_age_ms = std::max<int64_t>(10'000, 5 * g.heartbeat.count());
+    g.log = LogLine;
+    auto started = GroupWorker::Start(pipeline->get(), std::move(g));
+    if (!started.ok()) {
+      (void)(*pipeline)->Stop();
+      return ReportError(started.status());
+    }
+    group = std::move(started).value();
+    server.set_group(group.get());
+  }
   std::unique_ptr<KinesisFeeder> feeder;
   if (kinesis) {
     auto started = KinesisFeeder::Start((*pipeline)->data_dir(), pipeline->get(), *kinesis);
@@ -354,6 +385,10 @@ int RunServer(const RunSettings& settings) {
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
   if (feeder) feeder->Stop();
+  if (group) {
+    if (Status st = group->Stop(); !st.ok())
+      LogLine("group: this worker's directory record was not removed: " + st.ToString());
+  }
   Status stopped = (*pipeline)->Stop();
   if (!served.ok()) return ReportError(served);
   if (!stopped.ok()) return ReportError(stopped);
@@ -436,6 +471,12 @@ void RegisterRunCommand(CLI::App& app, int* exit_code) {
              "partition is read and the group 'lambdaflow' gets the sealed offsets, for lag tools only)");
   AddSetting(cmd, list.get(), "group_session_ms", &settings->group_session_ms,
              "With --group: how long the group waits for a silent member before its partitions move (ms)");
+  AddSetting(cmd, list.get(), "advertise", &settings->advertise,
+             "With --group: HOST:PORT the other workers reach this one's HTTP API at (default: the --listen host "
+             "with the bound port; the host name when listening on every interface)");
+  AddSetting(cmd, list.get(), "gather_timeout_ms", &settings->gather_timeout_ms,
+             "With --group: how long a query waits for another worker's partial state before it answers that "
+             "worker's partitions from their batch states (ms)");
   AddSetting(cmd, list.get(), "max_tail_bytes", &settings->max_tail_bytes,
              "With --source: bytes of read but unsealed records kept in memory per partition; over it the partition "
              "is paused at the source until sealing catches up (backpressure)");

@@ -364,7 +364,13 @@ Status DataDir::CheckSource() {
         (wanted.empty() ? "Run it with --source naming that topic" : "Use a new data directory for the other stream"));
   if (!has_source && !wanted.empty()) {
     ASSIGN_OR_RETURN(bool has_log, fs_->Exists(JoinPath(dir_, "log")));
-    if (has_log || !master_->Snapshot().segments.empty())
+    // A worker of a group (run --group) joins a store that the group's
+    // other workers already fill from the same topic: the segments it finds
+    // there are theirs, not this directory's embedded log. (Whether it
+    // sees them at open depended on timing: a late joiner was refused now
+    // and then.)
+    const bool store_is_the_groups = !options_.claim_all_at_open;
+    if (has_log || (!store_is_the_groups && !master_->Snapshot().segments.empty()))
       return Status::InvalidArgument("'" + dir_ +
                                      "' holds events of the embedded log (POST /v1/events); it cannot read the " +
                                      wanted + " (offsets would change meaning): use a new data directory");

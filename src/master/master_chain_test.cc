@@ -292,6 +292,11 @@ TEST_F(MasterChainTest, PartitionsMoveBetweenWorkersByClaims) {
   Status batch = (*a)->PublishBatch({5, 5, 0, 0}, "batch/a2");
   EXPECT_EQ(batch.code(), StatusCode::kFenced);
   EXPECT_NE(batch.message().find("partition(s) 1"), std::string::npos) << batch.message();
+  // Once it released the partition (the group told it it was lost), its
+  // later publishes are not refused for it any more (regression: every run
+  // of a worker fenced once was refused forever, and never served).
+  (*a)->Release(1);
+  EXPECT_TRUE((*a)->PublishBatch({5, 5, 0, 0}, "batch/a3").ok());
   ASSERT_TRUE((*b)->Seal(1, 3, Views(Events(3, 4))).ok());
   // A released partition is not written; claimed again, it goes on from
   // where the chain is.

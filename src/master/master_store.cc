@@ -675,11 +675,13 @@ Status MasterStore::PublishBatch(const std::vector<uint64_t>& watermark, const s
     PartitionContent next;
     {
       MutexLock l(&mu_);
+      // Another worker's partition: not ours to publish, also when this
+      // worker was fenced on it before it released it (the group told it).
+      if (!owned_[static_cast<size_t>(p)]) continue;
       if (!fenced_[static_cast<size_t>(p)].empty()) {
         fenced += (fenced.empty() ? "" : ", ") + std::to_string(p);
         continue;
       }
-      if (!owned_[static_cast<size_t>(p)]) continue;  // another worker's partition: not ours to publish
       next = latest_[static_cast<size_t>(p)].content;
     }
     if (next.batch_key == key && next.batch_watermark == watermark[static_cast<size_t>(p)]) continue;

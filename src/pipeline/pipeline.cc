@@ -635,6 +635,7 @@ PipelineStats Pipeline::stats() const {
   } else {
     for (int p = 0; p < dir_->log()->partitions(); ++p) s.log_end.push_back(dir_->log()->end_offset(p));
   }
+  AddMemberStats(&s);
   MutexLock lock(&mu_);
   s.last_error = last_error_;
   return s;

@@ -139,6 +139,12 @@ struct PipelineStats {
   uint64_t source_transient_errors = 0;
   std::string source_last_transient_error;
   std::string last_error;  // of the batch or archiver loop; empty when none
+  // A group member (PipelineOptions::member): per partition whether this
+  // process owns it now, and the partitions gained, revoked (a cooperative
+  // rebalance or a clean leave) and lost (expelled, found fenced) so far.
+  // Empty / zero otherwise.
+  std::vector<bool> owned;
+  uint64_t partitions_gained = 0, partitions_revoked = 0, partitions_lost = 0;
 };
 
 // What one partition of an answer covers (several workers, ownership.md).
@@ -349,6 +355,8 @@ class Pipeline {
   // The partitions a member's next batch run covers and their sealed
   // watermarks now; empty when there is nothing new for them.
   std::vector<int> MemberBatchPartitions(std::vector<uint64_t>* run_sealed);
+  // Fills PipelineStats' group member fields.
+  void AddMemberStats(PipelineStats* s) const;
   Status SealFromSource(const OffsetRange& r);
   void HoldReject(int partition, uint64_t offset, const Reject& reject);
   Status MicroBatch();
@@ -410,6 +418,7 @@ class Pipeline {
   std::atomic<size_t> speed_buckets_{0}, speed_memory_{0};
   std::atomic<uint64_t> speed_handed_over_{0}, speed_decoded_{0};
   std::atomic<bool> stopped_{false};
+  std::atomic<uint64_t> partitions_gained_{0}, partitions_revoked_{0}, partitions_lost_{0};
   Histogram micro_batch_seconds_{Histogram::LatencyBounds()};
   Histogram batch_run_seconds_{Histogram::LatencyBounds()};
 

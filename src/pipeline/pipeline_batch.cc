@@ -221,14 +221,11 @@ Result<OwnedViewState> Pipeline::OwnedState(size_t view) const {
   }
   // The batch part holds exactly the owned partitions' pieces.
   out.state = batch_part_.states[view]->Clone();
-  ViewStates speed;
-  for (size_t i = 0; i < plans_.size(); ++i) speed.push_back(plans_[i]->NewState());
   for (int p : owned) {
-    speed_->CombinePartitionInto(p, &speed);
+    speed_->CombinePartitionInto(p, view, out.state.get());  // this view's buckets only
     const auto i = static_cast<size_t>(p);
     out.partitions.push_back({p, dir_->master()->Epoch(p), c.batch[i], c.speed[i]});
   }
-  out.state->Combine(*speed[view]);
   return out;
 }
 

@@ -70,6 +70,7 @@ Result<std::vector<PartitionStart>> Pipeline::OnGain(const std::vector<uint32_t>
     ++batch_part_.id;
     others_.erase(p);
     starts.push_back({part, sealed});
+    partitions_gained_.fetch_add(1, std::memory_order_relaxed);
     LogLine("group: gained partition " + std::to_string(p) + " (epoch " + std::to_string(dir_->master()->Epoch(p)) +
             "), reading from the sealed offset " + std::to_string(sealed) + "; batch part W=" + std::to_string(w) +
             " from " + (batch.key.empty() ? std::string("no version") : "version " + std::to_string(batch.number)) +
@@ -120,6 +121,7 @@ void Pipeline::OnLose(const std::vector<uint32_t>& revoked, bool lost) {
     const uint64_t w = others_[p].watermark;
     speed_->DropPartition(p, w);
     feed_->ResetPartition(p, w, /*active=*/false);
+    (lost ? partitions_lost_ : partitions_revoked_).fetch_add(1, std::memory_order_relaxed);
     LogLine(std::string("group: ") + (lost ? "lost" : "revoked") + " partition " + std::to_string(p) +
             "; served from its chain's batch version alone (W=S=" + std::to_string(w) + ") from now on");
   }
@@ -151,6 +153,15 @@ bool Pipeline::PrepareMemberSwap(const BatchVersion& v) {
   // Partitions owned elsewhere are served from their chains' versions
   // (others_), not from this one.
   return true;
+}
+
+void Pipeline::AddMemberStats(PipelineStats* s) const {
+  if (!options_.member) return;
+  s->owned.assign(static_cast<size_t>(dir_->partitions()), false);
+  for (int p : dir_->master()->Owned()) s->owned[static_cast<size_t>(p)] = true;
+  s->partitions_gained = partitions_gained_.load(std::memory_order_relaxed);
+  s->partitions_revoked = partitions_revoked_.load(std::memory_order_relaxed);
+  s->partitions_lost = partitions_lost_.load(std::memory_order_relaxed);
 }
 
 std::vector<int> Pipeline::MemberBatchPartitions(std::vector<uint64_t>* run_sealed) {

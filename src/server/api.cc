@@ -55,6 +55,7 @@ Route Match(const std::string& path) {
   if (path == "/v1/events") return route("/v1/events", kPost);
   if (path == "/v1/query") return route("/v1/query", kPost);
   if (path == "/v1/views") return route("/v1/views", kGet);
+  if (path == "/v1/internal/partial") return route("/v1/internal/partial", kGet);
   constexpr std::string_view kViews = "/v1/views/";
   if (path.size() > kViews.size() && path.compare(0, kViews.size(), kViews) == 0 &&
       path.find('/', kViews.size()) == std::string::npos) {
@@ -204,8 +205,16 @@ Api::Api(Pipeline* p, GuardOptions guard)
     latency_.push_back(std::make_unique<Histogram>(Histogram::LatencyBounds()));
 }
 
+// The internal route exists only for a worker of a group: a single
+// process answers, counts and reports it as it always did (an unknown path).
+size_t Api::RouteOf(const std::string& path) const {
+  const size_t route = Match(path).index;
+  return !group_ && kRoutes[route] == std::string_view("/v1/internal/partial") ? kRoutes.size() - 1 : route;
+}
+
 std::optional<HttpResponse> Api::Screen(const HttpRequest& head) {
-  const Route route = Match(head.path);
+  Route route = Match(head.path);
+  if (!group_ && head.path == "/v1/internal/partial") route.allow = nullptr;
   if (!route.allow) return ErrorResponse(404, "not_found", "no such endpoint: " + head.method + " " + head.path);
   if (!Allows(route.allow, head.method)) {
     HttpResponse res = ErrorResponse(
@@ -213,7 +222,9 @@ std::optional<HttpResponse> Api::Screen(const HttpRequest& head) {
     res.headers.emplace_back("Allow", route.allow);
     return res;
   }
-  const bool write = head.path == "/v1/events";
+  // Another worker's ask needs the token whenever one is set: it reads
+  // every event of the partitions this worker owns.
+  const bool write = head.path == "/v1/events" || head.path == "/v1/internal/partial";
   const bool health = head.path == "/healthz";
   if (auto refusal = CheckRequest(guard_, head, write, health)) {
     HttpResponse res = ErrorResponse(refusal->status, refusal->code, refusal->detail);
@@ -243,6 +254,7 @@ bool Api::IsKeyLookup(int view, const HttpRequest& req) const {
 bool Api::Cheap(const HttpRequest& req) {
   if (req.method != "GET" && req.method != "HEAD") return false;  // ingest waits for the log; SQL may be long
   const Route route = Match(req.path);
+  if (group_ && (!route.view.empty() || req.path == "/v1/internal/partial")) return false;  // may ask other workers
   if (!route.view.empty()) return IsKeyLookup(ViewOf(route.view), req);
   // The views list counts groups and the rejects are read from disk; the
   // rest are small.
@@ -255,6 +267,7 @@ HttpResponse Api::Handle(const HttpRequest& req) {
   if (!route.view.empty()) return GetView(req, route.view);
   if (name == "/v1/events") return PostEvents(req);
   if (name == "/v1/query") return PostQuery(req);
+  if (name == "/v1/internal/partial") return GetPartial(req);
   if (name == "/v1/views") return Body(ViewsJson(*p_), kJson);
   if (name == "/healthz") {
     if (stopping_) return ErrorResponse(503, "unavailable", "shutting down");
@@ -262,7 +275,9 @@ HttpResponse Api::Handle(const HttpRequest& req) {
   }
   if (name == "/v1/status") {
     const double up = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    return Body(StatusJson(*p_, up), kJson);
+    std::string body = StatusJson(*p_, up);
+    if (group_) body.insert(body.rfind('}'), ",\"group\":" + group_->StatusJson());
+    return Body(std::move(body), kJson);
   }
   if (name == "/metrics") return Body(MetricsText(*p_, HttpMetrics()), "text/plain; version=0.0.4; charset=utf-8");
   if (name == "/v1/history") {
@@ -292,7 +307,7 @@ HttpResponse Api::Error(int status, std::string_view code, std::string detail) {
 }
 
 void Api::Answered(const HttpRequest& req, int status, double seconds) {
-  const size_t route = req.path.empty() ? kRoutes.size() - 1 : Match(req.path).index;
+  const size_t route = req.path.empty() ? kRoutes.size() - 1 : RouteOf(req.path);
   latency_[route]->Observe(seconds);
   MutexLock lock(&mu_);
   ++requests_[{route, status}];
@@ -311,8 +326,9 @@ std::string Api::HttpMetrics() {
   }
   std::string samples;
   for (size_t r = 0; r < kRoutes.size(); ++r)
-    AppendHistogramSamples(&samples, "lambdaflow_http_request_duration_seconds",
-                           std::string("route=\"") + kRoutes[r] + "\"", latency_[r]->Read());
+    if (group_ || kRoutes[r] != std::string_view("/v1/internal/partial"))
+      AppendHistogramSamples(&samples, "lambdaflow_http_request_duration_seconds",
+                             std::string("route=\"") + kRoutes[r] + "\"", latency_[r]->Read());
   AppendMetric(&out, "lambdaflow_http_request_duration_seconds", "histogram",
                "Time from a request's first byte read to its answer written, by route.", samples);
   return out;
@@ -430,16 +446,17 @@ HttpResponse Api::GetView(const HttpRequest& req, const std::string& name) {
   const std::vector<std::string>& keys = info.keys;
   bool lookup = !filters.empty() && filters.size() == keys.size();
   for (const auto& k : keys) lookup = lookup && filters.count(k);
+  std::unique_ptr<ServedViews> gathered;
   if (lookup) {
     std::vector<Value> key_values;
     for (const auto& k : keys) key_values.push_back(filters[k]);
-    auto a = p_->served().Lookup(static_cast<size_t>(view), key_values);
+    auto a = ViewsFor(view, &gathered).Lookup(static_cast<size_t>(view), key_values);
     if (!a.ok()) return StatusResponse(a.status());
     if (limit && *limit == 0) a->result.rows.clear();
     return Answer(req, a->result, a->coverage);
   }
   if (filters.empty() && !limit && order_by.empty()) {
-    auto a = p_->served().Materialize(static_cast<size_t>(view));
+    auto a = ViewsFor(view, &gathered).Materialize(static_cast<size_t>(view));
     if (!a.ok()) return StatusResponse(a.status());
     return Answer(req, *a->result, a->coverage);
   }
@@ -486,9 +503,40 @@ HttpResponse Api::RunSql(const HttpRequest& req, const std::string& sql) {
       return ErrorResponse(404, "not_found", prepared.status().message());
     return StatusResponse(prepared.status());
   }
-  auto answer = served.Query(static_cast<size_t>(view), prepared->bound);
+  std::unique_ptr<ServedViews> gathered;
+  auto answer = ViewsFor(view, &gathered).Query(static_cast<size_t>(view), prepared->bound);
   if (!answer.ok()) return StatusResponse(answer.status());
   return Answer(req, answer->result, answer->coverage);
+}
+
+const ServedViews& Api::ViewsFor(int view, std::unique_ptr<ServedViews>* gathered) {
+  const ServedViews& served = p_->served();
+  if (!group_ || view < 0) return served;
+  std::optional<Gathered> g = group_->GatherView(static_cast<size_t>(view));
+  if (!g) return served;  // owns every partition, or nobody else could answer
+  std::vector<const ViewPlan*> plans;
+  ViewStates states;
+  for (size_t v = 0; v < served.num_views(); ++v) {
+    plans.push_back(&served.plan(v));
+    states.push_back(v == static_cast<size_t>(view) ? std::move(g->state) : served.plan(v).NewState());
+  }
+  QueryLimits limits = served.limits();
+  limits.concurrency = 0;  // on this request's thread: it is a handler thread already
+  *gathered = std::make_unique<ServedViews>(std::move(plans), limits);
+  (*gathered)->Install(std::move(states), std::move(g->coverage));
+  return **gathered;
+}
+
+HttpResponse Api::GetPartial(const HttpRequest& req) {
+  if (!group_)
+    return ErrorResponse(404, "not_found", "this server is not a worker of a group (run --group): it has no partials");
+  const std::string* name = req.Param("view");
+  if (!name) return ErrorResponse(400, "bad_request", "GET /v1/internal/partial needs ?view=NAME");
+  const int view = ViewOf(*name);
+  if (view < 0) return ErrorResponse(404, "not_found", "unknown view '" + *name + "'");
+  auto body = group_->PartialBody(static_cast<size_t>(view));
+  if (!body.ok()) return StatusResponse(body.status());
+  return Body(std::move(*body), kPartialContentType);
 }
 
 }  // namespace lf

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/group_worker.h"
 #include "common/histogram.h"
 #include "common/mutex.h"
 #include "pipeline/pipeline.h"
@@ -29,6 +30,12 @@ namespace lf {
 class Api : public HttpHandler {
  public:
   Api(Pipeline* pipeline, GuardOptions guard);
+
+  // This worker is one of a group's (`run --group`): reads of views gather
+  // every partition's state from its owner (cluster/group_worker.h), and
+  // GET /v1/internal/partial answers other workers. Set before the first
+  // request; `group` must outlive the Api.
+  void set_group(GroupWorker* group) { group_ = group; }
 
   std::optional<HttpResponse> Screen(const HttpRequest& head) override;
   bool Cheap(const HttpRequest& request) override;
@@ -43,9 +50,9 @@ class Api : public HttpHandler {
   }
 
   // The routes, for metrics labels: "/v1/events", ..., "/", "other".
-  static constexpr std::array<const char*, 10> kRoutes = {"/v1/events",  "/v1/views",   "/v1/query", "/v1/status",
-                                                          "/v1/history", "/v1/rejects", "/healthz",  "/metrics",
-                                                          "/",           "other"};
+  static constexpr std::array<const char*, 11> kRoutes = {
+      "/v1/events", "/v1/views", "/v1/query", "/v1/status",           "/v1/history", "/v1/rejects",
+      "/healthz",   "/metrics",  "/",         "/v1/internal/partial", "other"};
 
  private:
   struct ViewInfo {
@@ -59,14 +66,22 @@ class Api : public HttpHandler {
   HttpResponse PostQuery(const HttpRequest& req);
   HttpResponse RunSql(const HttpRequest& req, const std::string& sql);
   HttpResponse Answer(const HttpRequest& req, const ViewResult& r, const Coverage& c);
+  HttpResponse GetPartial(const HttpRequest& req);
+  // The views a read of `view` answers from: the pipeline's served views,
+  // or, in a group when partitions are owned elsewhere, a one-off
+  // ServedViews (held by *gathered) with the gathered state of `view`.
+  const ServedViews& ViewsFor(int view, std::unique_ptr<ServedViews>* gathered);
   // The view of GET /v1/views/{name} (-1 when unknown) and whether the
   // request is a key lookup.
   int ViewOf(const std::string& name) const;
+  // The metrics route of a path (index into kRoutes).
+  size_t RouteOf(const std::string& path) const;
   bool IsKeyLookup(int view, const HttpRequest& req) const;
   std::string HttpMetrics();
 
   Pipeline* const p_;
   const GuardOptions guard_;
+  GroupWorker* group_ = nullptr;
   std::vector<ViewInfo> views_;
   const std::chrono::steady_clock::time_point started_;
   std::atomic<bool> stopping_{false};

@@ -68,6 +68,7 @@ constexpr std::string_view kPage = R"html(<!doctype html>
   <div class="err" id="problem"></div>
   <div class="cards" id="cards"></div>
   <table id="source-parts" hidden></table>
+  <p id="source-note" class="k"></p>
   <div class="charts">
     <div class="chart"><div class="k">Events per second</div><canvas id="c-rate"></canvas></div>
     <div class="chart"><div class="k">Freshness (ms)</div><canvas id="c-fresh"></canvas></div>
@@ -285,10 +286,30 @@ function renderSource(st) {
   const lost = src.partitions.filter((p) => p.lost);
   if (lost.length) $("problem").textContent += (st.last_error ? " \u00b7 " : "") + lost.map((p) => p.lost.message).join(" \u00b7 ");
   const row = (cells, tag) => h("tr", {}, ...cells.map((c) => h(tag, {}, String(c))));
+  // A worker of a group (run --group): who owns each partition; another
+  // worker's partition has no lag here.
+  const group = st.group;
+  const owner = (p) => {
+    const o = group && group.partitions[p.partition];
+    if (!o) return [];
+    if (o.self) return ["this worker (epoch " + o.epoch + ")"];
+    return [o.owner ? o.owner + " at " + o.address + " (epoch " + o.epoch + ")" : "no live owner (batch state)"];
+  };
+  const state = (p) => p.lost ? "lost [" + p.lost.from + ", " + p.lost.to + ")" : p.paused ? "paused" :
+    p.owned === false ? "owned elsewhere" : "reading";
   table.replaceChildren(
-    row(["partition of " + src.url, "W", "S", "high watermark", "lag", "state"], "th"),
+    row(["partition of " + src.url, "W", "S", "high watermark", "lag", "state"].concat(group ? ["owner"] : []), "th"),
     ...src.partitions.map((p) => row([p.partition, num((w.batch || [])[p.partition]), num((w.speed || [])[p.partition]),
-      num(p.high_watermark), num(p.lag), p.lost ? "lost [" + p.lost.from + ", " + p.lost.to + ")" : p.paused ? "paused" : "reading"], "td")));
+      num(p.high_watermark), p.lag == null ? "\u2014" : num(p.lag), state(p)].concat(owner(p)), "td")));
+  if (group && st.rebalances) {
+    const r = st.rebalances;
+    $("source-note").textContent = "worker " + group.writer + " at " + group.address + " \u00b7 rebalances: " +
+      r.gained + " gained, " + r.revoked + " revoked, " + r.lost + " lost \u00b7 queries gathered from other workers: " +
+      group.gathers.gathered + " (" + group.gathers.partials_refused + " partials refused, " + group.gathers.fallbacks +
+      " answered alone)";
+  } else {
+    $("source-note").textContent = "";
+  }
 }
 
 async function pollHistory() {

@@ -70,6 +70,12 @@ std::string Render(const HistorySample& s, const HistorySample* prev) {
                &out);
   else
     out += "null";
+  if (s.owned) {
+    out += ",\"owned\":[";
+    for (size_t i = 0; i < s.owned->size(); ++i) out += (i ? "," : "") + std::to_string((*s.owned)[i]);
+    out += "],\"rebalances\":{\"gained\":" + std::to_string(s.gained) + ",\"revoked\":" + std::to_string(s.revoked) +
+           ",\"lost\":" + std::to_string(s.lost) + "}";
+  }
   return out + "}";
 }
 
@@ -93,6 +99,14 @@ HistorySample SamplePipeline(const Pipeline& p, int64_t now_ms) {
   s.log_end = st.log_end;
   s.batch = c.batch;
   s.speed = c.speed;
+  if (!st.owned.empty()) {
+    s.owned.emplace();
+    for (size_t p = 0; p < st.owned.size(); ++p)
+      if (st.owned[p]) s.owned->push_back(static_cast<uint32_t>(p));
+    s.gained = st.partitions_gained;
+    s.revoked = st.partitions_revoked;
+    s.lost = st.partitions_lost;
+  }
   return s;
 }
 

@@ -32,6 +32,10 @@ struct HistorySample {
   std::optional<uint64_t> batch_version;
   int64_t freshness_ms = 0;
   std::vector<uint64_t> log_end, batch, speed;  // per partition: log end, W, S
+  // A group member (run --group): the partitions owned, and the rebalances
+  // so far (partitions gained, revoked, lost).
+  std::optional<std::vector<uint32_t>> owned;
+  uint64_t gained = 0, revoked = 0, lost = 0;
 };
 
 // `p` as of `now_ms`.
@@ -55,7 +59,9 @@ class History {
   //    "freshness_ms": n, "log_end": [..], "batch": [..], "speed": [..],
   //    "lag": [S - W per partition], "batch_version": n|null, "batch_runs": n,
   //    "batch_run_ms": x|null  (batch runs ended since the sample before: their mean duration)
-  //    "micro_batches_per_s": x, "micro_batch_ms": x|null  (their mean duration)}
+  //    "micro_batches_per_s": x, "micro_batch_ms": x|null  (their mean duration),
+  //    with run --group also "owned": [partitions], "rebalances":
+  //    {"gained": n, "revoked": n, "lost": n} (totals since start)}
   std::string Json(int64_t since_ms, int64_t interval_ms = 1000) const;
 
  private:

@@ -41,6 +41,22 @@ TEST(History, RatesAgainstThePreviousSample) {
             "\"micro_batch_ms\":2.50}]}");
 }
 
+TEST(History, AGroupMembersSamplesCarryItsPartitionsAndRebalances) {
+  History h;
+  HistorySample s = At(1000, 10, 0);
+  h.Add(s);
+  EXPECT_EQ(h.Json(0).find("owned"), std::string::npos);  // not a member: as before
+  s.t_ms = 2000;
+  s.owned = std::vector<uint32_t>{1, 3};
+  s.gained = 3;
+  s.revoked = 1;
+  s.lost = 0;
+  h.Add(s);
+  const std::string json = h.Json(1000);
+  EXPECT_NE(json.find(",\"owned\":[1,3],\"rebalances\":{\"gained\":3,\"revoked\":1,\"lost\":0}}"), std::string::npos)
+      << json;
+}
+
 TEST(History, SinceGivesOnlyNewerSamples) {
   History h;
   for (int i = 1; i <= 5; ++i) h.Add(At(i * 1000, static_cast<uint64_t>(i), 0));

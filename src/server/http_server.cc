@@ -24,6 +24,7 @@ HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Bind() { return transport_->Bind(); }
 int HttpServer::port() const { return transport_->port(); }
+void HttpServer::set_group(GroupWorker* group) { api_->set_group(group); }
 Status HttpServer::Serve() { return transport_->Serve(); }
 
 void HttpServer::Stop() {

@@ -13,6 +13,7 @@
 namespace lf {
 
 class Api;
+class GroupWorker;
 class HttpTransport;
 
 struct ServerOptions {
@@ -34,6 +35,9 @@ class HttpServer {
   // Binds the listening socket; an error names the address (e.g. in use).
   Status Bind();
   int port() const;
+  // A worker of a group (`run --group`, cluster/group_worker.h): set after
+  // Bind (the worker publishes the bound port) and before Serve.
+  void set_group(GroupWorker* group);
   // Serves until Stop (from another thread or a signal handler's thread),
   // then finishes the requests in flight.
   Status Serve();

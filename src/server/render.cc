@@ -106,11 +106,16 @@ static void AppendSourceJson(const PipelineStats& s, const Coverage& c, std::str
   for (size_t p = 0; p < s.source_partitions.size(); ++p) {
     const SourcePartitionState& sp = s.source_partitions[p];
     const uint64_t speed = p < c.speed.size() ? c.speed[p] : 0;
+    // A group member reads only what it owns: another's partition has no lag here.
+    const bool owned = s.owned.empty() || s.owned[p];
     if (p) out->push_back(',');
     *out += "{\"partition\":" + std::to_string(p) + ",\"position\":" + std::to_string(sp.position) +
             ",\"high_watermark\":" + std::to_string(sp.high_watermark) +
             ",\"log_start\":" + std::to_string(sp.log_start) +
-            ",\"lag\":" + std::to_string(sp.high_watermark > speed ? sp.high_watermark - speed : 0) +
+            ",\"lag\":" + (owned ? std::to_string(sp.high_watermark > speed ? sp.high_watermark - speed : 0) : "null") +
+            (s.owned.empty() ? ""
+             : owned         ? ",\"owned\":true"
+                             : ",\"owned\":false") +
             ",\"paused\":" + (sp.paused ? "true" : "false") + ",\"lost\":";
     if (sp.lost) {
       *out += "{\"from\":" + std::to_string(sp.lost_from) + ",\"to\":" + std::to_string(sp.lost_to) + ",\"message\":";
@@ -148,6 +153,10 @@ std::string StatusJson(const Pipeline& p, double uptime_s) {
       ",\"events\":{\"accepted\":" + std::to_string(s.accepted) + ",\"rejected\":" + std::to_string(s.rejected) + "}";
   out += ",\"batch_runs\":" + std::to_string(s.batch_runs) + ",\"batch_failures\":" + std::to_string(s.batch_failures);
   if (!s.source.empty()) AppendSourceJson(s, c, &out);
+  if (!s.owned.empty())
+    out += ",\"rebalances\":{\"gained\":" + std::to_string(s.partitions_gained) +
+           ",\"revoked\":" + std::to_string(s.partitions_revoked) + ",\"lost\":" + std::to_string(s.partitions_lost) +
+           "}";
   out += ",\"last_error\":";
   if (s.last_error.empty()) {
     out += "null";
@@ -239,8 +248,9 @@ std::string MetricsText(const Pipeline& p, const std::string& http_metrics) {
     for (size_t i = 0; i < s.source_partitions.size(); ++i) {
       const SourcePartitionState& sp = s.source_partitions[i];
       const uint64_t speed = i < c.speed.size() ? c.speed[i] : 0;
+      const bool owned = s.owned.empty() || s.owned[i];  // another worker's partition: no lag here
       hw.push_back(sp.high_watermark);
-      lag.push_back(sp.high_watermark > speed ? sp.high_watermark - speed : 0);
+      lag.push_back(owned && sp.high_watermark > speed ? sp.high_watermark - speed : 0);
       lost.push_back(sp.lost ? sp.lost_to - sp.lost_from : 0);
       paused.push_back(sp.paused ? 1 : 0);
     }
@@ -253,6 +263,16 @@ std::string MetricsText(const Pipeline& p, const std::string& http_metrics) {
            PerPartition("lambdaflow_source_lost_offsets", lost));
     Metric("lambdaflow_source_paused", "gauge", "1 while the partition is paused (its unsealed tail is over budget).",
            PerPartition("lambdaflow_source_paused", paused));
+    if (!s.owned.empty()) {
+      std::vector<uint64_t> owned(s.owned.begin(), s.owned.end());
+      Metric("lambdaflow_partition_owned", "gauge", "1 while this worker of a group (run --group) owns the partition.",
+             PerPartition("lambdaflow_partition_owned", owned));
+      Metric("lambdaflow_rebalanced_partitions_total", "counter",
+             "Partitions this worker of a group gained, had revoked, or lost at rebalances.",
+             "lambdaflow_rebalanced_partitions_total{kind=\"gained\"} " + std::to_string(s.partitions_gained) +
+                 "\nlambdaflow_rebalanced_partitions_total{kind=\"revoked\"} " + std::to_string(s.partitions_revoked) +
+                 "\nlambdaflow_rebalanced_partitions_total{kind=\"lost\"} " + std::to_string(s.partitions_lost) + "\n");
+    }
     Metric("lambdaflow_source_transient_errors_total", "counter",
            "Transient source errors (brokers down, timeouts), retried by the source.",
            one("lambdaflow_source_transient_errors_total", s.source_transient_errors));

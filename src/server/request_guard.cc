@@ -110,10 +110,11 @@ std::optional<Refusal> CheckRequest(const GuardOptions& options, const HttpReque
     // Compared even when absent, so that the time says nothing.
     const bool ok = ConstantTimeEquals(options.token, token.value_or(std::string_view()));
     if (!ok || !token)
-      return Refusal{401, "unauthorized",
-                     std::string(write ? "POST /v1/events" : "this server's endpoints (require_token_for_reads)") +
-                         " need the header 'Authorization: Bearer <token>' with the server's token",
-                     true};
+      return Refusal{
+          401, "unauthorized",
+          (write ? head.method + " " + head.path : std::string("this server's endpoints (require_token_for_reads)")) +
+              " need the header 'Authorization: Bearer <token>' with the server's token",
+          true};
   }
   return std::nullopt;
 }

@@ -27,7 +27,9 @@ struct Refusal {
   bool www_authenticate = false;
 };
 
-// `write`: the request appends events (POST /v1/events); reads are the rest.
+// `write`: the request appends events (POST /v1/events) or is another
+// worker's (GET /v1/internal/...): it needs the token whenever one is set;
+// reads are the rest.
 // Every POST is refused when a browser says it comes from another site.
 // `health`: GET /healthz, open to every client that reaches the server.
 std::optional<Refusal> CheckRequest(const GuardOptions& options, const HttpRequest& head, bool write, bool health);

@@ -78,6 +78,13 @@ TEST(RequestGuardTest, TokenForWritesAndOptionallyReads) {
   EXPECT_EQ(check("POST", "/v1/events", {{"Authorization", "Bearer wrong"}}, true, false)->status, 401);
   EXPECT_FALSE(check("POST", "/v1/events", {{"Authorization", "bearer s3cret"}}, true, false));
   EXPECT_FALSE(check("GET", "/v1/views", {}, false, false));
+  // Another worker's ask is a "write": it needs the token even for a GET,
+  // and the refusal names what was asked.
+  auto internal = check("GET", "/v1/internal/partial", {}, true, false);
+  ASSERT_TRUE(internal.has_value());
+  EXPECT_EQ(internal->status, 401);
+  EXPECT_NE(internal->detail.find("GET /v1/internal/partial"), std::string::npos) << internal->detail;
+  EXPECT_FALSE(check("GET", "/v1/internal/partial", {{"Authorization", "Bearer s3cret"}}, true, false));
   o.token_for_reads = true;
   EXPECT_EQ(check("GET", "/v1/views", {}, false, false)->status, 401);
   EXPECT_FALSE(check("GET", "/v1/views", {{"Authorization", "Bearer s3cret"}}, false, false));

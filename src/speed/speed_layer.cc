@@ -283,6 +283,13 @@ void SpeedLayer::CombinePartitionInto(int partition, ViewStates* states) const {
   }
 }
 
+void SpeedLayer::CombinePartitionInto(int partition, size_t view, ViewState* state) const {
+  for (const auto& b : buckets_) {
+    if (b->partition != partition || b->states.empty()) continue;
+    state->Combine(*b->states[view]);
+  }
+}
+
 std::vector<uint64_t> SpeedLayer::low_watermark() const {
   std::vector<uint64_t> low = speed_;
   for (auto it = buckets_.rbegin(); it != buckets_.rend(); ++it)

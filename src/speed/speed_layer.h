@@ -82,6 +82,9 @@ class SpeedLayer {
   // The same with only partition p's buckets: the partition's partial
   // speed state [W[p], S[p]).
   void CombinePartitionInto(int partition, ViewStates* states) const;
+  // The same for one view only: *state ⊕= partition p's buckets of view v
+  // (a gathered query asks for one view; the others' merges are not paid).
+  void CombinePartitionInto(int partition, size_t view, ViewState* state) const;
 
   // Ownership changes of a worker (docs/formats/ownership.md). A partition
   // this process lost: its buckets are dropped (nothing of it is served or

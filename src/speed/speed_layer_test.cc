@@ -157,6 +157,16 @@ TEST_F(SpeedLayerTest, PartitionsAreDroppedAndRebuiltOneByOne) {
   };
   EXPECT_EQ(totals(-1), (std::map<int64_t, int64_t>{{0, 10}, {1, 35}}));
   EXPECT_EQ(totals(1), (std::map<int64_t, int64_t>{{1, 35}}));
+  {
+    // One view alone: the same as that view of all.
+    auto one = plan_->NewState();
+    speed.CombinePartitionInto(1, 0, one.get());
+    auto r = one->Finalize();
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->rows.size(), 1u);
+    EXPECT_EQ(r->rows[0][0].i, 1);
+    EXPECT_EQ(r->rows[0][1].i, 35);
+  }
   // Partition 1 is lost: nothing of it is left.
   speed.DropPartition(1, 15);
   EXPECT_EQ(speed.num_buckets(), 1u);

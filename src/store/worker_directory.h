@@ -1,6 +1,6 @@
 // WorkerDirectory: how the workers of one consumer group (`run --group`)
 // find each other through the shared store. Each worker keeps one small
-// object `workers/<writer id>` with its HTTP address, the partitions it owns
+// object `workers/<writer id>` (each ':' of the id as '_') with its HTTP address, the partitions it owns
 // and their owner epochs, and when it last said so; it replaces the object
 // when its partitions change and every few seconds (a heartbeat), and
 // deletes it when it stops cleanly. Readers list the `workers/` prefix —
@@ -62,7 +62,14 @@ class WorkerDirectory {
   explicit WorkerDirectory(ObjectStore* store) : store_(store) {}
 
   static constexpr char kPrefix[] = "workers/";
-  static std::string Key(const std::string& writer_id) { return kPrefix + writer_id; }
+  // The record's key: the writer id with each ':' (not allowed in object
+  // keys) as '_'.
+  static std::string Key(const std::string& writer_id) {
+    std::string key = kPrefix + writer_id;
+    for (char& c : key)
+      if (c == ':') c = '_';
+    return key;
+  }
 
   // Replaces this worker's record (InvalidArgument for a bad writer id or
   // an address with a newline).

@@ -56,6 +56,10 @@ TEST(WorkerDirectoryTest, WorkersPublishRefreshAndFindTheOwners) {
   WorkerDirectory dir(store->get());
   ASSERT_TRUE(dir.Publish(Record("a", "127.0.0.1:1", 1000, {{0, 1}, {1, 1}, {2, 1}})).ok());
   ASSERT_TRUE(dir.Publish(Record("b", "127.0.0.1:2", 1000, {{3, 1}})).ok());
+  // Writer ids as UniqueWriterId makes them ("host:pid:random") are valid record names.
+  ASSERT_TRUE(dir.Publish(Record("vm:1508:f542eed5", "127.0.0.1:3", 1000, {})).ok());
+  EXPECT_EQ(WorkerDirectory::Key("vm:1508:f542eed5"), "workers/vm_1508_f542eed5");
+  ASSERT_TRUE(dir.Remove("vm:1508:f542eed5").ok());
   EXPECT_EQ(dir.Publish(Record("bad id", "x:1", 1, {})).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(dir.Publish(Record("c", "x\n:1", 1, {})).code(), StatusCode::kInvalidArgument);
   // Partition 2 moved to b (epoch 2); a has not refreshed yet.

@@ -6,19 +6,22 @@
 # prints peak RSS (VmHWM), the served state and the speed-layer buckets
 # (/v1/status), each view's groups, and the served bytes per group.
 #
-#   bench/run_memory.sh [--events N] [--bin PATH]
+#   bench/run_memory.sh [--events N] [--bin PATH] [--run-args "ARGS"]
 #
 # --bin runs another lambdaflow binary (e.g. a copy of an older build) for
-# before/after comparisons. Results: printed, and appended to
+# before/after comparisons; --run-args adds options to `run` (e.g.
+# "--batch-interval 100000": no batch run, so no version swap). Results: printed, and appended to
 # bench/results/run-memory-<date>.md.
 set -euo pipefail
 
 events=10000000
 bin=
+run_args=
 while (($# > 0)); do
   case "$1" in
     --events) events=$2; shift 2 ;;
     --bin) bin=$2; shift 2 ;;
+    --run-args) run_args=$2; shift 2 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run_memory: unknown argument: $1" >&2; exit 2 ;;
   esac
@@ -47,7 +50,8 @@ cleanup() {
 trap cleanup EXIT
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-"$bin" run --data "$work/data" --listen 127.0.0.1:0 >"$work/out" 2>"$work/log" &
+# shellcheck disable=SC2086
+"$bin" run --data "$work/data" --listen 127.0.0.1:0 $run_args >"$work/out" 2>"$work/log" &
 server_pid=$!
 for _ in $(seq 200); do
   grep -q "listening on" "$work/out" 2>/dev/null && break
@@ -85,7 +89,7 @@ kill "$server_pid"; wait "$server_pid" || true; server_pid=
 
 out=bench/results/run-memory-$(date -u +%Y-%m-%d).md
 mkdir -p bench/results
-python3 - "$work" "$events" "$hwm" "$rss" "$commit" "$load_start" "$load_end" "$wall" <<'PY' | tee -a "$out"
+python3 - "$work" "$events" "$hwm" "$rss" "$commit${run_args:+, run $run_args}" "$load_start" "$load_end" "$wall" <<'PY' | tee -a "$out"
 import json, os, sys
 work, events, hwm, rss, commit, load_start, load_end, wall = sys.argv[1:9]
 st = json.load(open(os.path.join(work, "status.json")))

@@ -43,7 +43,8 @@ class StatesOf final : public AggregateStates {
     if (groups <= states_.size()) return;
     // Grow by a quarter rather than doubling: a large served state that
     // gains a few groups after a swap keeps little unused capacity.
-    if (groups > states_.capacity()) states_.reserve(std::max(groups, states_.capacity() + states_.capacity() / 4 + 64));
+    if (groups > states_.capacity())
+      states_.reserve(std::max(groups, states_.capacity() + states_.capacity() / 4 + 64));
     states_.resize(groups);
   }
   void Reserve(size_t groups) override { states_.reserve(groups); }

@@ -36,7 +36,7 @@ if [[ -z $bin ]]; then
   commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   [[ -z $(git status --porcelain -- src 2>/dev/null) ]] || commit="$commit + uncommitted changes"
 else
-  commit="binary $bin"
+  commit="binary given with --bin: $("$bin" --version)"
 fi
 
 work=$(mktemp -d)

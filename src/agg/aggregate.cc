@@ -2,6 +2,7 @@
 // struct-of-arrays AggregateStates template over the ops of states.h.
 #include "agg/aggregate.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "agg/states.h"
@@ -39,7 +40,12 @@ class StatesOf final : public AggregateStates {
   size_t size() const override { return states_.size(); }
 
   void Resize(size_t groups) override {
-    if (groups > states_.size()) states_.resize(groups);
+    if (groups <= states_.size()) return;
+    // Grow by a quarter rather than doubling: a large served state that
+    // gains a few groups after a swap keeps little unused capacity.
+    if (groups > states_.capacity())
+      states_.reserve(std::max(groups, states_.capacity() + states_.capacity() / 4 + 64));
+    states_.resize(groups);
   }
   void Reserve(size_t groups) override { states_.reserve(groups); }
 

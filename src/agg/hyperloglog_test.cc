@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -200,6 +202,137 @@ TEST(HyperLogLogTest, SparseDenseEncodingIsCanonicalized) {
   EXPECT_TRUE(h.is_sparse());
   EXPECT_EQ(h.Register(0), 5);
   EXPECT_EQ(h.NonZeroRegisters(), 1u);
+}
+
+// The dense reference: 4096 byte registers, each the max rank of its hashes.
+struct Reference {
+  std::array<uint8_t, HyperLogLog::kRegisters> r{};
+  void Add(uint64_t h) {
+    const auto index = static_cast<uint32_t>(h >> 52);
+    const auto rho = static_cast<uint8_t>(std::countl_zero((h << 12) | (uint64_t{1} << 11)) + 1);
+    r[index] = std::max(r[index], rho);
+  }
+  size_t NonZero() const { return HyperLogLog::kRegisters - std::count(r.begin(), r.end(), 0); }
+  // The documented encoding of these registers: sparse up to kMaxSparse non-zero ones, else packed dense.
+  std::string Encoding() const {
+    std::string out("\x01", 1);
+    if (NonZero() <= HyperLogLog::kMaxSparse) {
+      out.push_back('\0');
+      out.push_back(static_cast<char>(NonZero() & 0xff));
+      out.push_back(static_cast<char>(NonZero() >> 8));
+      for (uint32_t i = 0; i < HyperLogLog::kRegisters; ++i) {
+        if (r[i] == 0) continue;
+        out.push_back(static_cast<char>(i & 0xff));
+        out.push_back(static_cast<char>(i >> 8));
+        out.push_back(static_cast<char>(r[i]));
+      }
+      return out;
+    }
+    out.push_back('\x01');
+    for (uint32_t i = 0; i < HyperLogLog::kRegisters; i += 4) {
+      const uint32_t w = r[i] | (r[i + 1] << 6) | (r[i + 2] << 12) | (uint32_t{r[i + 3]} << 18);
+      out.push_back(static_cast<char>(w));
+      out.push_back(static_cast<char>(w >> 8));
+      out.push_back(static_cast<char>(w >> 16));
+    }
+    return out;
+  }
+};
+
+// Random hashes, a few with large ranks; `registers` bounds the registers they touch.
+std::vector<uint64_t> RandomHashes(size_t n, uint32_t registers, std::mt19937_64& rng) {
+  std::vector<uint64_t> hs(n);
+  for (auto& h : hs) {
+    h = rng();
+    h = (h & ((uint64_t{1} << 52) - 1)) | (uint64_t{static_cast<uint32_t>(rng() % registers)} << 52);
+    if (rng() % 16 == 0) h &= ~((uint64_t{1} << 52) - (uint64_t{1} << (rng() % 52)));  // long run of zeros
+  }
+  return hs;
+}
+
+void ExpectMatches(const HyperLogLog& h, const Reference& ref) {
+  ASSERT_EQ(h.NonZeroRegisters(), ref.NonZero());
+  EXPECT_EQ(h.is_sparse(), ref.NonZero() <= HyperLogLog::kMaxSparse);
+  for (uint32_t i = 0; i < HyperLogLog::kRegisters; ++i) ASSERT_EQ(h.Register(i), ref.r[i]) << "register " << i;
+  std::string bytes;
+  h.Serialize(&bytes);
+  ASSERT_EQ(bytes, ref.Encoding());
+  std::string_view in = bytes;
+  HyperLogLog back;
+  ASSERT_TRUE(HyperLogLog::Deserialize(&in, &back).ok());
+  EXPECT_TRUE(in.empty());
+  EXPECT_TRUE(back == h);
+  EXPECT_EQ(back.Estimate(), h.Estimate());
+}
+
+// The compact representation (inline list, chunk-sized heap list, dense
+// block) against the dense reference: random inputs of every size class,
+// merges of three parts in every order and across representations, copies,
+// moves and round trips through the encoding.
+TEST(HyperLogLogTest, CompactFormsMatchDenseReference) {
+  std::mt19937_64 rng(20261206);
+  const size_t sizes[] = {0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 15, 18, 30, 100, 200, 255, 256, 257, 300, 1000, 20000};
+  for (size_t n : sizes) {
+    for (uint32_t registers : {4u, 300u, HyperLogLog::kRegisters}) {
+      SCOPED_TRACE("n " + std::to_string(n) + ", registers " + std::to_string(registers));
+      const auto hs = RandomHashes(n, registers, rng);
+      Reference ref;
+      HyperLogLog one;
+      for (uint64_t h : hs) {
+        ref.Add(h);
+        one.AddHash(h);
+      }
+      ExpectMatches(one, ref);
+      // Three random parts (sizes vary: some empty, some sparse, some dense), merged in every order.
+      std::vector<size_t> cut = {rng() % (n + 1), rng() % (n + 1)};
+      std::sort(cut.begin(), cut.end());
+      std::array<HyperLogLog, 3> part;
+      for (size_t k = 0; k < n; ++k) part[k < cut[0] ? 0 : k < cut[1] ? 1 : 2].AddHash(hs[k]);
+      std::array<int, 3> order = {0, 1, 2};
+      do {
+        HyperLogLog m = part[order[0]];  // a copy
+        m.Merge(part[order[1]]);
+        HyperLogLog tail = part[order[2]];
+        HyperLogLog moved = std::move(tail);
+        m.Merge(moved);
+        ExpectMatches(m, ref);
+        EXPECT_TRUE(m == one);
+        // Merging the pair into the third (the other association).
+        HyperLogLog pair = part[order[1]];
+        pair.Merge(part[order[2]]);
+        HyperLogLog m2;
+        m2 = part[order[0]];
+        m2.Merge(pair);
+        EXPECT_TRUE(m2 == one);
+      } while (std::next_permutation(order.begin(), order.end()));
+      // Merging a copy of itself, and assigning over a sketch of another form.
+      HyperLogLog self = one;
+      self.Merge(one);
+      EXPECT_TRUE(self == one);
+      HyperLogLog other = FromInts(RandomInts(rng() % 2 ? 2 : 3000, rng()));
+      other = one;
+      EXPECT_TRUE(other == one);
+      other = HyperLogLog();
+      EXPECT_TRUE(other.empty());
+    }
+  }
+}
+
+// The object stays 16 bytes; small lists own no heap memory, larger ones fill chunk sizes.
+TEST(HyperLogLogTest, SmallSketchesOwnNoHeap) {
+  EXPECT_EQ(sizeof(HyperLogLog), 16u);
+  HyperLogLog h;
+  auto hash_for = [](uint32_t reg) { return (uint64_t{reg} << 52) | 1; };
+  for (uint32_t i = 0; i < HyperLogLog::kInline; ++i) h.AddHash(hash_for(i));
+  EXPECT_EQ(h.MemoryUsage(), 0u);
+  h.AddHash(hash_for(100));
+  EXPECT_EQ(h.MemoryUsage(), 6 * sizeof(uint32_t));
+  for (uint32_t i = 200; i < 200 + HyperLogLog::kMaxSparse - 4; ++i) h.AddHash(hash_for(i));
+  EXPECT_TRUE(h.is_sparse());
+  EXPECT_EQ(h.MemoryUsage(), HyperLogLog::kMaxSparse * sizeof(uint32_t));
+  h.AddHash(hash_for(4000));
+  EXPECT_FALSE(h.is_sparse());
+  EXPECT_EQ(h.MemoryUsage(), HyperLogLog::kRegisters);
 }
 
 }  // namespace

@@ -108,6 +108,10 @@ bool GroupTable::KeysEqual(uint32_t gid, const std::vector<const Vector*>& keys,
 }
 
 uint32_t GroupTable::Insert(const std::vector<const Vector*>& keys, uint32_t row) {
+  // Key columns grow by a quarter, not by doubling: a large served state
+  // that gains a few groups after a swap would otherwise carry up to twice
+  // the key bytes it holds.
+  if (!keys_.empty() && size_ == keys_[0].valid.capacity()) ReserveKeys(size_ + size_ / 4 + 64);
   for (size_t c = 0; c < keys_.size(); ++c) {
     Vector& stored = keys_[c];
     const Vector& in = *keys[c];
@@ -322,6 +326,10 @@ void GroupTable::CopyFrom(const GroupTable& other) {
 
 void GroupTable::Reserve(size_t groups) {
   while ((groups + 1) * 2 > slots_.size()) Grow();
+  ReserveKeys(groups);
+}
+
+void GroupTable::ReserveKeys(size_t groups) {
   for (Vector& k : keys_) {
     k.valid.reserve(groups);
     switch (PhysicalOf(k.type)) {

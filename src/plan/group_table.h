@@ -45,6 +45,7 @@ class GroupTable {
 
  private:
   void Grow();
+  void ReserveKeys(size_t groups);
   bool KeysEqual(uint32_t gid, const std::vector<const Vector*>& keys, uint32_t row) const;
   void FindOrInsertText(const std::vector<const Vector*>& keys, const uint32_t* rows, size_t count, uint32_t* gids);
   template <typename Eq>

@@ -230,7 +230,13 @@ TEST(ViewState, CombineOfRandomSplitsEqualsOnePass) {
       }
     }
     std::shuffle(parts.begin(), parts.end(), rng);
-    for (size_t p = 1; p < parts.size(); ++p) parts[0]->Combine(*parts[p]);
+    for (size_t p = 1; p < parts.size(); ++p) {
+      // CountNewGroups says exactly how many groups the combine adds.
+      const size_t before = parts[0]->num_groups();
+      const size_t added = parts[0]->CountNewGroups(*parts[p]);
+      parts[0]->Combine(*parts[p]);
+      ASSERT_EQ(parts[0]->num_groups(), before + added) << "trial " << trial;
+    }
     auto got = parts[0]->Finalize();
     ASSERT_TRUE(got.ok());
     std::string got_tsv;
@@ -242,6 +248,10 @@ TEST(ViewState, CombineOfRandomSplitsEqualsOnePass) {
   one->Serialize(&image);
   auto restored = (*plan)->NewState();
   ASSERT_TRUE(restored->Deserialize(image).ok());
+  // Loading sizes the state once: no more memory than the state grown row by row.
+  EXPECT_LE(restored->MemoryUsage(), one->MemoryUsage());
+  EXPECT_EQ(restored->CountNewGroups(*one), 0u);
+  EXPECT_EQ((*plan)->NewState()->CountNewGroups(*one), one->num_groups());
   auto again = restored->Finalize();
   ASSERT_TRUE(again.ok());
   std::string again_tsv;

@@ -445,6 +445,15 @@ void ViewState::Reserve(size_t groups) {
     if (s) s->Reserve(groups);
 }
 
+size_t ViewState::CountNewGroups(const ViewState& other) const {
+  if (groups_.num_keys() == 0) return groups_.size() == 0 && other.groups_.size() > 0 ? 1 : 0;
+  std::vector<const Vector*> cols;
+  for (size_t c = 0; c < other.groups_.num_keys(); ++c) cols.push_back(&other.groups_.key_column(c));
+  size_t n = 0;
+  for (size_t g = 0; g < other.groups_.size(); ++g) n += groups_.Find(cols, static_cast<uint32_t>(g)) < 0;
+  return n;
+}
+
 size_t ViewState::MemoryUsage() const {
   size_t bytes = groups_.MemoryUsage();
   for (const auto& s : states_)
@@ -535,6 +544,9 @@ Status ViewState::Deserialize(std::string_view image) {
   // Groups are read into a fresh state and then combined, so that loading
   // into a non-empty state merges; an empty keyed state is loaded directly.
   const bool direct = nkeys > 0 && groups_.size() == 0;
+  // Sized once (every group takes at least one byte per key): no doubling
+  // while loading, and no spare capacity afterwards.
+  if (direct) Reserve(std::min<uint64_t>(ngroups, in.size() / nkeys));
   std::unique_ptr<ViewState> fresh_holder = direct ? nullptr : plan_.NewState();
   ViewState* fresh = direct ? this : fresh_holder.get();
   Batch keys(plan_.key_types(), 1);

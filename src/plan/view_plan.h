@@ -103,6 +103,10 @@ class ViewState {
   // Makes room for `groups` groups (a size hint: a state known to grow that
   // large skips the rehashes and copies of growing by doubling).
   void Reserve(size_t groups);
+  // The groups of `other` (a state of the same plan) that this state does
+  // not hold yet: with Reserve, combining several states into this one
+  // sizes it once, exactly, instead of doubling past what it needs.
+  size_t CountNewGroups(const ViewState& other) const;
   size_t MemoryUsage() const;
 
   // Group ids in ascending key order (NULLs first), as FinalizeBatches

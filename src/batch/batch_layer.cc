@@ -33,8 +33,7 @@ int Tier(uint64_t span, uint64_t base) {
 }
 
 // The segments of partition p that tile [from, to) exactly, or nullopt.
-std::optional<std::vector<VersionSegment>> Tiling(const std::vector<VersionSegment>& of_p, uint64_t from,
-                                                  uint64_t to) {
+std::optional<std::vector<VersionSegment>> Tiling(const std::vector<VersionSegment>& of_p, uint64_t from, uint64_t to) {
   std::vector<VersionSegment> out;
   uint64_t at = from;
   for (const auto& s : of_p) {
@@ -57,7 +56,7 @@ BatchLayer::BatchLayer(const sql::Catalog& catalog, int stream, std::string_view
       master_(master) {}
 
 std::vector<std::pair<size_t, size_t>> BatchLayer::CompactionRuns(const std::vector<uint64_t>& spans, size_t fanout,
-                                                                 uint64_t base) {
+                                                                  uint64_t base) {
   struct Item {
     size_t first, last;
     uint64_t span;

@@ -74,7 +74,7 @@ class BatchLayer {
   // Pieces of one (view, partition) after a run, in offset order: which
   // adjacent runs compaction merges (index ranges [first, last)).
   static std::vector<std::pair<size_t, size_t>> CompactionRuns(const std::vector<uint64_t>& spans, size_t fanout,
-                                                              uint64_t base);
+                                                               uint64_t base);
   VersionStore& versions() { return versions_; }
 
  private:

@@ -3,13 +3,12 @@
 
 #include <cctype>
 #include <cstdio>
+#include <random>
 
 #include "batch/batch_layer.h"
 #include "common/testing/fault_file_system.h"
 #include "ingest/seed_generator.h"
 #include "plan/result_format.h"
-
-#include <random>
 
 namespace lf {
 namespace {
@@ -423,7 +422,8 @@ TEST_F(BatchLayerTest, FormatOneVersionIsReusedOrRecomputed) {
     std::vector<std::pair<std::string, std::string>> files;
     VersionStore store(master.get());
     for (auto& view : v1.views) {
-      auto state = store.ReadPieces(Plan(view.name), base->version.PiecesOf(static_cast<size_t>(v1.ViewIndex(view.name))));
+      auto state =
+          store.ReadPieces(Plan(view.name), base->version.PiecesOf(static_cast<size_t>(v1.ViewIndex(view.name))));
       ASSERT_TRUE(state.ok());
       std::string image;
       (*state)->Serialize(&image);

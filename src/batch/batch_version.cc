@@ -105,8 +105,8 @@ std::string EncodeVersion(const BatchVersion& v) {
   } else {
     for (const auto& w : v.views) o << "view " << Hex(w.plan_fingerprint) << " " << w.name << "\n";
     for (const auto& p : v.pieces)
-      o << "piece " << p.view << " " << p.partition << " " << p.from << " " << p.to << " " << p.groups << " "
-        << p.bytes << " " << Hex(p.hash) << " " << p.key << "\n";
+      o << "piece " << p.view << " " << p.partition << " " << p.from << " " << p.to << " " << p.groups << " " << p.bytes
+        << " " << Hex(p.hash) << " " << p.key << "\n";
     for (size_t i = 0; i < v.views.size(); ++i) {
       const VersionView& w = v.views[i];
       if (w.has_tsv) o << "tsv " << i << " " << w.rows << " " << w.tsv_bytes << " " << Hex(w.tsv_hash) << "\n";
@@ -331,8 +331,8 @@ Result<std::string> VersionStore::ReadViewFile(const BatchVersion& version, cons
   const std::string path = version.key + "/" + (state ? StateFileName(view.name) : TsvFileName(view.name));
   if (!state && !view.has_tsv) return Status::NotFound("batch version " + version.key + " has no TSV of " + view.name);
   ASSIGN_OR_RETURN(std::string data, store_->Get(path));
-  RETURN_IF_ERROR(CheckObject(path, data, state ? view.state_bytes : view.tsv_bytes,
-                              state ? view.state_hash : view.tsv_hash));
+  RETURN_IF_ERROR(
+      CheckObject(path, data, state ? view.state_bytes : view.tsv_bytes, state ? view.state_hash : view.tsv_hash));
   return data;
 }
 
@@ -373,8 +373,8 @@ Result<std::vector<const VersionPiece*>> DatasetPieces(const std::vector<std::op
       for (const auto& other : by_partition)
         if (!other || other->key != v->key)
           return Status::Conflict("batch version " + std::to_string(v->number) +
-                                            " (format 1) holds one state over several partitions that cannot be "
-                                            "split; run `lambdaflow batch` to recompute it");
+                                  " (format 1) holds one state over several partitions that cannot be "
+                                  "split; run `lambdaflow batch` to recompute it");
       if (p == 0) out.push_back(piece);
     }
   }
@@ -406,8 +406,8 @@ Result<PartitionBatch> VersionStore::ReadPartition(int p, const std::vector<cons
                               "; run `lambdaflow batch` to recompute it");
     if (!v.PiecesOf(static_cast<size_t>(i), -1).empty())
       return Status::Conflict("batch version " + std::to_string(v.number) +
-                                        " (format 1) holds one state over several partitions; partition " +
-                                        std::to_string(p) + " cannot be read alone until the next batch run");
+                              " (format 1) holds one state over several partitions; partition " + std::to_string(p) +
+                              " cannot be read alone until the next batch run");
     ASSIGN_OR_RETURN(auto state, ReadPieces(*plan, v.PiecesOf(static_cast<size_t>(i), p)));
     out.states.push_back(std::move(state));
   }
@@ -441,8 +441,7 @@ Result<std::vector<std::string>> VersionStore::References(const std::string& key
 }
 
 Result<GarbageReport> VersionStore::CollectGarbage(uint64_t keep_versions, int64_t grace_ms) {
-  return master_->CollectGarbage(keep_versions, grace_ms,
-                                 [this](const std::string& key) { return References(key); });
+  return master_->CollectGarbage(keep_versions, grace_ms, [this](const std::string& key) { return References(key); });
 }
 
 }  // namespace lf

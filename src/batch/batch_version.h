@@ -92,8 +92,8 @@ std::string PieceFileName(const std::string& view, int partition, uint64_t from,
 // One partition's batch part, as its own manifest chain names it.
 struct PartitionBatch {
   int partition = 0;
-  uint64_t watermark = 0;               // W[p] (the partition's first offset without a version)
-  std::optional<BatchVersion> version;  // the version p's chain names; nullopt: none
+  uint64_t watermark = 0;                          // W[p] (the partition's first offset without a version)
+  std::optional<BatchVersion> version;             // the version p's chain names; nullopt: none
   std::vector<std::unique_ptr<ViewState>> states;  // per plan asked for: ⊕ of p's pieces
 };
 

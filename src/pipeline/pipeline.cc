@@ -119,8 +119,8 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
     for (int p = 0; p < dir_->partitions(); ++p) {
       auto other = ReadOther(p, nullptr);
       if (!other.ok()) {
-        LogLine("group: partition " + std::to_string(p) + "'s batch version not read (" +
-                other.status().ToString() + "); served from its first offset");
+        LogLine("group: partition " + std::to_string(p) + "'s batch version not read (" + other.status().ToString() +
+                "); served from its first offset");
         OtherPartition empty;
         empty.watermark = m.first[static_cast<size_t>(p)];
         empty.states = NewViewStates(plans_);
@@ -140,8 +140,7 @@ Status Pipeline::Init(const std::string& dir, const std::string& views_path) {
                        batch_->RunOnce(BatchRunOptions{.threads = options_.batch_threads, .verify = true}));
       ++batch_runs_;
       batch_run_seconds_.Observe(report.seconds);
-      ASSIGN_OR_RETURN(PendingVersion loaded,
-                       LoadVersion(report.version, std::vector<bool>(m.first.size(), true)));
+      ASSIGN_OR_RETURN(PendingVersion loaded, LoadVersion(report.version, std::vector<bool>(m.first.size(), true)));
       version = std::move(loaded);
     }
     if (version) w = version->version.watermark;

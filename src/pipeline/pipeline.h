@@ -236,11 +236,11 @@ class Pipeline {
   Result<PartitionBatchState> PartitionBatchOnly(size_t view, int partition) const;
   // What the last swap of a batch version read (for tests and the log).
   struct SwapStats {
-    uint64_t pieces_read = 0;   // pieces read from the store
-    uint64_t pieces_total = 0;  // pieces the version lists for the served partitions
-    bool delta = false;         // only the new pieces were read and combined in
-    double read_seconds = 0;    // reading and combining them (batch thread)
-    double install_seconds = 0; // combining into the served batch part, copying it, merging the speed state
+    uint64_t pieces_read = 0;    // pieces read from the store
+    uint64_t pieces_total = 0;   // pieces the version lists for the served partitions
+    bool delta = false;          // only the new pieces were read and combined in
+    double read_seconds = 0;     // reading and combining them (batch thread)
+    double install_seconds = 0;  // combining into the served batch part, copying it, merging the speed state
   };
   SwapStats last_swap() const;
 
@@ -399,7 +399,7 @@ class Pipeline {
   std::vector<uint64_t> batch_part_to_ GUARDED_BY(batch_part_mu_);
   std::vector<bool> batch_part_in_ GUARDED_BY(batch_part_mu_);
   SwapStats last_swap_ GUARDED_BY(batch_part_mu_);
-  mutable Mutex speed_mu_;                      // one micro-batch or swap at a time
+  mutable Mutex speed_mu_;  // one micro-batch or swap at a time
   // Sealing a segment and a batch run each need a few hundred MB for a
   // while (records, compressed and columnar files; states, images): they
   // take turns, so that peak memory is the larger of the two, not the sum.

@@ -259,7 +259,8 @@ Result<PartitionBatchState> Pipeline::PartitionBatchOnly(size_t view, int partit
   if (vi < 0 || v.views[static_cast<size_t>(vi)].plan_fingerprint != plans_[view]->fingerprint())
     return Status::NotFound("view '" + plans_[view]->name() + "' changed since batch version " +
                             std::to_string(v.number) + " of partition " + std::to_string(partition));
-  ASSIGN_OR_RETURN(out.state, dir_->versions().ReadPieces(*plans_[view], v.PiecesOf(static_cast<size_t>(vi), partition)));
+  ASSIGN_OR_RETURN(out.state,
+                   dir_->versions().ReadPieces(*plans_[view], v.PiecesOf(static_cast<size_t>(vi), partition)));
   return out;
 }
 
@@ -293,7 +294,8 @@ Result<Pipeline::PendingOther> Pipeline::ReadOther(int p, const OtherPartition* 
     return out;
   }
   ASSIGN_OR_RETURN(BatchVersion v, dir_->versions().Read(o.key));
-  if (v.watermark.size() <= i) return Status::Corruption("batch version " + o.key + " has no partition " + std::to_string(p));
+  if (v.watermark.size() <= i)
+    return Status::Corruption("batch version " + o.key + " has no partition " + std::to_string(p));
   o.number = v.number;
   o.watermark = v.watermark[i];
   o.pieces = PlanPieces(v, p);
@@ -318,7 +320,8 @@ Result<Pipeline::PendingOther> Pipeline::ReadOther(int p, const OtherPartition* 
     // Only if the pieces below have->watermark end exactly there.
     bool lines_up = have->watermark == m.content.start;
     for (const auto& piece : o.pieces) lines_up = lines_up || piece.to == have->watermark;
-    for (const auto& piece : o.pieces) lines_up = lines_up && !(piece.from < have->watermark && piece.to > have->watermark);
+    for (const auto& piece : o.pieces)
+      lines_up = lines_up && !(piece.from < have->watermark && piece.to > have->watermark);
     if (!lines_up) return ReadOther(p, nullptr);
     out.delta = true;
     out.base_key = have->key;

@@ -19,15 +19,6 @@ std::string Hex16(uint64_t v) {
   return buf;
 }
 
-bool ValidWriterId(std::string_view id) {
-  if (id.empty() || id.size() > kMaxWriterIdBytes) return false;
-  for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == '-' || c == ':';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 // Splits "a b c" on single spaces; empty fields (double spaces) stay empty
 // and fail the parsers below.
@@ -83,6 +74,16 @@ class LineReader {
 };
 
 }  // namespace
+
+bool ValidWriterId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxWriterIdBytes) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '-' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
 
 Status PartitionContent::Validate() const {
   auto bad = [](const std::string& why) { return Status::InvalidArgument("partition manifest content: " + why); };

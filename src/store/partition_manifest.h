@@ -50,6 +50,10 @@ struct PartitionContent {
   bool operator==(const PartitionContent&) const = default;
 };
 
+// A writer id as manifest versions, worker records and partials carry it:
+// [A-Za-z0-9._:-]{1,128}.
+bool ValidWriterId(std::string_view id);
+
 struct PartitionManifest {
   uint32_t partition = 0;
   uint64_t version = 0;    // >= 1

@@ -2,20 +2,12 @@
 
 #include <charconv>
 
+#include "store/partition_manifest.h"
+
 namespace lf {
 namespace {
 
 constexpr std::string_view kMagic = "lambdaflow-worker 1";
-
-bool ValidWriterId(std::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
-  for (char c : id) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == ':' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 template <typename T>
 bool ParseNumber(std::string_view s, T* out) {

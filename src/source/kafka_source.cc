@@ -1,6 +1,7 @@
 #include "source/kafka_source.h"
 
 #include <algorithm>
+#include <string_view>
 
 namespace lf {
 
@@ -48,6 +49,21 @@ void ConfigureMember(rd_kafka_conf_t* conf, void* opaque) {
   rd_kafka_conf_set_rebalance_cb(conf, OnKafkaRebalance);
 }
 
+// Whether the client's assignors (`partition.assignment.strategy`, the
+// user's setting last) use the cooperative rebalance protocol. librdkafka
+// requires all of them to share one protocol, and cooperative-sticky is its
+// only cooperative assignor. Decided from the configuration once, not with
+// rd_kafka_rebalance_protocol in the rebalance callback: that one answers
+// NULL once the consumer is closing, which is when the destructor's
+// rd_kafka_consumer_close calls the callback.
+bool UsesCooperativeProtocol(rd_kafka_t* rk) {
+  char value[512];
+  size_t size = sizeof(value);
+  if (rd_kafka_conf_get(rd_kafka_conf(rk), "partition.assignment.strategy", value, &size) != RD_KAFKA_CONF_OK)
+    return false;
+  return std::string_view(value).find("cooperative") != std::string_view::npos;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const KafkaSourceOptions& o) {
@@ -78,6 +94,7 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const KafkaSourceOptions&
   ASSIGN_OR_RETURN(s->rk_, NewKafkaClient(RD_KAFKA_CONSUMER, o.url.brokers, defaults, o.settings,
                                           member ? ConfigureMember : Configure, s.get()));
   rd_kafka_poll_set_consumer(s->rk_.get());
+  if (member) s->cooperative_ = UsesCooperativeProtocol(s->rk_.get());
   ASSIGN_OR_RETURN(int n, FetchPartitionCount(s->rk_.get(), o.url.brokers, o.url.topic, o.connect_timeout));
   s->partitions_ = static_cast<uint32_t>(n);
   if (member) {
@@ -111,7 +128,6 @@ void KafkaSource::Gain(rd_kafka_topic_partition_list_t* parts) {
   for (int i = 0; i < parts->cnt; ++i)
     if (parts->elems[i].partition >= 0) gained.push_back(static_cast<uint32_t>(parts->elems[i].partition));
   std::sort(gained.begin(), gained.end());
-  const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk_.get())) == "COOPERATIVE";
   auto starts = membership_.on_gain(gained);
   std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDestroy> list(
       rd_kafka_topic_partition_list_new(static_cast<int>(gained.size())));
@@ -127,7 +143,7 @@ void KafkaSource::Gain(rd_kafka_topic_partition_list_t* parts) {
     }
   }
   rd_kafka_error_t* error = nullptr;
-  if (cooperative) {
+  if (cooperative_) {
     error = rd_kafka_incremental_assign(rk_.get(), list.get());
   } else {
     // An eager assignor (the user's setting): the list is the whole assignment.
@@ -150,7 +166,7 @@ void KafkaSource::Lose(rd_kafka_topic_partition_list_t* parts) {
   std::sort(revoked.begin(), revoked.end());
   const bool lost = rd_kafka_assignment_lost(rk_.get()) != 0;
   membership_.on_lose(revoked, lost);
-  if (std::string_view(rd_kafka_rebalance_protocol(rk_.get())) == "COOPERATIVE") {
+  if (cooperative_) {
     if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(rk_.get(), parts)) {
       TransientError(Describe() + ": unassigning revoked partitions: " + rd_kafka_error_string(error));
       rd_kafka_error_destroy(error);

@@ -117,6 +117,9 @@ class KafkaSource final : public LogSource {
   SourceHealth health_;
   KafkaSourceOptions::Membership membership_;
   uint64_t rebalances_ = 0;
+  // With membership: the assignors' rebalance protocol is cooperative
+  // (incremental assign/unassign) rather than eager.
+  bool cooperative_ = false;
 };
 
 }  // namespace lf

@@ -215,6 +215,9 @@ inline void Produce(const ServerProcess& server, EventGen& gen, Rng& pacing, Led
       sent = Clock::now();
       res = client->Post(path, body, "application/x-ndjson");
     }
+    // Told to stop while the server still answered 503: nothing of the body
+    // was appended (not in flight either), and there is nothing to record.
+    if (res && res->status == 503 && stop) break;
     if (!res) {
       state->in_flight_sent = sent;
       if (!killed) ADD_FAILURE() << "POST " << path << " failed: " << httplib::to_string(res.error());

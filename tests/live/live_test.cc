@@ -202,7 +202,12 @@ class LiveTest : public ::testing::Test {
 };
 
 // Sets the flag and joins the threads when the scope ends, also on a failed
-// ASSERT.
+// ASSERT. The producer is added first and joined first: it finishes the POST
+// it is sending and records its answer, then closes the ledger itself. The
+// ledger is not closed before that: a query answered meanwhile may cover
+// that POST's events, and waits for the producer to record them (closing
+// the ledger early made it fail "the answer covers the log up to S=... but
+// only ... events were acknowledged" although the POST was acknowledged).
 class Joiner {
  public:
   Joiner(std::atomic<bool>& stop, Ledger& ledger) : stop_(stop), ledger_(ledger) {}
@@ -210,10 +215,10 @@ class Joiner {
   void Add(std::thread t) { threads_.push_back(std::move(t)); }
   void Join() {
     stop_ = true;
-    ledger_.Close();
     for (auto& t : threads_)
       if (t.joinable()) t.join();
     threads_.clear();
+    ledger_.Close();
   }
 
  private:

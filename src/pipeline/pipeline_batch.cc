@@ -2,9 +2,10 @@
 // swapping a new version in by reading only the pieces it adds (the others
 // are the ones already loaded, or merges of them), and the states a query
 // gathered from several workers asks for (OwnedState, PartitionBatchOnly).
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
-#include <malloc.h>
 
 #include "pipeline/pipeline.h"
 

@@ -295,7 +295,6 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
   version.watermark = manifest.sealed;
   version.segments = segments;
   const bool write_tsv = every && (options.full || options.tsv || !any_previous);
-  std::vector<std::pair<std::string, std::string>> files;
   double compact_secs = 0;
   for (size_t i = 0; i < nviews; ++i) {
     VersionView view;
@@ -364,7 +363,10 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
         piece.groups = in_memory[k]->num_groups();
         piece.bytes = image.size();
         piece.hash = XXH3_64bits(image.data(), image.size());
-        files.emplace_back(name, std::move(image));
+        // Written now, one piece at a time: neither the images nor (without
+        // a TSV to format) the states wait for the whole version.
+        RETURN_IF_ERROR(versions_.PutFile(version, name, image));
+        if (!write_tsv) in_memory[k].reset();
         ++report.pieces_written;
       }
       if (write_tsv) {
@@ -391,14 +393,15 @@ Result<BatchRunReport> BatchLayer::RunOnce(const BatchRunOptions& options) {
       view.has_tsv = true;
       view.tsv_bytes = tsv.size();
       view.tsv_hash = XXH3_64bits(tsv.data(), tsv.size());
-      files.emplace_back(TsvFileName(view.name), std::move(tsv));
+      total.reset();
+      RETURN_IF_ERROR(versions_.PutFile(version, TsvFileName(view.name), tsv));
     }
     version.views.push_back(std::move(view));
   }
   fresh.clear();
   version.timings = {{"load", load_secs}, {"scan", scan_secs}, {"write", Since(write_start)}};
   if (compact_secs > 0) version.timings.emplace_back("compact", compact_secs);
-  RETURN_IF_ERROR(versions_.Publish(version, files, options.partitions));
+  RETURN_IF_ERROR(versions_.Publish(version, {}, options.partitions));
   report.version = std::move(version);
   report.seconds = Since(start);
   return report;

@@ -306,6 +306,11 @@ Result<std::optional<BatchVersion>> VersionStore::Current() const {
   return best;
 }
 
+Status VersionStore::PutFile(const BatchVersion& version, const std::string& name, std::string_view data) {
+  if (version.key.empty()) return Status::Internal("writing a batch file without a version key");
+  return store_->Put(version.key + "/" + name, data);
+}
+
 Status VersionStore::Publish(const BatchVersion& version, const std::vector<std::pair<std::string, std::string>>& files,
                              const std::vector<int>& partitions) {
   if (version.key.empty()) return Status::Internal("publishing a batch version without a key");

@@ -126,6 +126,10 @@ class VersionStore {
   // Fenced when another writer owns a partition (published for the others).
   Status Publish(const BatchVersion& version, const std::vector<std::pair<std::string, std::string>>& files,
                  const std::vector<int>& partitions = {});
+  // Writes one file (a piece or TSV) under version.key before Publish, so
+  // that a run need not hold every image until the end. A version folder
+  // without its VERSION is an orphan that garbage collection removes.
+  Status PutFile(const BatchVersion& version, const std::string& name, std::string_view data);
   // Reads a format-1 state (state=true) or a TSV of a version and checks
   // its size and checksum.
   Result<std::string> ReadViewFile(const BatchVersion& version, const VersionView& view, bool state) const;

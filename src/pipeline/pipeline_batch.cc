@@ -2,6 +2,8 @@
 // swapping a new version in by reading only the pieces it adds (the others
 // are the ones already loaded, or merges of them), and the states a query
 // gathered from several workers asks for (OwnedState, PartitionBatchOnly).
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -186,6 +188,10 @@ Status Pipeline::InstallVersion(PendingVersion pending) {
   c.batch_version = v.number;
   c.batch_created_ms = v.created_ms;
   ServeBatchPart(std::move(c));
+  // The previous served states and the swap's scratch go back to the
+  // system now, not when the arenas happen to shrink: the next batch run and
+  // swap start from the served state, not from the last swap's peak.
+  malloc_trim(0);
   served_version_ = v;
   pending.stats.install_seconds = Since(start);
   {

@@ -19,7 +19,6 @@ std::string Hex16(uint64_t v) {
   return buf;
 }
 
-
 // Splits "a b c" on single spaces; empty fields (double spaces) stay empty
 // and fail the parsers below.
 std::vector<std::string_view> Fields(std::string_view line) {

@@ -132,6 +132,10 @@ class RandomQueryLoop {
     std::lock_guard lock(mu_);
     return answers_;
   }
+  size_t Count() {
+    std::lock_guard lock(mu_);
+    return answers_.size();
+  }
   ~RandomQueryLoop() { Stop(); }
 
  private:

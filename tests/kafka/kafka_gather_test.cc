@@ -206,15 +206,18 @@ TEST_F(KafkaGatherTest, AStoppedWorkerOfThreeIsFencedAndTheOthersAnswerMeanwhile
   std::vector<Answer> during;
   {
     RandomQueryLoop queries({a.get(), b.get()}, 36);
+    // c stays stopped until its partitions moved and a and b gave at least
+    // a few answers meanwhile (how many come before the move depends on the
+    // machine's load: an ask to the stopped c waits for the gather timeout).
     const auto moved_by = Clock::now() + seconds(30);
-    while (Clock::now() < moved_by && CountGains(*a) + CountGains(*b) == gains_before)
+    while (Clock::now() < moved_by && (CountGains(*a) + CountGains(*b) == gains_before || queries.Count() < 10))
       std::this_thread::sleep_for(milliseconds(100));
     during = queries.Stop();
   }
   const bool moved = CountGains(*a) + CountGains(*b) > gains_before;
   ASSERT_EQ(kill(c->pid(), SIGCONT), 0);
   ASSERT_TRUE(moved) << "the stopped worker's partitions never moved\n" << Logs({a.get(), b.get()});
-  EXPECT_GT(during.size(), 10u) << "the others hardly answered while a worker was stopped";
+  EXPECT_GE(during.size(), 10u) << "the others hardly answered while a worker was stopped";
   const std::vector<const ServerProcess*> all = {a.get(), b.get(), c.get()};
   RandomQueryLoop queries(all, 37);
   producer.join();

@@ -81,39 +81,11 @@ inline std::optional<Answer> Get(const ServerProcess& s) {
   return Answer{res->body, ParseList(res->get_header_value("X-Lambdaflow-Speed-Watermark"))};
 }
 
-// Queries one worker while events arrive, kept for the oracle.
-class QueryLoop {
- public:
-  explicit QueryLoop(const ServerProcess& s) : server_(s) {
-    thread_ = std::thread([this] {
-      while (!stop_) {
-        if (auto a = Get(server_)) {
-          std::lock_guard lock(mu_);
-          answers_.push_back(std::move(*a));
-        }
-        std::this_thread::sleep_for(milliseconds(40));
-      }
-    });
-  }
-  std::vector<Answer> Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    std::lock_guard lock(mu_);
-    return answers_;
-  }
-  ~QueryLoop() { Stop(); }
-
- private:
-  const ServerProcess& server_;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::vector<Answer> answers_;
-  std::thread thread_;
-};
-
-// Queries workers picked at random while events arrive, kept for the oracle.
+// Queries workers picked at random (or one worker) while events arrive,
+// kept for the oracle.
 class RandomQueryLoop {
  public:
+  explicit RandomQueryLoop(const ServerProcess& s) : RandomQueryLoop({&s}, 0) {}
   RandomQueryLoop(std::vector<const ServerProcess*> servers, uint64_t seed) : servers_(std::move(servers)) {
     thread_ = std::thread([this, seed] {
       Rng rng(seed);

@@ -21,7 +21,7 @@ TEST_F(KafkaWorkersTest, TwoWorkersSplitThePartitionsAndEachAnswersExactly) {
   ASSERT_NE(a, nullptr);
   auto b = StartWorker("b");
   ASSERT_NE(b, nullptr);
-  QueryLoop qa(*a), qb(*b);
+  RandomQueryLoop qa(*a), qb(*b);
   ASSERT_EQ(Produce(20000, 21, 8000), 0) << test::ReadFile(dir_.path() / "produce.err");
   std::vector<uint64_t> ends;
   const std::vector<Rec> recs = ReadTopic(cluster_->bootstrap(), "events", kPartitions, &ends);
@@ -74,7 +74,7 @@ TEST_F(KafkaWorkersTest, KillNineOfOneWorkerMovesItsPartitionsLosingAndDoublingN
     const size_t w = text.find("(W=", at) + 3;
     b_w = ParseList(text.substr(w, text.find(')', w) - w));
   }
-  QueryLoop qa(*a);
+  RandomQueryLoop qa(*a);
   producer.join();
   ASSERT_EQ(produced.load(), 0) << test::ReadFile(dir_.path() / "produce.err");
   std::vector<uint64_t> ends;
@@ -135,7 +135,7 @@ TEST_F(KafkaWorkersTest, AStoppedWorkerIsFencedWhenItContinues) {
   const bool moved = CountGains(*a) > gains_before;
   ASSERT_EQ(kill(b->pid(), SIGCONT), 0);
   ASSERT_TRUE(moved) << "the stopped worker's partitions never moved\n" << a->StderrText();
-  QueryLoop qa(*a), qb(*b);
+  RandomQueryLoop qa(*a), qb(*b);
   producer.join();
   ASSERT_EQ(produced.load(), 0) << test::ReadFile(dir_.path() / "produce.err");
   std::vector<uint64_t> ends;
